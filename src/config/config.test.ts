@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { agentEnv, resolveConfig, UsageError } from "./index.ts";
+
+const V = "0.1.0";
+const bad = (sources: Parameters<typeof resolveConfig>[0], re: RegExp) =>
+  assert.throws(() => resolveConfig(sources), (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes("\n"));
+
+describe("resolveConfig", () => {
+  it("layers defaults < kube-vip aliases < K3VIP_* < flags", () => {
+    const c = resolveConfig({
+      scope: "install",
+      version: V,
+      env: { vipAddress: "192.168.0.10", vipInterface: "eth0", K3VIP_INTERFACE: "ens192" },
+      flags: { "lease-duration": "10" },
+    });
+    assert.equal(c.vip, "192.168.0.10");
+    assert.equal(c.interface, "ens192");
+    assert.equal(c.leaseDuration, 10);
+    assert.equal(c.renewDeadline, 4);
+    assert.equal(c.namespace, "kube-system");
+  });
+
+  it("maps kube-vip's agent names, bgp_peers included", () => {
+    const c = resolveConfig({
+      scope: "agent",
+      version: V,
+      env: {
+        address: "10.0.0.5", vip_interface: "eth1", bgp_enable: "true", bgp_as: "65001", bgp_routerid: "10.0.0.2",
+        bgp_peers: "10.0.0.1:65000::false,[2001:db8::1]:65002:s3cret:true", vip_leasename: "plndr-cp-lock",
+        vip_leaseduration: "15", vip_renewdeadline: "10", vip_retryperiod: "2", prometheus_server: ":2113", port: "6444",
+        svc_enable: "false", cp_enable: "true",
+      },
+    });
+    assert.equal(c.mode, "bgp");
+    assert.equal(c.bgp.localAs, 65001);
+    assert.deepEqual(c.bgp.peers, [
+      { address: "10.0.0.1", as: 65000, multihop: 0 },
+      { address: "2001:db8::1", as: 65002, password: "s3cret", multihop: 255 },
+    ]);
+    assert.equal(c.leaseName, "plndr-cp-lock");
+    assert.equal(c.metricsAddr, ":2113");
+    assert.equal(c.apiPort, 6444);
+  });
+
+  it("round-trips through the agent env", () => {
+    const c = resolveConfig({ scope: "install", version: V, flags: { vip: "2001:db8::10", mode: "bgp", "bgp-as": "65000", "bgp-peers": "[2001:db8::1]:65001:pw:3:2001:db8::2", services: "true", "services-pools": "10.1.0.0/29,10.2.0.1-10.2.0.9" } });
+    const env = Object.fromEntries(agentEnv(c).map((e) => [e.name, e.value]));
+    const back = resolveConfig({ scope: "agent", version: V, env });
+    assert.deepEqual({ ...back, image: c.image, imagePullPolicy: c.imagePullPolicy }, c);
+  });
+
+  it("rejects bad input with one line naming option, value and what is valid", () => {
+    bad({ scope: "install", version: V, flags: { vip: "300.1.1.1" } }, /^--vip "300.1.1.1" is not an IPv4 or IPv6 address/);
+    bad({ scope: "install", version: V, flags: { vip: "192.168.0.10/24" } }, /^--vip "192.168.0.10\/24" is a CIDR/);
+    bad({ scope: "install", version: V, env: { vipAddress: "224.0.0.5" } }, /^vipAddress "224.0.0.5" is a multicast address/);
+    bad({ scope: "install", version: V, flags: { vip: "192.168.0.255", "vip-subnet": "24" } }, /^--vip "192.168.0.255" is the broadcast address of 192.168.0.0\/24/);
+    bad({ scope: "install", version: V, flags: { vip: "192.168.0.0", "vip-subnet": "24" } }, /^--vip "192.168.0.0" is the network address/);
+    bad({ scope: "install", version: V, flags: { vip: "192.168.0.10", interface: "this-name-is-too-long" } }, /^--interface "this-name-is-too-long" is not a valid Linux interface name/);
+    bad({ scope: "install", version: V, flags: { vip: "192.168.0.10", mode: "bgp" } }, /^--bgp-as is required in BGP mode/);
+    bad({ scope: "install", version: V, flags: { vip: "192.168.0.10", mode: "bgp", "bgp-as": "65000" } }, /^--bgp-peers is required in BGP mode/);
+    bad({ scope: "install", version: V, flags: { vip: "192.168.0.10", "renew-deadline": "6" } }, /^--renew-deadline "6" must be shorter than the lease duration/);
+    bad({ scope: "install", version: V, flags: { vip: "192.168.0.10", distro: "k8s" } }, /^--distro "k8s" is not one of: k3s, rke2/);
+    bad({ scope: "install", version: V, flags: {} }, /^--vip is required/);
+    bad({ scope: "agent", version: V, env: { K3VIP_VIP: "10.0.0.1", K3VIP_BGP_PEERS: "10.0.0.1:notanas" } }, /^K3VIP_BGP_PEERS "10.0.0.1:notanas" has peer "10.0.0.1" without a valid AS number/);
+  });
+});

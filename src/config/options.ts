@@ -1,0 +1,157 @@
+// The one declarative table from flag / environment names to config fields.
+// CLI flags, K3VIP_* variables, kube-vip aliases, install.sh variables,
+// docs/options.md and the DaemonSet's env are all generated from it.
+import type { Config } from "./model.ts";
+import { DISTROS, LOG_FORMATS, MODES, PULL_POLICIES } from "./model.ts";
+import {
+  formatPeers,
+  parseBool,
+  parseDnsLabel,
+  parseDnsSubdomain,
+  parseEnum,
+  parseImage,
+  parseInteger,
+  parseInterface,
+  parseListenAddr,
+  parsePeers,
+  parsePools,
+  parseRouterId,
+  parseSeconds,
+  parseVip,
+} from "./values.ts";
+
+/** Where an option is read. `agent` options are also rendered into the DaemonSet env. */
+export type Scope = "install" | "agent";
+
+/** A kube-vip environment name accepted for an option. */
+export interface Alias {
+  name: string;
+  /** Who reads it: kube-vip's installer script or its agent. */
+  scope: Scope;
+  /** Turn the alias's raw value into this option's raw value; undefined = ignore. */
+  map?: (raw: string) => string | undefined;
+}
+
+export interface OptionSpec {
+  /** Dotted path into Config, e.g. "bgp.localAs". */
+  key: string;
+  /** Long flag without dashes, e.g. "lease-duration". */
+  flag: string;
+  /** Environment variable, K3VIP_<NAME>. */
+  env: string;
+  aliases: Alias[];
+  /** Placeholder for help, e.g. "<seconds>". */
+  arg: string;
+  description: string;
+  scopes: Scope[];
+  /** A secret value (masked in output). */
+  secret?: boolean;
+  parse: (raw: string) => unknown;
+  /** Config value → the raw string the agent reads back from its env. */
+  format: (value: unknown) => string;
+}
+
+const str = (v: unknown): string => String(v);
+const list = (v: unknown): string => (v as string[]).join(",");
+const whenTrue = (mode: string) => (raw: string) => (parseBool(raw) ? mode : undefined);
+
+function opt(key: string, flag: string, arg: string, description: string, parse: (raw: string) => unknown, more: Partial<OptionSpec> = {}): OptionSpec {
+  const env = `K3VIP_${flag.toUpperCase().replace(/-/g, "_")}`;
+  return { key, flag, env, aliases: [], arg, description, scopes: ["install", "agent"], parse, format: str, ...more };
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  opt("vip", "vip", "<address>", "The virtual IP: one IPv4 or IPv6 unicast address the API is served on.", parseVip, {
+    aliases: [
+      { name: "vipAddress", scope: "install" },
+      { name: "address", scope: "agent" },
+      { name: "vip_address", scope: "agent" },
+    ],
+  }),
+  opt("interface", "interface", "<name>", "Interface that carries the VIP. Empty: the interface whose subnet holds the VIP.", parseInterface, {
+    aliases: [
+      { name: "vipInterface", scope: "install" },
+      { name: "vip_interface", scope: "agent" },
+    ],
+  }),
+  opt("mode", "mode", "<arp|bgp>", "How the VIP is announced: gratuitous ARP / unsolicited NA on the LAN, or BGP to routers.", parseEnum(MODES), {
+    aliases: [
+      { name: "vip_arp", scope: "agent", map: whenTrue("arp") },
+      { name: "bgp_enable", scope: "agent", map: whenTrue("bgp") },
+    ],
+  }),
+  opt("distro", "distro", "<k3s|rke2>", "Kubernetes distribution (paths, ports and the RKE2 supervisor port 9345).", parseEnum(DISTROS)),
+  opt("namespace", "namespace", "<name>", "Namespace of the agent, its Lease and RBAC.", parseDnsLabel),
+  opt("leaseName", "lease-name", "<name>", "Name of the coordination.k8s.io Lease used to elect the VIP holder.", parseDnsSubdomain, {
+    aliases: [{ name: "vip_leasename", scope: "agent" }],
+  }),
+  opt("leaseDuration", "lease-duration", "<seconds>", "Seconds a Lease stays valid after its holder's last renew.", parseSeconds, {
+    aliases: [{ name: "vip_leaseduration", scope: "agent" }],
+  }),
+  opt("renewDeadline", "renew-deadline", "<seconds>", "Seconds the holder retries a renew before counting it failed.", parseSeconds, {
+    aliases: [{ name: "vip_renewdeadline", scope: "agent" }],
+  }),
+  opt("retryPeriod", "retry-period", "<seconds>", "Seconds between election attempts (renews on the holder, polls on followers).", parseSeconds, {
+    aliases: [{ name: "vip_retryperiod", scope: "agent" }],
+  }),
+  opt("image", "image", "<ref>", "Agent image reference.", parseImage, { scopes: ["install"] }),
+  opt("imagePullPolicy", "image-pull-policy", "<policy>", "Image pull policy: IfNotPresent keeps an airgap-imported image in use.", parseEnum(PULL_POLICIES), {
+    scopes: ["install"],
+  }),
+  opt("metricsAddr", "metrics-addr", "<[host]:port>", "Listen address for /metrics, /healthz and /readyz.", parseListenAddr, {
+    aliases: [{ name: "prometheus_server", scope: "agent" }],
+  }),
+  opt("apiPort", "api-port", "<port>", "API server port behind the VIP (RKE2 also serves its supervisor port 9345).", parseInteger(1, 65535, "6443"), {
+    aliases: [{ name: "port", scope: "agent" }],
+  }),
+  opt("vipSubnet", "vip-subnet", "<bits>", "Prefix length of the VIP's network, used to refuse its network/broadcast address; 0 = unknown. The VIP is always added as /32 or /128.", parseInteger(0, 128, "24"), {
+    aliases: [{ name: "vip_subnet", scope: "agent" }],
+  }),
+  opt("leaderElection", "leader-election", "<bool>", "Elect one VIP holder. false lets every server announce (BGP ECMP only).", parseBool, {
+    aliases: [{ name: "vip_leaderelection", scope: "agent" }],
+  }),
+  opt("arpRefresh", "arp-refresh", "<seconds>", "Seconds between gratuitous ARP / unsolicited NA refreshes while holding the VIP.", parseSeconds),
+  opt("controlPlane", "control-plane", "<bool>", "Serve the control-plane VIP.", parseBool, {
+    aliases: [{ name: "cp_enable", scope: "agent" }],
+  }),
+  opt("bgp.localAs", "bgp-as", "<asn>", "Local BGP AS number.", parseInteger(0, 4294967295, "65000"), {
+    aliases: [{ name: "bgp_as", scope: "agent" }],
+  }),
+  opt("bgp.routerId", "bgp-router-id", "<ipv4>", "BGP router ID. Empty: the node's IPv4 address.", parseRouterId, {
+    aliases: [{ name: "bgp_routerid", scope: "agent" }],
+  }),
+  opt("bgp.peers", "bgp-peers", "<peers>", "BGP peers: address:as[:password[:multihop[:source]]], comma separated (kube-vip format; IPv6 in brackets).", parsePeers, {
+    aliases: [{ name: "bgp_peers", scope: "agent" }],
+    secret: true,
+    format: (v) => formatPeers(v as Config["bgp"]["peers"]),
+  }),
+  opt("bgp.equinixMetal", "equinix-metal", "<bool>", "Read BGP peers, AS and router ID from Equinix Metal's metadata service.", parseBool, {
+    aliases: [{ name: "vip_packet", scope: "agent" }],
+  }),
+  opt("services.enabled", "services", "<bool>", "Also give Services of type LoadBalancer addresses from the pools and announce them.", parseBool, {
+    aliases: [{ name: "svc_enable", scope: "agent" }],
+  }),
+  opt("services.pools", "services-pools", "<pools>", "Address pools for LoadBalancer Services: CIDRs or first-last ranges, comma separated.", parsePools, {
+    format: list,
+  }),
+  opt("logFormat", "log-format", "<text|json>", "Log format of the agent.", parseEnum(LOG_FORMATS)),
+];
+
+export function optionByKey(key: string): OptionSpec {
+  const o = OPTIONS.find((x) => x.key === key);
+  if (!o) throw new Error(`no option ${key}`);
+  return o;
+}
+
+export function getPath(config: Config, key: string): unknown {
+  let cur: unknown = config;
+  for (const part of key.split(".")) cur = (cur as Record<string, unknown>)[part];
+  return cur;
+}
+
+export function setPath(config: Config, key: string, value: unknown): void {
+  const parts = key.split(".");
+  let cur = config as unknown as Record<string, unknown>;
+  for (const part of parts.slice(0, -1)) cur = cur[part] as Record<string, unknown>;
+  cur[parts[parts.length - 1] as string] = value;
+}

@@ -1,0 +1,87 @@
+// Layers the sources into one validated Config:
+// defaults < kube-vip aliases < K3VIP_* variables < flags.
+import { badValue, UsageError } from "./errors.ts";
+import { defaults, type Config } from "./model.ts";
+import { OPTIONS, setPath, type OptionSpec, type Scope } from "./options.ts";
+import { networkOrBroadcast, parseIp, Problem } from "./values.ts";
+
+export interface Sources {
+  /** Flag values by flag name without dashes (e.g. "lease-duration"). */
+  flags?: Record<string, string | undefined>;
+  /** Environment (process.env or install.sh variables). */
+  env?: Record<string, string | undefined>;
+  /** Which kube-vip aliases apply: the installer's or the agent's. */
+  scope: Scope;
+  version: string;
+}
+
+function apply(config: Config, o: OptionSpec, source: string, raw: string): void {
+  try {
+    setPath(config, o.key, o.parse(raw));
+  } catch (e) {
+    if (e instanceof Problem) throw badValue(source, raw, e.message);
+    throw e;
+  }
+}
+
+/** Parse every source into a Config and check it as a whole. Throws UsageError. */
+export function resolveConfig(sources: Sources): Config {
+  const config = defaults(sources.version);
+  const env = sources.env ?? {};
+  const flags = sources.flags ?? {};
+  for (const o of OPTIONS) {
+    for (const a of o.aliases) {
+      if (a.scope !== sources.scope) continue;
+      const raw = env[a.name];
+      if (raw === undefined) continue;
+      const mapped = a.map ? a.map(raw) : raw;
+      if (mapped !== undefined) apply(config, o, a.name, mapped);
+    }
+    const fromEnv = env[o.env];
+    if (fromEnv !== undefined) apply(config, o, o.env, fromEnv);
+    const fromFlag = flags[o.flag];
+    if (fromFlag !== undefined) apply(config, o, `--${o.flag}`, fromFlag);
+  }
+  validateConfig(config, (key) => sourceName(key, sources));
+  return config;
+}
+
+/** The name the user set an option by, for error messages. */
+function sourceName(key: string, sources: Sources): string {
+  const o = OPTIONS.find((x) => x.key === key);
+  if (!o) return key;
+  if (sources.flags?.[o.flag] !== undefined) return `--${o.flag}`;
+  if (sources.env?.[o.env] !== undefined) return o.env;
+  const alias = o.aliases.find((a) => a.scope === sources.scope && sources.env?.[a.name] !== undefined);
+  return alias ? alias.name : `--${o.flag}`;
+}
+
+/** Cross-field rules. `name` maps a config key to the option name to blame. */
+export function validateConfig(c: Config, name: (key: string) => string = (k) => k): void {
+  if (c.vip === "") throw new UsageError(`${name("vip")} is required: the virtual IP to serve the API on (example: --vip 192.168.0.10)`);
+  const family = parseIp(c.vip).family;
+  if (c.vipSubnet > (family === 4 ? 32 : 128)) throw badValue(name("vipSubnet"), String(c.vipSubnet), `is longer than an IPv${family} prefix can be`);
+  const nb = networkOrBroadcast(c.vip, c.vipSubnet);
+  if (nb) throw badValue(name("vip"), c.vip, nb);
+  // client-go's LeaderElector rule: a holder must give up before its Lease
+  // expires, and retry at least once more before its renew deadline.
+  if (!Number.isInteger(c.leaseDuration)) {
+    throw badValue(name("leaseDuration"), String(c.leaseDuration), "must be whole seconds (Lease.leaseDurationSeconds is an integer)");
+  }
+  if (c.renewDeadline >= c.leaseDuration) {
+    throw badValue(name("renewDeadline"), String(c.renewDeadline), `must be shorter than the lease duration (${c.leaseDuration} s)`);
+  }
+  if (c.renewDeadline <= 1.2 * c.retryPeriod) {
+    throw badValue(name("retryPeriod"), String(c.retryPeriod), `must be less than renew deadline / 1.2 (${+(c.renewDeadline / 1.2).toFixed(3)} s)`);
+  }
+  if (c.mode === "bgp" && !c.bgp.equinixMetal) {
+    if (c.bgp.localAs === 0) throw new UsageError(`${name("bgp.localAs")} is required in BGP mode: the local AS number (example: --bgp-as 65000)`);
+    if (c.bgp.peers.length === 0) throw new UsageError(`${name("bgp.peers")} is required in BGP mode: at least one peer (example: --bgp-peers 192.168.0.1:65000)`);
+  }
+  if (c.mode === "arp" && !c.leaderElection) {
+    throw badValue(name("leaderElection"), "false", "works only in BGP mode: in ARP mode two nodes would answer for the VIP");
+  }
+  if (c.services.enabled && c.services.pools.length === 0) {
+    throw new UsageError(`${name("services.pools")} is required when services mode is on (example: --services-pools 192.168.0.200/29)`);
+  }
+}

@@ -1,0 +1,251 @@
+// Parsers for single option values. Each returns the parsed value or throws
+// a `Problem` whose text completes `<option> "<value>" …`.
+import ipaddr from "ipaddr.js";
+import type { BgpPeer } from "./model.ts";
+
+export class Problem extends Error {}
+
+const fail = (text: string): never => {
+  throw new Problem(text);
+};
+
+export type IpFamily = 4 | 6;
+
+/** Strict IPv4 dotted quad or IPv6 literal (no prefix, no zone). */
+export function parseIp(raw: string): { family: IpFamily; addr: ipaddr.IPv4 | ipaddr.IPv6 } {
+  if (raw.includes("/")) fail("is a CIDR; give one address without a prefix (example: 192.168.0.10)");
+  if (ipaddr.IPv4.isValidFourPartDecimal(raw)) return { family: 4, addr: ipaddr.IPv4.parse(raw) };
+  if (!raw.includes("%") && ipaddr.IPv6.isValid(raw)) return { family: 6, addr: ipaddr.IPv6.parse(raw) };
+  return fail("is not an IPv4 or IPv6 address (example: 192.168.0.10)");
+}
+
+// Ranges a VIP can never be: nothing on a LAN would route or answer ARP for it.
+const NOT_UNICAST: Record<string, string> = {
+  unspecified: "the unspecified address",
+  broadcast: "the broadcast address",
+  multicast: "a multicast address",
+  loopback: "a loopback address",
+  linkLocal: "a link-local address",
+  ipv4Mapped: "an IPv4-mapped IPv6 address (give the IPv4 address itself)",
+};
+
+/** A unicast address usable as a VIP. */
+export function parseVip(raw: string): string {
+  const { addr } = parseIp(raw);
+  const range = addr.range();
+  const what = NOT_UNICAST[range];
+  if (what) fail(`is ${what}; the VIP must be a unicast address on the servers' network (example: 192.168.0.10)`);
+  return raw;
+}
+
+/**
+ * The network or broadcast address of `prefix` is no host address. Returns a
+ * problem text, or undefined when `vip` is a fine host of that subnet.
+ */
+export function networkOrBroadcast(vip: string, prefix: number): string | undefined {
+  const { family, addr } = parseIp(vip);
+  const bits = family === 4 ? 32 : 128;
+  // /31, /32, /127, /128 have no network/broadcast addresses (RFC 3021).
+  if (prefix <= 0 || prefix >= bits - 1) return undefined;
+  const network = ipaddr.parse(vip);
+  const cidr = `${vip}/${prefix}`;
+  const net = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
+  if (net.toString() === network.toString()) return `is the network address of ${net.toString()}/${prefix}; pick a host address inside it`;
+  if (family === 4) {
+    const bc = ipaddr.IPv4.broadcastAddressFromCIDR(cidr);
+    if (bc.toString() === addr.toString()) return `is the broadcast address of ${net.toString()}/${prefix}; pick a host address inside it`;
+  }
+  return undefined;
+}
+
+// Linux IFNAMSIZ is 16 including the NUL; dev_valid_name() also refuses
+// "/", ":" and white space, and "." / "..".
+export function parseInterface(raw: string): string {
+  if (raw === "") return raw;
+  if (raw.length > 15 || raw === "." || raw === ".." || !/^[A-Za-z0-9_.@-]+$/.test(raw)) {
+    fail("is not a valid Linux interface name (1-15 letters, digits, '.', '-', '_', '@'; example: eth0)");
+  }
+  return raw;
+}
+
+export function parseEnum<T extends string>(values: readonly T[]) {
+  return (raw: string): T => {
+    const v = values.find((x) => x === raw);
+    return v ?? fail(`is not one of: ${values.join(", ")}`);
+  };
+}
+
+const BOOL_TRUE = ["true", "1", "yes", "on"];
+const BOOL_FALSE = ["false", "0", "no", "off", ""];
+export function parseBool(raw: string): boolean {
+  const v = raw.toLowerCase();
+  if (BOOL_TRUE.includes(v)) return true;
+  if (BOOL_FALSE.includes(v)) return false;
+  return fail("is not a boolean (true or false)");
+}
+
+export function parseInteger(min: number, max: number, example: string) {
+  return (raw: string): number => {
+    if (!/^[0-9]+$/.test(raw)) fail(`is not a whole number from ${min} to ${max} (example: ${example})`);
+    const n = Number(raw);
+    if (n < min || n > max) fail(`is not a whole number from ${min} to ${max} (example: ${example})`);
+    return n;
+  };
+}
+
+/** Seconds: a positive decimal with at most 3 decimals, up to one hour. */
+export function parseSeconds(raw: string): number {
+  if (!/^[0-9]+(\.[0-9]{1,3})?$/.test(raw)) fail("is not a number of seconds (example: 5 or 0.5)");
+  const n = Number(raw);
+  if (n < 0.1 || n > 3600) fail("is not a number of seconds from 0.1 to 3600");
+  return n;
+}
+
+// RFC 1123 label, as Kubernetes requires for namespaces.
+export function parseDnsLabel(raw: string): string {
+  if (raw.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(raw)) {
+    fail("is not a valid Kubernetes name (lower-case letters, digits and '-', at most 63; example: kube-system)");
+  }
+  return raw;
+}
+
+// RFC 1123 subdomain, as Kubernetes requires for most object names.
+export function parseDnsSubdomain(raw: string): string {
+  if (raw.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(raw)) {
+    fail("is not a valid Kubernetes object name (lower-case letters, digits, '-' and '.'; example: k3vip-cp)");
+  }
+  return raw;
+}
+
+// An image reference as containerd accepts it: [registry/]path[:tag][@digest].
+export function parseImage(raw: string): string {
+  const re = /^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+  if (!re.test(raw)) fail("is not an image reference (example: ghcr.io/k3vip/k3vip:v0.1.0)");
+  return raw;
+}
+
+/** `[host]:port` to listen on; host may be empty, an IPv4 or a bracketed IPv6. */
+export function parseListenAddr(raw: string): string {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[0-9.]*):([0-9]{1,5})$/.exec(raw);
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535) fail("is not a listen address (examples: :2112, 0.0.0.0:2112, [::1]:2112)");
+  const host = m?.[1] ?? "";
+  if (host !== "") {
+    const bare = host.startsWith("[") ? host.slice(1, -1) : host;
+    parseIp(bare);
+  }
+  return raw;
+}
+
+const ROUTER_ID_EXAMPLE = "(example: 192.168.0.2)";
+export function parseRouterId(raw: string): string {
+  if (raw === "") return raw;
+  if (!ipaddr.IPv4.isValidFourPartDecimal(raw)) fail(`is not a BGP router ID: it must be written as an IPv4 address ${ROUTER_ID_EXAMPLE}`);
+  return raw;
+}
+
+const PEERS_EXAMPLE = "(format address:as[:password[:multihop[:source]]], comma separated; example: 192.168.0.1:65000::false)";
+
+/**
+ * kube-vip's `bgp_peers` format, extended with an optional source:
+ * `address:as:password:multihop[:source]`, comma separated. IPv6 addresses
+ * go in brackets: `[2001:db8::1]:65000`. multihop is true/false or a TTL.
+ */
+export function parsePeers(raw: string): BgpPeer[] {
+  if (raw.trim() === "") return [];
+  return raw.split(",").map((item) => parsePeer(item.trim()));
+}
+
+function parsePeer(item: string): BgpPeer {
+  let address: string;
+  let rest: string;
+  if (item.startsWith("[")) {
+    const end = item.indexOf("]");
+    if (end < 0) return fail(`has an unclosed '[' in peer ${JSON.stringify(item)} ${PEERS_EXAMPLE}`);
+    address = item.slice(1, end);
+    rest = item.slice(end + 1);
+    if (rest !== "" && !rest.startsWith(":")) return fail(`has junk after ']' in peer ${JSON.stringify(item)} ${PEERS_EXAMPLE}`);
+    rest = rest.slice(1);
+  } else {
+    const i = item.indexOf(":");
+    address = i < 0 ? item : item.slice(0, i);
+    rest = i < 0 ? "" : item.slice(i + 1);
+  }
+  try {
+    parseIp(address);
+  } catch {
+    return fail(`has peer address ${JSON.stringify(address)} that is not an IP address ${PEERS_EXAMPLE}`);
+  }
+  const [asRaw = "", password = "", multihopRaw = "", ...tail] = rest.split(":");
+  // The source is the last field; an IPv6 source keeps its colons (brackets optional).
+  const source = tail.join(":").replace(/^\[(.*)\]$/, "$1");
+  if (!/^[0-9]+$/.test(asRaw) || Number(asRaw) < 1 || Number(asRaw) > 4294967295) {
+    return fail(`has peer ${JSON.stringify(address)} without a valid AS number (1-4294967295) ${PEERS_EXAMPLE}`);
+  }
+  let multihop = 0;
+  if (multihopRaw === "" || multihopRaw === "false") multihop = 0;
+  else if (multihopRaw === "true") multihop = 255;
+  else if (/^[0-9]+$/.test(multihopRaw) && Number(multihopRaw) >= 1 && Number(multihopRaw) <= 255) multihop = Number(multihopRaw);
+  else return fail(`has peer ${JSON.stringify(address)} with multihop ${JSON.stringify(multihopRaw)}: use true, false or a TTL 1-255 ${PEERS_EXAMPLE}`);
+  if (source !== "") {
+    try {
+      parseIp(source);
+    } catch {
+      return fail(`has peer ${JSON.stringify(address)} with source ${JSON.stringify(source)} that is not an IP address ${PEERS_EXAMPLE}`);
+    }
+  }
+  const peer: BgpPeer = { address, as: Number(asRaw), multihop };
+  if (password !== "") peer.password = password;
+  if (source !== "") peer.source = source;
+  return peer;
+}
+
+/** The inverse of parsePeers, so env values round-trip. */
+export function formatPeers(peers: readonly BgpPeer[]): string {
+  return peers
+    .map((p) => {
+      const addr = p.address.includes(":") ? `[${p.address}]` : p.address;
+      const fields = [addr, String(p.as), p.password ?? "", p.multihop === 0 ? "false" : String(p.multihop)];
+      if (p.source) fields.push(p.source.includes(":") ? `[${p.source}]` : p.source);
+      return fields.join(":");
+    })
+    .join(",");
+}
+
+/** Services address pools: CIDRs or `first-last` ranges, comma separated. */
+export function parsePools(raw: string): string[] {
+  if (raw.trim() === "") return [];
+  return raw.split(",").map((item) => {
+    const p = item.trim();
+    const example = "(example: 192.168.0.200/29 or 192.168.0.200-192.168.0.210)";
+    if (p.includes("-")) {
+      const [a = "", b = "", ...x] = p.split("-");
+      if (x.length > 0) return fail(`has pool ${JSON.stringify(p)} that is not a range ${example}`);
+      let fa: IpFamily, fb: IpFamily;
+      let aa: ipaddr.IPv4 | ipaddr.IPv6, bb: ipaddr.IPv4 | ipaddr.IPv6;
+      try {
+        ({ family: fa, addr: aa } = parseIp(a));
+        ({ family: fb, addr: bb } = parseIp(b));
+      } catch {
+        return fail(`has pool ${JSON.stringify(p)} whose ends are not IP addresses ${example}`);
+      }
+      if (fa !== fb) return fail(`has pool ${JSON.stringify(p)} mixing IPv4 and IPv6 ${example}`);
+      if (compareBytes(aa.toByteArray(), bb.toByteArray()) > 0) return fail(`has pool ${JSON.stringify(p)} whose first address is after its last ${example}`);
+      return p;
+    }
+    try {
+      ipaddr.parseCIDR(p);
+    } catch {
+      return fail(`has pool ${JSON.stringify(p)} that is not a CIDR or range ${example}`);
+    }
+    return p;
+  });
+}
+
+function compareBytes(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
