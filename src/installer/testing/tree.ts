@@ -1,0 +1,82 @@
+// Test helpers: a byte-exact snapshot of a directory tree (paths, modes,
+// bytes, symlink targets) to assert "nothing changed", and an Fs that fails
+// on purpose. Used by unit and lab tests only.
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import type { FileStat, Fs } from "../fs.ts";
+
+export type Tree = Record<string, string>;
+
+/** path → "d 0755" | "f 0600 <base64>" | "l <target>", sorted. */
+export function snapshotTree(root: string): Tree {
+  const out: Tree = {};
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const s = lstatSync(p);
+      const mode = (s.mode & 0o7777).toString(8).padStart(4, "0");
+      if (s.isSymbolicLink()) out[r] = `l ${readlinkSync(p)}`;
+      else if (s.isDirectory()) {
+        out[r] = `d ${mode}`;
+        walk(p, r);
+      } else out[r] = `f ${mode} ${readFileSync(p).toString("base64")}`;
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+export type Op = "mkdir" | "writeAtomic" | "unlink" | "rmdir";
+
+/**
+ * Wraps an Fs and makes its n-th mutating call (1-based, counting only `ops`)
+ * fail once with `code` (ENOSPC, EROFS, EIO…). Later calls — the rollback —
+ * go through.
+ */
+export class FailingFs implements Fs {
+  calls = 0;
+  failed: string | undefined;
+  constructor(
+    private readonly inner: Fs,
+    private readonly failAt: number,
+    private readonly code = "EIO",
+    private readonly ops: readonly Op[] = ["mkdir", "writeAtomic", "unlink", "rmdir"],
+  ) {}
+
+  private gate(op: Op, path: string): void {
+    if (!this.ops.includes(op) || this.failed) return;
+    this.calls++;
+    if (this.calls === this.failAt) {
+      this.failed = `${op} ${path}`;
+      const messages: Record<string, string> = { ENOSPC: "no space left on device", EROFS: "read-only file system", EIO: "i/o error" };
+      throw Object.assign(new Error(`${this.code}: ${messages[this.code] ?? "failure"}, ${op} '${path}'`), { code: this.code });
+    }
+  }
+
+  read(path: string): Promise<Buffer | undefined> {
+    return this.inner.read(path);
+  }
+  stat(path: string): Promise<FileStat | undefined> {
+    return this.inner.stat(path);
+  }
+  list(path: string): Promise<string[] | undefined> {
+    return this.inner.list(path);
+  }
+  async mkdir(path: string, mode: number): Promise<void> {
+    this.gate("mkdir", path);
+    return this.inner.mkdir(path, mode);
+  }
+  async writeAtomic(path: string, data: Buffer, mode: number): Promise<void> {
+    this.gate("writeAtomic", path);
+    return this.inner.writeAtomic(path, data, mode);
+  }
+  async unlink(path: string): Promise<void> {
+    this.gate("unlink", path);
+    return this.inner.unlink(path);
+  }
+  async rmdir(path: string): Promise<void> {
+    this.gate("rmdir", path);
+    return this.inner.rmdir(path);
+  }
+}
