@@ -1,0 +1,235 @@
+// The real VipPort: `ip` for the address, arping for IPv4 announcements and
+// the kernel's own unsolicited Neighbor Advertisement for IPv6.
+//
+// Never the node's source address (kube-vip #682, #741):
+// - IPv4: the VIP is a /32. A /32 shares no subnet with the node's own
+//   address, so the kernel keeps the subnet route's preferred source (the
+//   node's address) and, for routes without one, picks the first primary
+//   address of the interface, which is the node's own (ours is appended after
+//   it). The one case left, an interface with no other IPv4 address, is
+//   reported by `warnings`.
+// - IPv6: the VIP is a /128 with `preferred_lft 0` (deprecated): RFC 6724
+//   rule 3 makes source selection avoid it, while it still accepts traffic
+//   and answers Neighbor Solicitations. `noprefixroute` keeps the routing
+//   table unchanged.
+//
+// IPv6 announcement (measured in the lab, see docs in index.ts): Debian has no
+// ndsend and Node has no raw sockets. With `ndisc_notify=1` the kernel sends
+// one unsolicited NA to ff02::1 when an address finishes DAD: 1.0–2.0 s after
+// `ip addr add` with default DAD, never with `nodad`. With the interface's
+// `accept_dad=0` the kernel skips DAD and sends that NA at once (5–8 ms). So
+// add() sets ndisc_notify=1, turns accept_dad off only while adding the VIP,
+// and restores it as soon as the VIP left the tentative state. DAD would also
+// fail the takeover when the old holder still carries the VIP.
+import { readFile, writeFile } from "node:fs/promises";
+import { arpBurst, detectArping, DEFAULT_BURST, type Arping, type Burst } from "./arping.ts";
+import { CommandError, run } from "./exec.ts";
+import { findAddr, listAddrs, type IpAddrInfo, type Runner } from "./ip.ts";
+import type { Vip, VipPort } from "./port.ts";
+
+/** Reads and writes sysctls of the namespace the adapter works in. */
+export interface SysctlAccess {
+  read(key: string): Promise<string>;
+  write(key: string, value: string): Promise<void>;
+}
+
+export interface VipPortOptions {
+  /** Runs a command (default: child_process in this network namespace). */
+  run?: Runner;
+  /**
+   * Sysctl access. Default: /proc/sys when `run` is the default; `sysctl`
+   * through `run` otherwise, so a runner aimed at another namespace never
+   * touches this one's sysctls.
+   */
+  sysctl?: SysctlAccess;
+  /** arping command line: "auto" (default), "arping", "busybox arping", a path. */
+  arping?: string;
+  burst?: Burst;
+  /** Milliseconds to wait for the IPv6 VIP to leave the tentative state. */
+  tentativeWaitMs?: number;
+  /** Notes worth a log line (degraded IPv6 announcement, VIP as only address). */
+  warn?: (message: string) => void;
+}
+
+export class VipError extends Error {
+  override readonly name = "VipError";
+}
+
+const procSysctl: SysctlAccess = {
+  async read(key) {
+    return (await readFile(`/proc/sys/${key.replace(/\./g, "/")}`, "utf8")).trim();
+  },
+  async write(key, value) {
+    await writeFile(`/proc/sys/${key.replace(/\./g, "/")}`, value);
+  },
+};
+
+function runnerSysctl(runner: Runner): SysctlAccess {
+  return {
+    async read(key) {
+      return (await runner(["sysctl", "-n", key])).stdout.trim();
+    },
+    async write(key, value) {
+      await runner(["sysctl", "-q", "-w", `${key}=${value}`]);
+    },
+  };
+}
+
+const hostBits = (vip: Vip): number => (vip.family === 4 ? 32 : 128);
+
+export class IpVipPort implements VipPort {
+  private readonly run: Runner;
+  private readonly sysctl: SysctlAccess;
+  private readonly burst: Burst;
+  private readonly warn: (m: string) => void;
+  private arping: Promise<Arping> | undefined;
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly opts: VipPortOptions = {}) {
+    this.run = opts.run ?? ((argv) => run(argv, { timeoutMs: 10_000 }));
+    this.sysctl = opts.sysctl ?? (opts.run ? runnerSysctl(opts.run) : procSysctl);
+    this.burst = opts.burst ?? DEFAULT_BURST;
+    this.warn = opts.warn ?? (() => undefined);
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn(message);
+  }
+
+  private async entry(vip: Vip): Promise<IpAddrInfo | undefined> {
+    let links;
+    try {
+      links = await listAddrs(this.run, vip.interface);
+    } catch (e) {
+      if (e instanceof CommandError && /does not exist|Cannot find device/i.test(e.stderr)) {
+        throw new VipError(`interface ${vip.interface} for VIP ${vip.address} does not exist; set --interface (K3VIP_INTERFACE) to one of the node's interfaces`, { cause: e });
+      }
+      throw e;
+    }
+    return findAddr(links.find((l) => l.ifname === vip.interface), vip.address);
+  }
+
+  async held(vip: Vip): Promise<boolean> {
+    const a = await this.entry(vip);
+    // A VIP whose DAD failed is on the interface but answers nothing.
+    return a !== undefined && a.dadfailed !== true;
+  }
+
+  async add(vip: Vip): Promise<void> {
+    const existing = await this.entry(vip);
+    if (existing && existing.dadfailed !== true) {
+      if (existing.prefixlen === hostBits(vip)) return;
+      // A copy with a subnet prefix would make the VIP the subnet's source address: replace it.
+      this.warn(`VIP ${vip.address} was on ${vip.interface} as /${existing.prefixlen}; replacing it with /${hostBits(vip)}`);
+    }
+    if (existing) await this.del(vip, existing.prefixlen);
+    if (vip.family === 4) {
+      await this.addV4(vip);
+    } else {
+      await this.addV6(vip);
+    }
+  }
+
+  private async addV4(vip: Vip): Promise<void> {
+    await this.run(["ip", "-4", "addr", "add", `${vip.address}/32`, "dev", vip.interface]);
+    const link = (await listAddrs(this.run, vip.interface))[0];
+    const others = link?.addr_info.filter((a) => a.family === "inet" && a.local !== vip.address && a.scope === "global") ?? [];
+    if (others.length === 0) {
+      this.warnOnce(
+        `only-${vip.interface}`,
+        `${vip.interface} has no IPv4 address besides the VIP ${vip.address}: the node's own traffic on it would use the VIP as source (kube-vip #682); give the interface its own address`,
+      );
+    }
+  }
+
+  private async addV6(vip: Vip): Promise<void> {
+    const conf = `net.ipv6.conf.${vip.interface}`;
+    const notify = await this.ensureSysctl(`${conf}.ndisc_notify`, "1", `IPv6 VIP ${vip.address} will not be announced by an unsolicited NA (neighbours learn it only when their cache entry expires)`);
+    let restoreDad: string | undefined;
+    if (notify) {
+      const [all, own] = await Promise.all([this.readSysctl("net.ipv6.conf.all.accept_dad"), this.readSysctl(`${conf}.accept_dad`)]);
+      if (all !== undefined && Number(all) < 1 && own !== undefined && Number(own) >= 1) {
+        if (await this.writeSysctl(`${conf}.accept_dad`, "0")) restoreDad = own;
+        else this.warnOnce(`dad-${vip.interface}`, `cannot turn off DAD on ${vip.interface} while adding the VIP: its NA goes out after DAD, 1–2 s later`);
+      }
+    }
+    try {
+      await this.run(["ip", "-6", "addr", "add", `${vip.address}/128`, "dev", vip.interface, "valid_lft", "forever", "preferred_lft", "0", "noprefixroute"]);
+      if (restoreDad !== undefined) await this.waitNotTentative(vip);
+    } finally {
+      if (restoreDad !== undefined) await this.writeSysctl(`${conf}.accept_dad`, restoreDad);
+    }
+  }
+
+  /** The kernel decides DAD (and sends the NA) from a work item just after the add. */
+  private async waitNotTentative(vip: Vip): Promise<void> {
+    const deadline = Date.now() + (this.opts.tentativeWaitMs ?? 500);
+    for (;;) {
+      const a = await this.entry(vip);
+      if (!a || a.tentative !== true || Date.now() >= deadline) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  private async readSysctl(key: string): Promise<string | undefined> {
+    try {
+      return await this.sysctl.read(key);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeSysctl(key: string, value: string): Promise<boolean> {
+    try {
+      await this.sysctl.write(key, value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Makes sure a sysctl has `value`; false (and one warning) when it cannot. */
+  private async ensureSysctl(key: string, value: string, consequence: string): Promise<boolean> {
+    if ((await this.readSysctl(key)) === value) return true;
+    if (await this.writeSysctl(key, value)) return true;
+    this.warnOnce(key, `cannot set ${key}=${value} (is /proc/sys read-only? the agent needs a privileged container): ${consequence}`);
+    return false;
+  }
+
+  async remove(vip: Vip): Promise<void> {
+    const existing = await this.entry(vip);
+    if (!existing) return;
+    await this.del(vip, existing.prefixlen);
+  }
+
+  private async del(vip: Vip, prefix: number): Promise<void> {
+    try {
+      await this.run(["ip", vip.family === 4 ? "-4" : "-6", "addr", "del", `${vip.address}/${prefix}`, "dev", vip.interface]);
+    } catch (e) {
+      // Gone between our read and the delete: the goal is reached.
+      if (e instanceof CommandError && /Cannot assign requested address|not found/i.test(e.stderr)) return;
+      throw e;
+    }
+  }
+
+  async announce(vip: Vip): Promise<void> {
+    if (!(await this.held(vip))) {
+      throw new VipError(`cannot announce VIP ${vip.address}: it is not on ${vip.interface}`);
+    }
+    if (vip.family === 4) {
+      this.arping ??= detectArping(this.run, this.opts.arping);
+      // A failed detection is remembered: the error names the fix.
+      await arpBurst(this.run, await this.arping, vip.interface, vip.address, this.burst);
+      return;
+    }
+    // IPv6: the kernel sent the unsolicited NA when add() put the address on
+    // (see above). Repeating it needs a raw socket, which neither Node nor the
+    // image's tools offer, so a refresh only re-checks that the VIP is usable.
+    this.warnOnce(
+      `v6-refresh-${vip.interface}`,
+      `IPv6 VIP ${vip.address}: the unsolicited NA is sent once by the kernel when the VIP is added; periodic refreshes are not sent (no raw sockets)`,
+    );
+  }
+}
