@@ -1,7 +1,11 @@
 // The list of commands. Each module adds one subcommand to the program.
 import type { Command } from "commander";
 import { registerManifest } from "./manifest.ts";
+import { registerInstall } from "./install.ts";
+import { registerUninstall } from "./uninstall.ts";
 
 export function registerCommands(program: Command): void {
   registerManifest(program);
+  registerInstall(program);
+  registerUninstall(program);
 }

@@ -1,0 +1,101 @@
+import { Option, type Command } from "commander";
+import type { InstallOptions, InstallResult } from "../installer/index.ts";
+import { VERSION } from "../version.ts";
+import { CliError } from "./errors.ts";
+import { addConfigOptions, configFlags, configFromCommand } from "./options.ts";
+
+interface InstallFlags {
+  root?: string;
+  datastore?: string;
+  datastoreCafile?: string;
+  datastoreCertfile?: string;
+  datastoreKeyfile?: string;
+  clusterInit?: boolean;
+  join?: boolean;
+  token?: string;
+  tokenFile?: string;
+  tlsSan?: string[];
+  migrate?: boolean;
+  dryRun?: boolean;
+  preflight: boolean;
+  imageArchive?: string;
+  json?: boolean;
+}
+
+export function registerInstall(program: Command): void {
+  const cmd = program
+    .command("install")
+    .description("Write the k3vip add-on and a config.yaml.d drop-in (tls-san, datastore, join) for k3s or RKE2")
+    .option("--root <dir>", "prefix every path with <dir> and do not probe the host (tests, image preparation)")
+    .option("--datastore <endpoint>", "external datastore: mysql://user:pass@tcp(host:3306)/db, postgres://user:pass@host:5432/db, or https://etcd1:2379,…")
+    .option("--datastore-cafile <file>", "CA that signed the datastore's certificate")
+    .option("--datastore-certfile <file>", "client certificate for the datastore")
+    .option("--datastore-keyfile <file>", "client key for the datastore")
+    .option("--cluster-init", "first server of an embedded-etcd cluster")
+    .option("--join", "join an embedded-etcd cluster through the VIP (needs --token or --token-file)")
+    .option("--token <token>", "cluster token (written to the 0600 drop-in, never printed)")
+    .option("--token-file <file>", "read the cluster token from a file")
+    .addOption(new Option("--tls-san <name>", "extra name or address for the API certificate (repeatable)").argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
+    .option("--migrate", "remove an existing kube-vip manifest or static pod (backed up; uninstall restores it)")
+    .option("--image-archive <file>", "image archive to place in the airgap images dir")
+    .option("--dry-run", "print a diff of what would change and write nothing")
+    .option("--no-preflight", "skip the preflight checks")
+    .option("--json", "print a machine-readable summary on stdout");
+  addConfigOptions(cmd).action(async () => {
+    const f = cmd.opts<InstallFlags>();
+    const config = configFromCommand(cmd, "install");
+    const explicit = configFlags(cmd).distro ?? process.env.K3VIP_DISTRO;
+    await runInstall(
+      {
+        config,
+        root: f.root ?? "",
+        ...(explicit ? { distro: config.distro } : {}),
+        ...(f.datastore !== undefined ? { datastore: f.datastore } : {}),
+        ...(f.datastoreCafile ? { datastoreCafile: f.datastoreCafile } : {}),
+        ...(f.datastoreCertfile ? { datastoreCertfile: f.datastoreCertfile } : {}),
+        ...(f.datastoreKeyfile ? { datastoreKeyfile: f.datastoreKeyfile } : {}),
+        clusterInit: f.clusterInit === true,
+        join: f.join === true,
+        ...(f.token !== undefined ? { token: f.token } : {}),
+        ...(f.tokenFile !== undefined ? { tokenFile: f.tokenFile } : {}),
+        tlsSans: f.tlsSan ?? [],
+        migrate: f.migrate === true,
+        dryRun: f.dryRun === true,
+        preflight: f.preflight,
+        ...(f.imageArchive !== undefined ? { imageArchive: f.imageArchive } : {}),
+      },
+      f.json === true,
+    );
+  });
+}
+
+async function runInstall(o: InstallOptions, json: boolean): Promise<void> {
+  const inst = await import("../installer/index.ts");
+  const { renderAddon, ADDON_FILENAME } = await import("../render/index.ts");
+  const reporter = inst.reporterFor(json);
+  let r: InstallResult;
+  try {
+    r = await inst.install(o, {
+      fs: new inst.NodeFs(),
+      ...(o.root ? {} : { host: new inst.RealHostProbe() }),
+      checker: new inst.LiveDatastoreChecker(),
+      render: (c) => renderAddon(c),
+      manifestName: ADDON_FILENAME,
+      reporter,
+      version: VERSION,
+    });
+  } catch (e) {
+    if (e instanceof inst.InstallerError) throw new CliError(e.message, 1, { cause: e });
+    throw e;
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return;
+  }
+  if (r.status === "dry-run") {
+    process.stdout.write(r.diff === "" ? "" : r.diff ?? "");
+    reporter.line(r.changes.length === 0 ? "dry run: up to date, nothing would change" : `dry run: ${r.changes.length} file(s) would change; nothing was written`);
+  } else if (r.status === "up-to-date") reporter.line(`k3vip is up to date (${r.distro}): nothing changed`);
+  else for (const c of r.changes) reporter.line(`  ${c.kind} ${c.label}: ${c.path}`);
+  for (const n of r.notes) reporter.line(`note: ${n}`);
+}

@@ -1,0 +1,126 @@
+// `k3vip uninstall`: undo exactly what the state record lists, then delete
+// the add-on's objects through the API (k3s does not when a manifest file is
+// removed), or print the kubectl command that does.
+import { basename } from "node:path";
+import { DISTROS, type Config, type Distro } from "../config/index.ts";
+import { applyPlan, ApplyError } from "./apply.ts";
+import type { Fs } from "./fs.ts";
+import { InstallerError, readCurrent, readState } from "./gather.ts";
+import { ApiUnreachable, kubectlDelete, kubectlRef, type ObjectDeleter } from "./kube.ts";
+import { layoutFor, type Layout } from "./layout.ts";
+import { isNoop, planDiff, planUninstall } from "./plan.ts";
+import type { Reporter } from "./report.ts";
+import { toRoot, type StateRecord } from "./state.ts";
+
+export interface UninstallOptions {
+  root: string;
+  distro?: Distro;
+  dryRun?: boolean;
+  /** Kubeconfig for the API delete; default: the distro's (k3s.yaml / rke2.yaml). */
+  kubeconfig?: string;
+  /** Default true. */
+  deleteObjects?: boolean;
+}
+
+export interface UninstallDeps {
+  fs: Fs;
+  reporter: Reporter;
+  /** The add-on's objects for a config (src/render's addonObjects). */
+  objects: (config: Config) => Record<string, unknown>[];
+  /** Builds an API client from a kubeconfig file; undefined = no API. */
+  deleter?: (kubeconfigPath: string) => ObjectDeleter;
+}
+
+export interface UninstallResult {
+  status: "removed" | "nothing-installed" | "dry-run";
+  distro?: Distro;
+  changes: { path: string; kind: string; label: string }[];
+  notes: string[];
+  /** What happened to the add-on's objects in the cluster. */
+  objects: { ref: string; outcome: "deleted" | "absent" | "not-deleted" }[];
+  /** Commands to run by hand when the API was not reachable. */
+  commands: string[];
+  diff?: string;
+}
+
+async function findState(fs: Fs, root: string, distro: Distro | undefined): Promise<{ layout: Layout; state: StateRecord } | undefined> {
+  for (const d of distro ? [distro] : DISTROS) {
+    const layout = layoutFor(d, root);
+    const state = await readState(fs, layout);
+    if (state) return { layout: layoutFor(d, root, state.config.apiPort), state };
+  }
+  return undefined;
+}
+
+export async function uninstall(o: UninstallOptions, d: UninstallDeps): Promise<UninstallResult> {
+  const { fs, reporter } = d;
+  const found = await findState(fs, o.root, o.distro);
+  if (!found) return { status: "nothing-installed", changes: [], notes: [`no k3vip state record under ${o.root || "/"}: nothing to remove`], objects: [], commands: [] };
+  const { layout, state } = found;
+  const current = await readCurrent(fs, layout, [], state);
+  const entries = new Map<string, string[]>();
+  const modes = new Map<string, number>();
+  for (const hd of state.dirs) {
+    const abs = toRoot(layout, hd);
+    const list = await fs.list(abs);
+    if (list) entries.set(abs, list);
+    const st = await fs.stat(abs);
+    if (st) modes.set(abs, st.mode);
+  }
+  const plan = planUninstall(layout, state, current, entries, modes);
+  const changes = plan.files.filter((f) => !f.internal && f.kind !== "unchanged").map((f) => ({ path: f.path, kind: f.kind, label: f.label }));
+  const objs = d.objects(state.config);
+  // Stop the agents first (they release the VIP), then their permissions.
+  const order = (o2: Record<string, unknown>) => (o2.kind === "DaemonSet" ? 0 : o2.kind === "ServiceAccount" ? 2 : 1);
+  const addon = { apiVersion: "k3s.cattle.io/v1", kind: "Addon", metadata: { name: "k3vip", namespace: "kube-system" } };
+  const manifest = state.files.find((f) => f.label === "manifest");
+  if (manifest) addon.metadata.name = basename(manifest.path).replace(/\.(ya?ml|json)$/, "");
+  const toDelete = [...objs.sort((a, b) => order(a) - order(b)), addon];
+  const result: UninstallResult = { status: "removed", distro: layout.distro, changes, notes: [...plan.notes], objects: [], commands: [] };
+
+  if (o.dryRun) return { ...result, status: "dry-run", diff: planDiff(plan, []), commands: kubectlDelete(toDelete) };
+  if (!isNoop(plan)) {
+    try {
+      await reporter.step(`remove k3vip's files for ${layout.distro}`, () => applyPlan(fs, plan));
+    } catch (e) {
+      if (e instanceof ApplyError) throw new InstallerError(`${e.message}. Fix that, then run k3vip uninstall again`);
+      throw e;
+    }
+  }
+
+  if (o.deleteObjects === false) {
+    result.commands = kubectlDelete(toDelete);
+    return result;
+  }
+  const kubeconfig = o.kubeconfig ?? layout.kubeconfig;
+  const kcExists = (await fs.stat(kubeconfig)) !== undefined;
+  if (!d.deleter || !kcExists) {
+    result.commands = kubectlDelete(toDelete);
+    result.notes.push(`no kubeconfig at ${kubeconfig}: delete the add-on's objects with the command(s) below`);
+    return result;
+  }
+  const deleter = d.deleter(kubeconfig);
+  let failedAt = -1;
+  let failure: unknown;
+  await reporter
+    .step("delete the add-on's objects through the API", async () => {
+      for (const [i, obj] of toDelete.entries()) {
+        try {
+          result.objects.push({ ref: kubectlRef(obj), outcome: await deleter.delete(obj) });
+        } catch (e) {
+          failedAt = i;
+          failure = e;
+          throw e;
+        }
+      }
+    })
+    .catch(() => undefined);
+  if (failedAt >= 0) {
+    const rest = toDelete.slice(failedAt);
+    for (const r of rest) result.objects.push({ ref: kubectlRef(r), outcome: "not-deleted" });
+    result.commands = kubectlDelete(rest);
+    const why = ((failure as Error).message ?? String(failure)).split("\n")[0] ?? "";
+    result.notes.push(`${failure instanceof ApiUnreachable ? "the API is not reachable" : "the API refused a delete"} (${why}): run the command(s) below`);
+  }
+  return result;
+}
