@@ -1,0 +1,181 @@
+// Is this node's own API server serving?
+//
+// Endpoint: `/livez?exclude=etcd`, not `/readyz`. /readyz includes the etcd
+// (and etcd-readiness) checks, which fail on *every* server at once during a
+// datastore brown-out (slow SD card, etcd leader election, kine on a busy
+// MySQL). Gating the VIP on it would make a brown-out look like "my API
+// server is down" everywhere, and the holder would drop the VIP exactly when
+// the cluster needs it to stay put. /livez answers while the process serves
+// HTTP; its own etcd check (present in many versions) is excluded for the same
+// reason. Whether the datastore is healthy shows up in the Lease writes,
+// which the election already handles (a holder keeps the VIP through failed
+// renews; nobody else can take it while the Lease cannot be written).
+//
+// TLS: verified against the ServiceAccount CA when it exists (k3s and RKE2
+// serving certificates carry 127.0.0.1), so we know we reached an API server
+// and not whatever else bound the port. Without a CA the probe goes to
+// loopback without verification: nothing on the wire to trust or protect.
+//
+// Auth: k3s disables anonymous auth, so /livez needs a token: the
+// ServiceAccount token, re-read on every probe (the kubelet rotates it).
+// 401/403 still mean "the API server is serving" (it ran authentication to
+// answer): a rotated or rejected token is a configuration problem shared by
+// all servers and must not move the VIP.
+import { readFile } from "node:fs/promises";
+import { request } from "node:https";
+import { connect } from "node:net";
+import type { Config } from "../../config/index.ts";
+import type { HealthProbe, HealthResult } from "./port.ts";
+
+export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+/** RKE2's supervisor (agent join / certificates) listens here on every server. */
+export const RKE2_SUPERVISOR_PORT = 9345;
+
+export interface HealthProbeOptions {
+  /** Full URL to probe. Default: https://127.0.0.1:<apiPort>/livez?exclude=etcd. */
+  url?: string;
+  /** Bearer token. Default: the ServiceAccount token file, when present. */
+  token?: string;
+  tokenFile?: string;
+  /** PEM CA to verify the serving certificate. Default: the ServiceAccount CA, when present. */
+  ca?: string;
+  caFile?: string;
+  /** Skip certificate verification (loopback only makes sense). */
+  insecure?: boolean;
+  /** Milliseconds before a probe counts as timed out. Default 2000. */
+  timeoutMs?: number;
+  /** Also require a TCP connect to this port on 127.0.0.1. Default: 9345 for RKE2, none for k3s; false = none. */
+  supervisorPort?: number | false;
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Turns a Node socket/TLS error into one short phrase. */
+export function classifyError(e: unknown, timeoutMs: number): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ETIMEDOUT":
+    case "ABORT_TIMEOUT":
+      return `timeout after ${timeoutMs} ms`;
+    case "ECONNRESET":
+      return "connection reset";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "unreachable";
+    default:
+      if (typeof code === "string" && /^(ERR_TLS|ERR_SSL|UNABLE_TO_|CERT_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL)|CERT/.test(code)) return `TLS error: ${code}`;
+      return `error: ${(e as Error | undefined)?.message ?? String(e)}`;
+  }
+}
+
+class TimeoutError extends Error {
+  readonly code = "ABORT_TIMEOUT";
+}
+
+export class ApiServerHealthProbe implements HealthProbe {
+  readonly url: URL;
+  private readonly timeoutMs: number;
+  private readonly supervisorPort: number | undefined;
+
+  constructor(
+    config: Pick<Config, "apiPort" | "distro">,
+    private readonly opts: HealthProbeOptions = {},
+  ) {
+    this.url = new URL(opts.url ?? `https://127.0.0.1:${config.apiPort}/livez?exclude=etcd`);
+    this.timeoutMs = opts.timeoutMs ?? 2000;
+    const sup = opts.supervisorPort ?? (config.distro === "rke2" ? RKE2_SUPERVISOR_PORT : false);
+    this.supervisorPort = sup === false ? undefined : sup;
+  }
+
+  async probe(): Promise<HealthResult> {
+    const started = performance.now();
+    const done = (ok: boolean, reason: string): HealthResult => ({ ok, reason, latencyMs: Math.round((performance.now() - started) * 10) / 10 });
+    const [token, ca] = await Promise.all([
+      this.opts.token !== undefined ? this.opts.token : readOptional(this.opts.tokenFile ?? `${SA_DIR}/token`),
+      this.opts.ca !== undefined ? this.opts.ca : this.opts.insecure ? undefined : readOptional(this.opts.caFile ?? `${SA_DIR}/ca.crt`),
+    ]);
+    let status: number;
+    try {
+      status = await this.get(token?.trim(), ca);
+    } catch (e) {
+      return done(false, classifyError(e, this.timeoutMs));
+    }
+    if (status === 401 || status === 403) {
+      // Serving, but our token was refused (see the header comment).
+      if (!(await this.supervisorOk())) return done(false, `supervisor port ${this.supervisorPort}: ${this.lastSupervisorError}`);
+      return done(true, `HTTP ${status} (serving; token rejected)`);
+    }
+    if (status < 200 || status >= 300) return done(false, `HTTP ${status}`);
+    if (!(await this.supervisorOk())) return done(false, `supervisor port ${this.supervisorPort}: ${this.lastSupervisorError}`);
+    return done(true, "ok");
+  }
+
+  private lastSupervisorError = "";
+
+  private async supervisorOk(): Promise<boolean> {
+    if (this.supervisorPort === undefined) return true;
+    const port = this.supervisorPort;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const s = connect({ host: "127.0.0.1", port });
+        const timer = setTimeout(() => {
+          s.destroy();
+          reject(new TimeoutError("timeout"));
+        }, this.timeoutMs);
+        s.once("connect", () => {
+          clearTimeout(timer);
+          s.destroy();
+          resolve();
+        });
+        s.once("error", (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      });
+      return true;
+    } catch (e) {
+      this.lastSupervisorError = classifyError(e, this.timeoutMs);
+      return false;
+    }
+  }
+
+  /** One GET on a fresh connection (no keep-alive: a pooled socket would hide a dead server). */
+  private get(token: string | undefined, ca: string | undefined): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { accept: "text/plain" };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const req = request(this.url, {
+        method: "GET",
+        agent: false,
+        headers,
+        ...(ca !== undefined ? { ca } : {}),
+        rejectUnauthorized: ca !== undefined && this.opts.insecure !== true,
+      });
+      const timer = setTimeout(() => req.destroy(new TimeoutError("timeout")), this.timeoutMs);
+      req.once("response", (res) => {
+        res.resume();
+        res.once("end", () => {
+          clearTimeout(timer);
+          resolve(res.statusCode ?? 0);
+        });
+        res.once("error", (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      });
+      req.once("error", (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      req.end();
+    });
+  }
+}
