@@ -103,23 +103,23 @@ ADDON_FILENAME='k3vip.yaml'
 # Flags taking a value, from the config model's table.
 KNOWN_FLAGS='vip interface mode distro namespace lease-name lease-duration renew-deadline retry-period image image-pull-policy metrics-addr api-port vip-subnet leader-election arp-refresh control-plane bgp-as bgp-router-id bgp-peers equinix-metal services services-pools log-format'
 
-# --- helpers ---
+# --- helpers (printf, not echo: dash's echo expands backslashes) ---
 info() {
-    echo '[INFO] ' "$@" >&2
+    printf '[INFO]  %s\n' "$*" >&2
 }
 
 warn() {
-    echo '[WARN] ' "$@" >&2
+    printf '[WARN]  %s\n' "$*" >&2
 }
 
 fatal() {
-    echo '[ERROR] ' "$@" >&2
+    printf '[ERROR]  %s\n' "$*" >&2
     exit 1
 }
 
 # Bad input: one line, exit code 2, nothing written.
 usage_error() {
-    echo '[ERROR] ' "$@" >&2
+    printf '[ERROR]  %s\n' "$*" >&2
     exit 2
 }
 
@@ -180,7 +180,7 @@ set_flag() {
         *" $1 "*) ;;
         *) usage_error "unknown option '--$1' (run with --help for usage)" ;;
     esac
-    flag_var=$(echo "$1" | tr '-' '_')
+    flag_var=$(printf '%s' "$1" | tr '-' '_')
     export "__K3VIP_FLAG_${flag_var}=$2"
 }
 
@@ -471,6 +471,13 @@ function not_unicast(A,   i, zero5) {
 	return ""
 }
 
+# 2^n without the ^ operator: busybox awk may be built without math support.
+function pow2(n,   v) {
+	v = 1
+	while (n-- > 0) v *= 2
+	return v
+}
+
 function v4_str(n,   a, b, c) {
 	a = int(n / 16777216); n -= a * 16777216
 	b = int(n / 65536); n -= b * 65536
@@ -501,14 +508,14 @@ function v6_str(A,   i, j, best, bestlen, out) {
 function in_subnet(A, N, bits,   i, full, r, m) {
 	if (A["family"] != N["family"]) return 0
 	if (A["family"] == 4) {
-		m = 2 ^ (32 - bits)
+		m = pow2(32 - bits)
 		return int(A["n"] / m) == int(N["n"] / m)
 	}
 	full = int(bits / 16)
 	for (i = 1; i <= full; i++) if (A[i] != N[i]) return 0
 	r = bits - full * 16
 	if (r == 0) return 1
-	m = 2 ^ (16 - r)
+	m = pow2(16 - r)
 	return int(A[full + 1] / m) == int(N[full + 1] / m)
 }
 
@@ -518,7 +525,7 @@ function network_or_broadcast(vip, prefix,   A, bits, m, net, i, full, r, host0)
 	bits = A["family"] == 4 ? 32 : 128
 	if (prefix <= 0 || prefix >= bits - 1) return ""
 	if (A["family"] == 4) {
-		m = 2 ^ (32 - prefix)
+		m = pow2(32 - prefix)
 		net = int(A["n"] / m) * m
 		if (net == A["n"]) return "is the network address of " v4_str(net) "/" prefix "; pick a host address inside it"
 		if (net + m - 1 == A["n"]) return "is the broadcast address of " v4_str(net) "/" prefix "; pick a host address inside it"
@@ -527,7 +534,7 @@ function network_or_broadcast(vip, prefix,   A, bits, m, net, i, full, r, host0)
 	full = int(prefix / 16)
 	r = prefix - full * 16
 	host0 = 1
-	if (r > 0 && A[full + 1] % (2 ^ (16 - r)) != 0) host0 = 0
+	if (r > 0 && A[full + 1] % (pow2(16 - r)) != 0) host0 = 0
 	for (i = full + (r > 0 ? 2 : 1); i <= 8; i++) if (A[i] != 0) host0 = 0
 	if (host0) return "is the network address of " v6_str(A) "/" prefix "; pick a host address inside it"
 	return ""
@@ -1124,9 +1131,9 @@ resolve_options() {
     rc=0
     resolved=$(engine check /dev/null </dev/null) || rc=$?
     [ "${rc}" -eq 0 ] || { [ "${rc}" -eq 2 ] && usage_error "${resolved}"; fatal "option check failed: ${resolved}"; }
-    DISTRO=$(echo "${resolved}" | sed -n 's/^distro=//p')
-    VIP=$(echo "${resolved}" | sed -n 's/^vip=//p')
-    INTERFACE=$(echo "${resolved}" | sed -n 's/^interface=//p')
+    DISTRO=$(printf '%s\n' "${resolved}" | sed -n 's/^distro=//p')
+    VIP=$(printf '%s\n' "${resolved}" | sed -n 's/^vip=//p')
+    INTERFACE=$(printf '%s\n' "${resolved}" | sed -n 's/^interface=//p')
 }
 
 # --- no interface given: the one whose subnet holds the VIP ---

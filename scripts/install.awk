@@ -194,6 +194,13 @@ function not_unicast(A,   i, zero5) {
 	return ""
 }
 
+# 2^n without the ^ operator: busybox awk may be built without math support.
+function pow2(n,   v) {
+	v = 1
+	while (n-- > 0) v *= 2
+	return v
+}
+
 function v4_str(n,   a, b, c) {
 	a = int(n / 16777216); n -= a * 16777216
 	b = int(n / 65536); n -= b * 65536
@@ -224,14 +231,14 @@ function v6_str(A,   i, j, best, bestlen, out) {
 function in_subnet(A, N, bits,   i, full, r, m) {
 	if (A["family"] != N["family"]) return 0
 	if (A["family"] == 4) {
-		m = 2 ^ (32 - bits)
+		m = pow2(32 - bits)
 		return int(A["n"] / m) == int(N["n"] / m)
 	}
 	full = int(bits / 16)
 	for (i = 1; i <= full; i++) if (A[i] != N[i]) return 0
 	r = bits - full * 16
 	if (r == 0) return 1
-	m = 2 ^ (16 - r)
+	m = pow2(16 - r)
 	return int(A[full + 1] / m) == int(N[full + 1] / m)
 }
 
@@ -241,7 +248,7 @@ function network_or_broadcast(vip, prefix,   A, bits, m, net, i, full, r, host0)
 	bits = A["family"] == 4 ? 32 : 128
 	if (prefix <= 0 || prefix >= bits - 1) return ""
 	if (A["family"] == 4) {
-		m = 2 ^ (32 - prefix)
+		m = pow2(32 - prefix)
 		net = int(A["n"] / m) * m
 		if (net == A["n"]) return "is the network address of " v4_str(net) "/" prefix "; pick a host address inside it"
 		if (net + m - 1 == A["n"]) return "is the broadcast address of " v4_str(net) "/" prefix "; pick a host address inside it"
@@ -250,7 +257,7 @@ function network_or_broadcast(vip, prefix,   A, bits, m, net, i, full, r, host0)
 	full = int(prefix / 16)
 	r = prefix - full * 16
 	host0 = 1
-	if (r > 0 && A[full + 1] % (2 ^ (16 - r)) != 0) host0 = 0
+	if (r > 0 && A[full + 1] % (pow2(16 - r)) != 0) host0 = 0
 	for (i = full + (r > 0 ? 2 : 1); i <= 8; i++) if (A[i] != 0) host0 = 0
 	if (host0) return "is the network address of " v6_str(A) "/" prefix "; pick a host address inside it"
 	return ""
