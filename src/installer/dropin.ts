@@ -54,11 +54,11 @@ export class ConfigFileError extends Error {}
 
 /** Parses one k3s config file; throws ConfigFileError naming the file and line. */
 export function parseConfigFile(path: string, text: string): Record<string, unknown> {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
     const line = err instanceof YAMLParseError && err.linePos ? ` line ${err.linePos[0].line}` : "";
-    throw new ConfigFileError(`${path}${line} is not valid YAML (${err.message.split("\n")[0] ?? ""}); fix it, nothing was changed`);
+    throw new ConfigFileError(`${path}${line} is not valid YAML (${(err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}); fix it, nothing was changed`);
   }
   const value: unknown = doc.toJS();
   if (value === null || value === undefined) return {};

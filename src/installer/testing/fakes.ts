@@ -1,0 +1,47 @@
+// Fakes for the installer's ports, for unit tests.
+import type { DatastoreChecker, DatastoreResult } from "../datastore/check.ts";
+import type { Datastore } from "../datastore/url.ts";
+import type { DadResult, HostProbe, NetIf } from "../preflight/host.ts";
+
+/** A host described by data; probes answer from it. */
+export class FakeHost implements HostProbe {
+  uidValue = 0;
+  ifaces: NetIf[] = [{ name: "eth0", up: true, addrs: [{ family: 4, local: "192.168.0.2", prefixlen: 24 }] }];
+  /** addr → MAC of whoever answers. */
+  neighbours = new Map<string, string>();
+  listening = new Set<number>();
+  sans: string | undefined = undefined;
+  probed: string[] = [];
+
+  uid(): number {
+    return this.uidValue;
+  }
+  interfaces(): Promise<NetIf[]> {
+    return Promise.resolve(this.ifaces);
+  }
+  duplicateAddress(iface: string, addr: string): Promise<DadResult> {
+    this.probed.push(`${iface} ${addr}`);
+    if (!this.ifaces.some((i) => i.name === iface)) return Promise.reject(new Error(`no interface ${iface}`));
+    const by = this.neighbours.get(addr);
+    return Promise.resolve(by ? { inUse: true, by } : { inUse: false });
+  }
+  tcpReachable(_host: string, port: number): Promise<boolean> {
+    return Promise.resolve(this.listening.has(port));
+  }
+  portFree(_host: string, port: number): Promise<boolean> {
+    return Promise.resolve(!this.listening.has(port));
+  }
+  servingCertSans(_host: string, port: number): Promise<string | undefined> {
+    return Promise.resolve(this.listening.has(port) ? this.sans : undefined);
+  }
+}
+
+/** A datastore checker that answers a fixed result and records what it was asked. */
+export class FakeChecker implements DatastoreChecker {
+  asked: Datastore[] = [];
+  constructor(public result: DatastoreResult = { outcome: "ok", message: "fake ok", fix: "" }) {}
+  check(d: Datastore): Promise<DatastoreResult> {
+    this.asked.push(d);
+    return Promise.resolve(this.result);
+  }
+}

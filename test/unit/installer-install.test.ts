@@ -1,0 +1,283 @@
+// install/uninstall through the functions, on real temp trees with the real
+// renderer: the file is the interface, so trees are compared byte for byte.
+import assert from "node:assert/strict";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { parse } from "yaml";
+import { resolveConfig, UsageError, type Config } from "../../src/config/index.ts";
+import { install, InstallerError, MemoryReporter, NodeFs, uninstall, type InstallOptions } from "../../src/installer/index.ts";
+import { FakeChecker, FakeHost } from "../../src/installer/testing/fakes.ts";
+import { snapshotTree } from "../../src/installer/testing/tree.ts";
+import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
+
+const roots: string[] = [];
+after(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+function tmpRoot(): string {
+  const r = mkdtempSync(join(tmpdir(), "k3vip-inst-"));
+  roots.push(r);
+  return r;
+}
+
+const cfg = (flags: Record<string, string> = {}): Config => resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", ...flags } });
+const MYSQL = "mysql://root:pw@tcp(127.0.0.1:3306)/kubernetes";
+
+function deps(reporter = new MemoryReporter(), checker = new FakeChecker()) {
+  return { fs: new NodeFs(), checker, render: (c: Config) => renderAddon(c), manifestName: ADDON_FILENAME, reporter, version: "0.1.0" };
+}
+const un = (root: string, extra: Partial<Parameters<typeof uninstall>[0]> = {}) => uninstall({ root, ...extra }, { fs: new NodeFs(), reporter: new MemoryReporter(), objects: addonObjects });
+const opts = (root: string, o: Partial<InstallOptions> = {}): InstallOptions => ({ config: cfg(), root, preflight: false, ...o });
+const read = (p: string) => readFileSync(p, "utf8");
+const mode = (p: string) => statSync(p).mode & 0o777;
+
+async function rejectsUnchanged(root: string, run: () => Promise<unknown>, re: RegExp, cls: new (...a: never[]) => Error = InstallerError) {
+  const before = snapshotTree(root);
+  await assert.rejects(run, (e: unknown) => e instanceof cls && re.test((e as Error).message));
+  assert.deepEqual(snapshotTree(root), before);
+}
+
+describe("install (k3s, external MySQL) → up to date → uninstall", () => {
+  it("writes manifest and drop-in, then reports up to date, then uninstall restores the tree", async () => {
+    const root = tmpRoot();
+    const before = snapshotTree(root);
+    const r1 = await install(opts(root, { datastore: MYSQL }), deps());
+    assert.equal(r1.status, "applied");
+    assert.equal(r1.distro, "k3s");
+    const manifest = join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml");
+    const dropin = join(root, "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml");
+    assert.equal(read(manifest), renderAddon({ ...cfg(), distro: "k3s" }));
+    assert.equal(mode(dropin), 0o600);
+    assert.deepEqual(parse(read(dropin)), { "tls-san+": ["192.168.0.10"], "datastore-endpoint": MYSQL });
+    const state = JSON.parse(read(join(root, "var/lib/rancher/k3s/k3vip/state.json"))) as { files: { path: string }[]; dirs: string[] };
+    assert.deepEqual(state.files.map((f) => f.path), ["/var/lib/rancher/k3s/server/manifests/k3vip.yaml", "/etc/rancher/k3s/config.yaml.d/50-k3vip.yaml"]);
+
+    const mid = snapshotTree(root);
+    const r2 = await install(opts(root, { datastore: MYSQL }), deps());
+    assert.equal(r2.status, "up-to-date");
+    assert.deepEqual(r2.changes, []);
+    assert.deepEqual(snapshotTree(root), mid);
+
+    const u = await un(root);
+    assert.equal(u.status, "removed");
+    assert.deepEqual(snapshotTree(root), before);
+    assert.match(u.commands.join("\n"), /^kubectl delete --ignore-not-found -n kube-system daemonset\.apps\/k3vip .*addon\.k3s\.cattle\.io\/k3vip/m);
+    assert.equal((await un(root)).status, "nothing-installed");
+  });
+
+  it("a changed option updates only the file it affects", async () => {
+    const root = tmpRoot();
+    await install(opts(root, { datastore: MYSQL }), deps());
+    const manifest = join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml");
+    const m1 = read(manifest);
+    const r = await install(opts(root, { datastore: MYSQL, tlsSans: ["k8s.example.com"] }), deps());
+    assert.deepEqual(r.changes.map((c) => c.label), ["drop-in"]);
+    assert.equal(read(manifest), m1);
+    const r2 = await install(opts(root, { datastore: MYSQL, tlsSans: ["k8s.example.com"], config: cfg({ "lease-duration": "10", "renew-deadline": "8" }) }), deps());
+    assert.deepEqual(r2.changes.map((c) => c.label), ["manifest"]);
+  });
+
+  it("keeps a pre-existing manifest (e.g. from install.sh) and restores it on uninstall", async () => {
+    const root = tmpRoot();
+    const dir = join(root, "var/lib/rancher/k3s/server/manifests");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "k3vip.yaml"), "# from install.sh\n", { mode: 0o644 });
+    writeFileSync(join(dir, "other.yaml"), "kind: ConfigMap\n");
+    const before = snapshotTree(root);
+    await install(opts(root), deps());
+    assert.notEqual(read(join(dir, "k3vip.yaml")), "# from install.sh\n");
+    await un(root);
+    assert.deepEqual(snapshotTree(root), before);
+  });
+
+  it("uninstall keeps and reports a file edited since install", async () => {
+    const root = tmpRoot();
+    await install(opts(root), deps());
+    const dropin = join(root, "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml");
+    writeFileSync(dropin, `${read(dropin)}node-label+: [edited=yes]\n`);
+    const u = await un(root);
+    assert.match(u.notes.join("\n"), /kept .*50-k3vip\.yaml: edited since k3vip wrote it/);
+    assert.match(read(dropin), /edited=yes/);
+    assert.throws(() => statSync(join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml")));
+  });
+});
+
+describe("install variants", () => {
+  it("RKE2: joins through the supervisor port 9345, paths under rke2", async () => {
+    const root = tmpRoot();
+    const before = snapshotTree(root);
+    const r = await install(opts(root, { distro: "rke2", config: cfg({ distro: "rke2" }), join: true, token: "K10abc::server:s3cr3t" }), deps());
+    assert.equal(r.distro, "rke2");
+    const d = parse(read(join(root, "etc/rancher/rke2/config.yaml.d/50-k3vip.yaml"))) as Record<string, unknown>;
+    assert.deepEqual(d, { "tls-san+": ["192.168.0.10"], server: "https://192.168.0.10:9345", token: "K10abc::server:s3cr3t" });
+    assert.ok(statSync(join(root, "var/lib/rancher/rke2/server/manifests/k3vip.yaml")).isFile());
+    assert.equal((await install(opts(root, { distro: "rke2", config: cfg({ distro: "rke2" }), join: true, token: "K10abc::server:s3cr3t" }), deps())).status, "up-to-date");
+    await un(root);
+    assert.deepEqual(snapshotTree(root), before);
+  });
+
+  it("detects RKE2 from its directories", async () => {
+    const root = tmpRoot();
+    mkdirSync(join(root, "etc/rancher/rke2"), { recursive: true });
+    const r = await install(opts(root), deps());
+    assert.equal(r.distro, "rke2");
+    mkdirSync(join(root, "etc/rancher/k3s"), { recursive: true });
+    await assert.rejects(install(opts(root), deps()), (e: unknown) => e instanceof UsageError && /--distro is required: found both k3s/.test(e.message));
+  });
+
+  it("--cluster-init then --join (IPv6 VIP bracketed), token from a file", async () => {
+    const root = tmpRoot();
+    const before = snapshotTree(root);
+    await install(opts(root, { clusterInit: true, token: "s3cr3t" }), deps());
+    const dropin = join(root, "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml");
+    assert.deepEqual(parse(read(dropin)), { "tls-san+": ["192.168.0.10"], "cluster-init": true, token: "s3cr3t" });
+    await un(root);
+    assert.deepEqual(snapshotTree(root), before);
+
+    const tokenDir = tmpRoot();
+    writeFileSync(join(tokenDir, "token"), "K10xyz::server:abc\n");
+    const r = await install(opts(root, { config: cfg({ vip: "2001:db8::10" }), join: true, tokenFile: join(tokenDir, "token") }), deps());
+    assert.equal(r.status, "applied");
+    assert.deepEqual(parse(read(dropin)), { "tls-san+": ["2001:db8::10"], server: "https://[2001:db8::10]:6443", token: "K10xyz::server:abc" });
+    await un(root);
+    assert.deepEqual(snapshotTree(root), before);
+  });
+
+  it("services mode disables servicelb with k3s's append form", async () => {
+    const root = tmpRoot();
+    await install(opts(root, { config: cfg({ services: "true", "services-pools": "192.168.0.200/29" }), tlsSans: ["k8s.example.com", "192.168.0.10"] }), deps());
+    assert.deepEqual(parse(read(join(root, "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml"))), { "tls-san+": ["192.168.0.10", "k8s.example.com"], "disable+": ["servicelb"] });
+  });
+
+  it("--dry-run prints a masked diff and writes nothing", async () => {
+    const root = tmpRoot();
+    const before = snapshotTree(root);
+    const r = await install(opts(root, { datastore: "mysql://root:Pa55w0rd@tcp(db:3306)/k", token: "T0k3nS3cret", dryRun: true }), deps());
+    assert.equal(r.status, "dry-run");
+    assert.deepEqual(snapshotTree(root), before);
+    assert.match(r.diff ?? "", /\+\+\+ .*50-k3vip\.yaml/);
+    assert.match(r.diff ?? "", /\+datastore-endpoint: mysql:\/\/root:\*\*\*\*@tcp\(db:3306\)\/k/);
+    assert.match(r.diff ?? "", /\+token: \*\*\*\*/);
+    assert.doesNotMatch(r.diff ?? "", /Pa55w0rd|T0k3nS3cret/);
+    assert.match(r.diff ?? "", /\+kind: DaemonSet/);
+  });
+
+  it("--migrate removes an old kube-vip manifest (backed up) and uninstall brings it back", async () => {
+    const root = tmpRoot();
+    const dir = join(root, "var/lib/rancher/k3s/server/manifests");
+    mkdirSync(dir, { recursive: true });
+    const kv = `apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: kube-vip-ds, namespace: kube-system}\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-vip\n        image: ghcr.io/kube-vip/kube-vip:v0.8.0\n        env:\n        - {name: address, value: "192.168.0.10"}\n`;
+    writeFileSync(join(dir, "vip.yaml"), kv);
+    const before = snapshotTree(root);
+    // Without --migrate, preflight refuses (kube-vip would fight for the VIP).
+    await rejectsUnchanged(root, () => install(opts(root, { preflight: true }), deps()), /preflight failed: kube-vip: .*vip\.yaml: DaemonSet kube-vip-ds/);
+    const r = await install(opts(root, { preflight: true, migrate: true }), deps());
+    assert.ok(r.changes.some((c) => c.kind === "delete" && c.path.endsWith("vip.yaml")));
+    assert.throws(() => statSync(join(dir, "vip.yaml")));
+    assert.equal((await install(opts(root, { preflight: true, migrate: true }), deps())).status, "up-to-date");
+    await un(root);
+    assert.deepEqual(snapshotTree(root), before);
+  });
+
+  it("--image-archive places the archive in the airgap images dir through the same plan", async () => {
+    const root = tmpRoot();
+    const src = join(tmpRoot(), "k3vip-amd64.tar.zst");
+    writeFileSync(src, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]));
+    const before = snapshotTree(root);
+    const r = await install(opts(root, { imageArchive: src }), deps());
+    assert.ok(r.changes.some((c) => c.label === "image archive"));
+    assert.deepEqual(readFileSync(join(root, "var/lib/rancher/k3s/agent/images/k3vip-amd64.tar.zst")), readFileSync(src));
+    // Dropping the option later removes the archive this run no longer wants.
+    const r2 = await install(opts(root), deps());
+    assert.deepEqual(r2.changes.map((c) => [c.kind, c.label]), [["delete", "image archive"]]);
+    await un(root);
+    assert.deepEqual(snapshotTree(root), before);
+  });
+});
+
+describe("bad input: clear error, nothing changed", () => {
+  it("refuses usage errors before touching anything", async () => {
+    const root = tmpRoot();
+    const u = (o: Partial<InstallOptions>, re: RegExp) => rejectsUnchanged(root, () => install(opts(root, o), deps()), re, UsageError);
+    await u({ clusterInit: true, join: true }, /^--cluster-init and --join exclude each other/);
+    await u({ join: true }, /^--join needs the cluster's token/);
+    await u({ datastore: MYSQL, clusterInit: true }, /^--datastore excludes --cluster-init/);
+    await u({ datastore: "mysql://root:pw@db:3306/k" }, /^--datastore "mysql:\/\/root:\*\*\*\*@db:3306\/k" needs the address in k3s's MySQL form/);
+    await u({ datastoreCafile: "/ca.pem" }, /^--datastore-cafile needs --datastore/);
+    await u({ datastore: MYSQL, datastoreCafile: "ca.pem" }, /^--datastore-cafile "ca.pem" is not an absolute path/);
+    await u({ tlsSans: ["not a name"] }, /^--tls-san "not a name" is not an IP address or DNS name/);
+    await u({ root: join(root, "missing") }, /^--root ".*missing" is not an existing directory/);
+  });
+
+  it("unreadable TLS files and token files", async () => {
+    const root = tmpRoot();
+    await rejectsUnchanged(root, () => install(opts(root, { datastore: MYSQL, datastoreCafile: "/nonexistent/ca.pem" }), deps()), /^--datastore-cafile \/nonexistent\/ca\.pem does not exist; nothing was changed/);
+    await rejectsUnchanged(root, () => install(opts(root, { join: true, tokenFile: "/nonexistent/token" }), deps()), /^--token-file \/nonexistent\/token does not exist/);
+    const dir = tmpRoot();
+    writeFileSync(join(dir, "empty"), "\n");
+    await rejectsUnchanged(root, () => install(opts(root, { join: true, tokenFile: join(dir, "empty") }), deps()), /is empty/);
+  });
+
+  it("malformed config.yaml and contradicting settings", async () => {
+    const root = tmpRoot();
+    const conf = join(root, "etc/rancher/k3s");
+    mkdirSync(join(conf, "config.yaml.d"), { recursive: true });
+    writeFileSync(join(conf, "config.yaml"), "tls-san:\n  - a\n bad: [\n");
+    await rejectsUnchanged(root, () => install(opts(root), deps()), /config\.yaml line \d+ is not valid YAML .*nothing was changed/);
+    writeFileSync(join(conf, "config.yaml"), "- just\n- a list\n");
+    await rejectsUnchanged(root, () => install(opts(root), deps()), /config\.yaml is not a YAML mapping/);
+    writeFileSync(join(conf, "config.yaml"), "cluster-init: true\n");
+    await rejectsUnchanged(root, () => install(opts(root, { datastore: MYSQL }), deps()), /config\.yaml sets cluster-init, which excludes --datastore/);
+    writeFileSync(join(conf, "config.yaml"), "write-kubeconfig-mode: '0644'\n");
+    writeFileSync(join(conf, "config.yaml.d/10-db.yaml"), "datastore-endpoint: postgres://u:secret@h/k\n");
+    await rejectsUnchanged(root, () => install(opts(root, { datastore: MYSQL }), deps()), /10-db\.yaml sets a different datastore-endpoint/);
+  });
+
+  it("an existing drop-in k3vip did not write", async () => {
+    const root = tmpRoot();
+    mkdirSync(join(root, "etc/rancher/k3s/config.yaml.d"), { recursive: true });
+    writeFileSync(join(root, "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml"), "tls-san: [x]\n");
+    await rejectsUnchanged(root, () => install(opts(root), deps()), /50-k3vip\.yaml exists and was not written by k3vip/);
+  });
+
+  it("a drop-in edited since k3vip wrote it", async () => {
+    const root = tmpRoot();
+    await install(opts(root), deps());
+    const dropin = join(root, "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml");
+    writeFileSync(dropin, `${read(dropin)}# mine\n`);
+    await rejectsUnchanged(root, () => install(opts(root, { tlsSans: ["x.example"] }), deps()), /was edited since k3vip wrote it/);
+  });
+
+  it("a corrupt state record", async () => {
+    const root = tmpRoot();
+    await install(opts(root), deps());
+    writeFileSync(join(root, "var/lib/rancher/k3s/k3vip/state.json"), "{nope");
+    await rejectsUnchanged(root, () => install(opts(root), deps()), /state\.json is not valid JSON/);
+  });
+
+  it("preflight failures stop the install before any write", async () => {
+    const root = tmpRoot();
+    const checker = new FakeChecker({ outcome: "auth", message: "refused user root: wrong password", fix: "check the password" });
+    await rejectsUnchanged(root, () => install(opts(root, { preflight: true, datastore: MYSQL }), deps(new MemoryReporter(), checker)), /preflight failed: datastore: .*wrong password.*Nothing was changed/);
+    assert.equal(checker.asked.length, 1);
+  });
+
+  it("a tree where a directory is a file", async () => {
+    const root = tmpRoot();
+    mkdirSync(join(root, "etc/rancher/k3s"), { recursive: true });
+    writeFileSync(join(root, "etc/rancher/k3s/config.yaml.d"), "");
+    chmodSync(root, 0o755);
+    await rejectsUnchanged(root, () => install(opts(root), deps()), /config\.yaml\.d exists and is not a directory|not a directory/i, Error);
+  });
+});
+
+describe("host probing", () => {
+  it("--root never probes the host; the real host is probed through the port", async () => {
+    const root = tmpRoot();
+    const host = new FakeHost();
+    await install({ ...opts(root, { preflight: true }) }, { ...deps(), host });
+    assert.deepEqual(host.probed, []);
+  });
+});
