@@ -1,0 +1,3 @@
+export type { AgentMetrics } from "./port.ts";
+export { startMetricsServer, createAgentMetrics, parseMetricsAddr, type MetricsServer, type MetricsServerOptions } from "./server.ts";
+export { FakeAgentMetrics } from "./fake.ts";
