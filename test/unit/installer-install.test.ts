@@ -35,7 +35,7 @@ const mode = (p: string) => statSync(p).mode & 0o777;
 
 async function rejectsUnchanged(root: string, run: () => Promise<unknown>, re: RegExp, cls: new (...a: never[]) => Error = InstallerError) {
   const before = snapshotTree(root);
-  await assert.rejects(run, (e: unknown) => e instanceof cls && re.test((e as Error).message));
+  await assert.rejects(run, (e: unknown) => e instanceof cls && re.test((e).message));
   assert.deepEqual(snapshotTree(root), before);
 }
 

@@ -1,0 +1,127 @@
+// Any failure mid-apply undoes everything this run wrote: fail each mutating
+// step in turn (install from scratch, an update over an earlier install with
+// a replaced file, and uninstall) and compare the tree byte for byte.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { resolveConfig, type Config } from "../../src/config/index.ts";
+import { install, InstallerError, MemoryReporter, NodeFs, uninstall, type Fs, type InstallOptions } from "../../src/installer/index.ts";
+import { FakeChecker } from "../../src/installer/testing/fakes.ts";
+import { FailingFs, snapshotTree } from "../../src/installer/testing/tree.ts";
+import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
+
+const roots: string[] = [];
+after(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+const tmpRoot = () => {
+  const r = mkdtempSync(join(tmpdir(), "k3vip-rb-"));
+  roots.push(r);
+  return r;
+};
+const cfg = (flags: Record<string, string> = {}): Config => resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", ...flags } });
+const deps = (fs: Fs) => ({ fs, checker: new FakeChecker(), render: (c: Config) => renderAddon(c), manifestName: ADDON_FILENAME, reporter: new MemoryReporter(), version: "0.1.0" });
+const opts = (root: string, o: Partial<InstallOptions> = {}): InstallOptions => ({ config: cfg(), root, preflight: false, datastore: "mysql://root:pw@tcp(127.0.0.1:3306)/kubernetes", ...o });
+
+/** No temp dotfiles left behind by an interrupted atomic write. */
+function noTempFiles(root: string): void {
+  const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [e.name]));
+  assert.deepEqual(walk(root).filter((n) => n.includes(".k3vip-")), []);
+}
+
+/** Runs `run` with a failure injected at every mutating step until one run passes. */
+async function everyStep(name: string, setup: (root: string) => Promise<void>, run: (fs: Fs, root: string) => Promise<unknown>, code = "EIO") {
+  let steps = 0;
+  for (let n = 1; ; n++) {
+    const root = tmpRoot();
+    await setup(root);
+    const before = snapshotTree(root);
+    const fs = new FailingFs(new NodeFs(), n, code);
+    let failed = false;
+    try {
+      await run(fs, root);
+    } catch (e) {
+      failed = true;
+      assert.ok(e instanceof InstallerError, `${name} step ${n}: ${String(e)}`);
+      assert.match(e.message, new RegExp(`could not .*${code}.*undid all ${n - 1} earlier step`));
+      assert.doesNotMatch(e.message, /pw@/);
+    }
+    if (!failed) {
+      assert.equal(fs.failed, undefined, `${name}: step ${n} failed silently`);
+      break;
+    }
+    assert.deepEqual(snapshotTree(root), before, `${name}: tree changed after a failure at step ${n} (${fs.failed ?? ""})`);
+    noTempFiles(root);
+    steps = n;
+  }
+  assert.ok(steps >= 3, `${name}: only ${steps} steps were exercised`);
+  return steps;
+}
+
+describe("rollback", () => {
+  it("install from scratch: a failure at any step leaves the tree as it was", async () => {
+    const n = await everyStep("fresh install", () => Promise.resolve(), (fs, root) => install(opts(root), deps(fs)));
+    // 11 directories + manifest + drop-in + state.
+    assert.equal(n, 14);
+  });
+
+  it("update over an install with a replaced file and a migrated kube-vip manifest", async () => {
+    await everyStep(
+      "update",
+      async (root) => {
+        const dir = join(root, "var/lib/rancher/k3s/server/manifests");
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, "k3vip.yaml"), "# older\n");
+        await install(opts(root), deps(new NodeFs()));
+        writeFileSync(join(dir, "kube-vip.yaml"), "kind: Pod\napiVersion: v1\nmetadata: {name: kube-vip}\nspec:\n  containers:\n  - {name: kube-vip, image: ghcr.io/kube-vip/kube-vip:v0.8.0}\n", { mode: 0o640 });
+      },
+      (fs, root) => install(opts(root, { tlsSans: ["k8s.example.com"], config: cfg({ "lease-duration": "9" }), migrate: true }), deps(fs)),
+    );
+  });
+
+  it("uninstall: a failure at any step leaves the installed tree as it was", async () => {
+    await everyStep(
+      "uninstall",
+      async (root) => {
+        mkdirSync(join(root, "etc/rancher/k3s"), { recursive: true });
+        writeFileSync(join(root, "etc/rancher/k3s/config.yaml"), "write-kubeconfig-mode: '0644'\n");
+        await install(opts(root), deps(new NodeFs()));
+      },
+      (fs, root) => uninstall({ root }, { fs, reporter: new MemoryReporter(), objects: addonObjects }),
+    );
+  });
+
+  it("a full disk (ENOSPC) and a read-only filesystem (EROFS) roll back and say so", async () => {
+    for (const code of ["ENOSPC", "EROFS"]) {
+      const root = tmpRoot();
+      const before = snapshotTree(root);
+      // Fail the 13th operation: the drop-in, after 11 directories and the manifest.
+      const fs = new FailingFs(new NodeFs(), 13, code);
+      await assert.rejects(install(opts(root), deps(fs)), (e: unknown) => {
+        assert.ok(e instanceof InstallerError);
+        assert.match(e.message, new RegExp(`^could not write .*50-k3vip\\.yaml \\(${code}: .*\\); undid all 12 earlier steps: nothing changed\\. Free the space or fix the permission, then run again$`));
+        return true;
+      });
+      assert.deepEqual(snapshotTree(root), before);
+    }
+  });
+
+  it("a real read-only bind mount: nothing changed, clear error", { skip: process.getuid?.() !== 0 ? "needs root for mount" : false }, async () => {
+    const root = tmpRoot();
+    const dir = join(root, "etc/rancher/k3s/config.yaml.d");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "10-user.yaml"), "node-label+: [a=b]\n");
+    const before = snapshotTree(root);
+    execFileSync("mount", ["--bind", dir, dir]);
+    try {
+      execFileSync("mount", ["-o", "remount,ro,bind", dir]);
+      await assert.rejects(install(opts(root), deps(new NodeFs())), (e: unknown) => e instanceof InstallerError && /could not write .*50-k3vip\.yaml \(EROFS.*undid all \d+ earlier steps: nothing changed/.test(e.message));
+    } finally {
+      execFileSync("umount", [dir]);
+    }
+    assert.deepEqual(snapshotTree(root), before);
+  });
+});
