@@ -1,0 +1,279 @@
+// The rendered add-on and static Pod: schema-valid Kubernetes objects with
+// the DaemonSet rules of the issue, env = agentEnv(), least-privilege RBAC,
+// flat templates, golden files (UPDATE_GOLDEN=1 rewrites them).
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import Mustache from "mustache";
+import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
+import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
+import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
+import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
+import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import { Pod } from "kubernetes-models/v1/Pod";
+import { Secret } from "kubernetes-models/v1/Secret";
+import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import { parseAllDocuments } from "yaml";
+import { agentEnv, resolveConfig, type Config } from "../../src/config/index.ts";
+import { addonObjects, ADDON_FILENAME, buildView, renderAddon, renderStaticPod, TEMPLATES } from "../../src/render/index.ts";
+import { VERSION } from "../../src/version.ts";
+
+// Parsed YAML navigated by tests: `any` keeps the assertions readable.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+const cfg = (flags: Record<string, string>, env: Record<string, string> = {}): Config => resolveConfig({ scope: "install", version: VERSION, flags, env });
+
+/** Option combinations every render is checked with. */
+const CONFIGS: [string, Config][] = [
+  ["default v4", cfg({ vip: "192.168.0.10", interface: "ens192" })],
+  ["v6, no interface", cfg({ vip: "2001:db8::10" })],
+  ["rke2 custom image", cfg({ vip: "10.0.0.5", distro: "rke2", image: "registry.local:5000/k3vip:dev", "image-pull-policy": "Always" })],
+  ["bgp with passwords", cfg({ vip: "10.0.0.5", mode: "bgp", "bgp-as": "65000", "bgp-peers": "10.0.0.1:65001:s3cret:true,[2001:db8::1]:65002" })],
+  ["bgp ecmp", cfg({ vip: "10.0.0.5", mode: "bgp", "bgp-as": "65000", "bgp-peers": "10.0.0.1:65001", "leader-election": "false" })],
+  ["equinix metal", cfg({ vip: "10.0.0.5", mode: "bgp", "equinix-metal": "true" })],
+  ["services", cfg({ vip: "10.0.0.5", services: "true", "services-pools": "10.0.1.0/29,10.0.2.1-10.0.2.9" })],
+  ["namespace + lease", cfg({ vip: "10.0.0.5", namespace: "k3vip-system", "lease-name": "vip.lock" })],
+  ["timings", cfg({ vip: "10.0.0.5", "lease-duration": "15", "renew-deadline": "10", "retry-period": "2.5", "arp-refresh": "0.5" })],
+  ["metrics on host v4", cfg({ vip: "10.0.0.5", "metrics-addr": "10.0.0.6:9100" })],
+  ["metrics on host v6", cfg({ vip: "10.0.0.5", "metrics-addr": "[fd00::1]:9100" })],
+  ["metrics on ::", cfg({ vip: "10.0.0.5", "metrics-addr": "[::]:2112" })],
+  ["json logs, api port", cfg({ vip: "10.0.0.5", "log-format": "json", "api-port": "9443", "vip-subnet": "24" })],
+];
+
+const MODELS: Record<string, new (o: never) => { validate(): void }> = {
+  ServiceAccount,
+  Secret,
+  Role,
+  RoleBinding,
+  ClusterRole,
+  ClusterRoleBinding,
+  DaemonSet,
+  Pod,
+};
+
+function validate(o: Obj): void {
+  const Model = MODELS[o.kind as string];
+  assert.ok(Model, `no schema model for kind ${String(o.kind)}`);
+  new Model(o as never).validate();
+}
+
+const byKind = (objs: Obj[], kind: string): Obj[] => objs.filter((o) => o.kind === kind);
+const one = (objs: Obj[], kind: string): Obj => {
+  const found = byKind(objs, kind);
+  assert.equal(found.length, 1, `one ${kind}`);
+  return found[0]!;
+};
+const staticPod = (c: Config): Obj => parseAllDocuments(renderStaticPod(c))[0]!.toJS() as Obj;
+
+describe("every rendered object validates against the Kubernetes OpenAPI schema", () => {
+  it("the validator is live (rejects a wrong type)", () => {
+    const ds = structuredClone(one(addonObjects(CONFIGS[0]![1]), "DaemonSet"));
+    ds.spec.template.spec.containers[0].ports[0].containerPort = "metrics-port";
+    assert.throws(() => validate(ds), /containerPort must be integer/);
+  });
+  for (const [name, c] of CONFIGS) {
+    it(name, () => {
+      const objs = addonObjects(c);
+      assert.ok(objs.length >= 5);
+      for (const o of objs) validate(o);
+      validate(staticPod(c));
+    });
+  }
+});
+
+describe("DaemonSet", () => {
+  const c = CONFIGS[0]![1];
+  const ds = one(addonObjects(c), "DaemonSet");
+  const pod = ds.spec.template.spec;
+  const ctr = pod.containers[0];
+
+  it("runs only on servers: control-plane OR master label, tolerating their taints", () => {
+    assert.deepEqual(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [
+      { matchExpressions: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists" }] },
+      { matchExpressions: [{ key: "node-role.kubernetes.io/master", operator: "Exists" }] },
+    ]);
+    assert.deepEqual(pod.tolerations, [
+      { effect: "NoSchedule", operator: "Exists" },
+      { effect: "NoExecute", operator: "Exists" },
+      { key: "CriticalAddonsOnly", operator: "Exists" },
+    ]);
+  });
+
+  it("host network, node-critical, one node at a time", () => {
+    assert.equal(pod.hostNetwork, true);
+    assert.equal(pod.dnsPolicy, "ClusterFirstWithHostNet");
+    assert.equal(pod.priorityClassName, "system-node-critical");
+    assert.deepEqual(ds.spec.updateStrategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } });
+    assert.equal(pod.serviceAccountName, "k3vip");
+  });
+
+  it("NET_ADMIN + NET_RAW only, nothing privileged, memory bounded", () => {
+    assert.deepEqual(ctr.securityContext.capabilities, { add: ["NET_ADMIN", "NET_RAW"], drop: ["ALL"] });
+    assert.equal(ctr.securityContext.privileged, false);
+    assert.equal(ctr.securityContext.allowPrivilegeEscalation, false);
+    assert.equal(ctr.resources.limits.memory, "96Mi");
+    assert.ok(ctr.resources.requests.memory);
+  });
+
+  it("runs the image's node entrypoint with `agent`", () => {
+    assert.equal(ctr.image, `ghcr.io/k3vip/k3vip:v${VERSION}`);
+    assert.deepEqual(ctr.command, ["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs"]);
+    assert.deepEqual(ctr.args, ["agent"]);
+  });
+
+  it("probes /healthz and /readyz on the metrics port, on its host when bound to one", () => {
+    assert.deepEqual(ctr.livenessProbe.httpGet, { path: "/healthz", port: 2112 });
+    assert.deepEqual(ctr.readinessProbe.httpGet, { path: "/readyz", port: 2112 });
+    const hosted = one(addonObjects(cfg({ vip: "10.0.0.5", "metrics-addr": "[fd00::1]:9100" })), "DaemonSet").spec.template.spec.containers[0];
+    assert.deepEqual(hosted.livenessProbe.httpGet, { host: "fd00::1", path: "/healthz", port: 9100 });
+    assert.deepEqual(hosted.readinessProbe.httpGet, { host: "fd00::1", path: "/readyz", port: 9100 });
+    const any = one(addonObjects(cfg({ vip: "10.0.0.5", "metrics-addr": "0.0.0.0:2112" })), "DaemonSet").spec.template.spec.containers[0];
+    assert.equal(any.livenessProbe.httpGet.host, undefined);
+  });
+
+  for (const [name, cc] of CONFIGS) {
+    it(`env is NODE_NAME + agentEnv(config), secrets through k3vip-secrets [${name}]`, () => {
+      const objs = addonObjects(cc);
+      const env = one(objs, "DaemonSet").spec.template.spec.containers[0].env as Obj[];
+      const secret = one(objs, "Secret");
+      assert.deepEqual(env[0], { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } });
+      const want = agentEnv(cc);
+      assert.deepEqual(env.slice(1).map((e) => e.name as string), want.map((e) => e.name));
+      for (const [i, w] of want.entries()) {
+        const e = env[i + 1]!;
+        if (w.secret) {
+          assert.equal(e.value, undefined, `${w.name} must not sit in plain env`);
+          assert.deepEqual(e.valueFrom, { secretKeyRef: { name: "k3vip-secrets", key: w.name } });
+          assert.equal(secret.stringData[w.name], w.value);
+        } else assert.equal(e.value, w.value, w.name);
+      }
+      // The agent reads its config back from exactly these values.
+      const back = Object.fromEntries(want.map((w) => [w.name, w.value]));
+      const read = resolveConfig({ scope: "agent", version: VERSION, env: back });
+      assert.deepEqual({ ...read, image: cc.image, imagePullPolicy: cc.imagePullPolicy }, cc);
+    });
+  }
+});
+
+describe("RBAC: least privilege for the enabled features", () => {
+  it("control plane only: a namespaced Role for its one Lease and events, nothing cluster-wide", () => {
+    const c = cfg({ vip: "10.0.0.5", namespace: "infra", "lease-name": "my-lease" });
+    const objs = addonObjects(c) as Obj[];
+    assert.equal(byKind(objs, "ClusterRole").length, 0);
+    assert.equal(byKind(objs, "ClusterRoleBinding").length, 0);
+    const role = one(objs, "Role");
+    assert.equal(role.metadata.namespace, "infra");
+    assert.deepEqual(role.rules, [
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["my-lease"], verbs: ["get", "update"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create", "list", "watch"] },
+      { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+      { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+    ]);
+    const rb = one(objs, "RoleBinding");
+    assert.deepEqual(rb.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "k3vip" });
+    assert.deepEqual(rb.subjects, [{ kind: "ServiceAccount", name: "k3vip", namespace: "infra" }]);
+    for (const o of objs) if (o.metadata.namespace !== undefined) assert.equal(o.metadata.namespace, "infra");
+    // No verb anywhere reads Secrets, Nodes or Pods.
+    const text = renderAddon(c);
+    assert.doesNotMatch(text, /"secrets"|"nodes"|"pods"|"\*"/);
+  });
+
+  it("services mode adds a ClusterRole for services, services/status, endpointslices, events", () => {
+    const objs = addonObjects(cfg({ vip: "10.0.0.5", services: "true", "services-pools": "10.0.1.0/29" }));
+    const cr = one(objs, "ClusterRole");
+    assert.deepEqual(cr.rules, [
+      { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["services/status"], verbs: ["update", "patch"] },
+      { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+      { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+    ]);
+    const crb = one(objs, "ClusterRoleBinding");
+    assert.deepEqual(crb.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "k3vip" });
+    assert.deepEqual(crb.subjects, [{ kind: "ServiceAccount", name: "k3vip", namespace: "kube-system" }]);
+  });
+});
+
+describe("outputs", () => {
+  it("--output json is a v1 List of the same objects", () => {
+    for (const [, c] of CONFIGS) {
+      const list = JSON.parse(renderAddon(c, { output: "json" })) as Obj;
+      assert.equal(list.apiVersion, "v1");
+      assert.equal(list.kind, "List");
+      assert.deepEqual(list.items, addonObjects(c));
+    }
+  });
+
+  it("values that would break YAML stay one quoted scalar", () => {
+    const c = cfg({ vip: "10.0.0.5", mode: "bgp", "bgp-as": "65000", "bgp-peers": '10.0.0.1:65001:"#}\n- x [y]\\' });
+    const secret = one(addonObjects(c), "Secret");
+    assert.equal(secret.stringData.K3VIP_BGP_PEERS, '10.0.0.1:65001:"#}\n- x [y]\\:false');
+    assert.equal(ADDON_FILENAME, "k3vip.yaml");
+  });
+
+  it("static Pod: kubeconfig from admin.conf via KUBECONFIG, same agent env, plain peers", () => {
+    const c = CONFIGS[3]![1];
+    const pod = staticPod(c);
+    assert.equal(pod.kind, "Pod");
+    assert.equal(pod.spec.hostNetwork, true);
+    const ctr = pod.spec.containers[0];
+    assert.deepEqual(ctr.args, ["agent"]);
+    const env = ctr.env as Obj[];
+    assert.deepEqual(env[0], { name: "KUBECONFIG", value: "/etc/kubernetes/admin.conf" });
+    assert.deepEqual(env.slice(2).map((e) => [e.name as string, e.value as string]), agentEnv(c).map((e) => [e.name, e.value]));
+    assert.deepEqual(ctr.volumeMounts, [{ name: "kubeconfig", mountPath: "/etc/kubernetes/admin.conf", readOnly: true }]);
+    assert.deepEqual(pod.spec.volumes, [{ name: "kubeconfig", hostPath: { path: "/etc/kubernetes/admin.conf", type: "File" } }]);
+    assert.deepEqual(ctr.securityContext.capabilities, { add: ["NET_ADMIN", "NET_RAW"], drop: ["ALL"] });
+  });
+});
+
+describe("templates stay flat (what install.sh's awk mustache can render)", () => {
+  for (const [file, template] of Object.entries(TEMPLATES)) {
+    it(file, () => {
+      const view = buildView(CONFIGS[0]![1]);
+      const walk = (tokens: unknown[]): void => {
+        for (const t of tokens as [string, string, number, number, unknown[]?][]) {
+          const [type, name] = t;
+          if (type === "text") continue;
+          assert.ok(["name", "#", "^"].includes(type), `${file}: tag type ${type} (${name}) is outside the flat subset`);
+          assert.match(name, /^[A-Za-z0-9_]+$/, `${file}: tag ${name} is not a plain name`);
+          assert.ok(name in view, `${file}: tag ${name} is not in the view`);
+          if (type === "name") assert.notEqual(typeof view[name], "boolean", `${file}: ${name} is a section flag, not a value`);
+          else assert.equal(typeof view[name], "boolean", `${file}: section ${name} must be a boolean`);
+          if (t[4]) walk(t[4]);
+        }
+      };
+      walk(Mustache.parse(template));
+      for (const line of template.split("\n")) {
+        if (/\{\{[#^/]/.test(line)) assert.match(line, /^\{\{[#^/][A-Za-z0-9_]+\}\}$/, `${file}: section tags stand alone on a line: ${line}`);
+        assert.doesNotMatch(line, /\{\{\{|\{\{&|\{\{!|\{\{>|\{\{=/, `${file}: ${line}`);
+      }
+      assert.ok(template.endsWith("\n") && !template.endsWith("\n\n"));
+      assert.equal(readFileSync(join(import.meta.dirname, "../../manifests", file), "utf8"), template);
+    });
+  }
+});
+
+describe("golden files (UPDATE_GOLDEN=1 rewrites them)", () => {
+  const dir = join(import.meta.dirname, "../golden");
+  const goldens: [string, () => string][] = [
+    ["addon-default.yaml", () => renderAddon(cfg({ vip: "192.168.0.10", interface: "ens192" }))],
+    ["addon-bgp-v6-rke2.yaml", () => renderAddon(cfg({ vip: "2001:db8::10", interface: "eth0", distro: "rke2", mode: "bgp", "bgp-as": "65000", "bgp-peers": "[2001:db8::1]:65001:pw:true" }))],
+    ["addon-services.yaml", () => renderAddon(cfg({ vip: "10.0.0.5", interface: "eth0", services: "true", "services-pools": "10.0.1.0/29", "metrics-addr": "10.0.0.6:2112" }))],
+    ["addon-default.json", () => renderAddon(cfg({ vip: "192.168.0.10", interface: "ens192" }), { output: "json" })],
+    ["static-pod.yaml", () => renderStaticPod(cfg({ vip: "192.168.0.10", interface: "ens192" }))],
+  ];
+  for (const [file, render] of goldens) {
+    it(file, () => {
+      // The version label and image tag follow package.json; goldens pin 0.0.0-golden.
+      const got = render().replaceAll(VERSION, "0.0.0-golden");
+      if (process.env.UPDATE_GOLDEN === "1") {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, file), got);
+      }
+      assert.equal(got, readFileSync(join(dir, file), "utf8"));
+    });
+  }
+});
