@@ -57,8 +57,8 @@ describe("lab responder", () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  async function call(url: string, extra: string[] = []): Promise<{ status?: number; servedBy?: string; body?: string; error?: string }> {
-    const r = await lab.exec(lab.client.ns, [process.execPath, "--import", "tsx", CLIENT, "--ca", certs.caFile, "--url", url, ...extra], { timeoutMs: 20_000 });
+  async function call(url: string, extra: string[] = [], from: LabNode = lab.client): Promise<{ status?: number; servedBy?: string; body?: string; error?: string }> {
+    const r = await lab.exec(from.ns, [process.execPath, "--import", "tsx", CLIENT, "--ca", certs.caFile, "--url", url, ...extra], { timeoutMs: 20_000 });
     return JSON.parse(r.stdout) as { status?: number; servedBy?: string; body?: string; error?: string };
   }
   const at = (n: LabNode, path: string, v6 = false) => `https://${v6 ? `[${n.ipv6}]` : n.ipv4}:6443${path}`;
@@ -103,5 +103,23 @@ describe("lab responder", () => {
     // Bring it back: the same node serves again.
     responders[0] = await spawnResponder(lab, lab.servers[0]!, { certs, upstreamSocket: sock });
     assert.equal((await call(at(lab.servers[0]!, "/whoami"))).servedBy, "srv1");
+  });
+
+  it("with its cable pulled still serves /livez locally but fails API calls like an apiserver without etcd quorum", async () => {
+    const s2 = lab.servers[1]!;
+    const lease = "https://127.0.0.1:6443/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/k3vip-cp";
+    seen.length = 0;
+    await lab.linkDown(s2);
+    try {
+      assert.equal((await call("https://127.0.0.1:6443/livez", [], s2)).status, 200);
+      const r = await call(lease, ["--header", "authorization: Bearer node-srv2"], s2);
+      assert.equal(r.status, 500);
+      assert.equal(JSON.parse(r.body!).message, "etcdserver: no leader");
+      assert.deepEqual(seen, [], "nothing reached the upstream");
+    } finally {
+      await lab.linkUp(s2);
+    }
+    assert.equal((await call(lease, ["--header", "authorization: Bearer node-srv2"], s2)).status, 200);
+    assert.equal(seen.length, 1);
   });
 });

@@ -54,7 +54,7 @@ export async function detectArping(runner: Runner, configured = "auto"): Promise
     if (r.flavor === "iputils" || r.flavor === "busybox") return { argv, flavor: r.flavor };
     if (r.flavor === "habets") {
       throw new ArpingUnavailableError(
-        `${argv.join(" ")} is Thomas Habets' arping, whose flags differ (no -U/-A for gratuitous ARP); install iputils-arping or use busybox's (K3VIP_ARPING="busybox arping")`,
+        `${argv.join(" ")} is Thomas Habets' arping, whose flags differ (no -U/-A for gratuitous ARP); install iputils-arping or use busybox's ("busybox arping")`,
       );
     }
     tried.push(`${argv.join(" ")} (${r.error ?? "unknown arping"})`);

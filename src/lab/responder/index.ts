@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import type { Lab, LabNode, LabProcess } from "../netns/index.ts";
 import type { LabCerts } from "./certs.ts";
 
-export { startResponder, SERVED_BY_HEADER, type Responder, type ResponderOptions } from "./server.ts";
+export { startResponder, hasCarrier, SERVED_BY_HEADER, type Responder, type ResponderOptions } from "./server.ts";
 export { makeLabCerts, LAB_CERT_SANS, type LabCerts } from "./certs.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
@@ -12,6 +12,8 @@ export interface ResponderProcessOptions {
   certs: LabCerts;
   upstreamSocket: string;
   port?: number;
+  /** Gate API forwarding on this interface's carrier (default the node's interface); false = never gate. */
+  uplink?: string | false;
   /** Milliseconds to wait for "LISTENING". Default 15000 (tsx compiles on first start). */
   startTimeoutMs?: number;
 }
@@ -41,6 +43,7 @@ export async function spawnResponder(lab: Lab, node: LabNode, opts: ResponderPro
       opts.upstreamSocket,
       "--port",
       String(opts.port ?? 6443),
+      ...(opts.uplink === false ? [] : ["--uplink", opts.uplink ?? node.ifname]),
     ],
     { cwd: REPO, onLine: (l) => l.startsWith("LISTENING ") && ready() },
   );

@@ -14,6 +14,7 @@ const { values } = parseArgs({
     "upstream-socket": { type: "string" },
     port: { type: "string", default: "6443" },
     host: { type: "string", default: "::" },
+    uplink: { type: "string" },
   },
   strict: true,
 });
@@ -33,6 +34,7 @@ const responder = await startResponder({
   upstreamSocket: values["upstream-socket"] as string,
   port: Number(values.port),
   host: values.host ?? "::",
+  ...(values.uplink ? { uplink: values.uplink } : {}),
 });
 process.stdout.write(`LISTENING ${responder.port}\n`);
 

@@ -5,6 +5,12 @@
 // socket, Authorization header included (the fake API tells clients apart by
 // bearer token). Stopping the process is "this node's API server is down":
 // health probes and Lease writes through it both get connection refused.
+//
+// With `uplink`, API calls are forwarded only while that interface has
+// carrier: a server whose cable is pulled cannot reach its datastore peers,
+// so (like kube-apiserver over an etcd member without quorum) it still
+// serves /livez but answers API calls with 500 "etcdserver: no leader".
+import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -22,6 +28,18 @@ export interface ResponderOptions {
   port?: number;
   /** Host to listen on. Default "::" (dual stack: 0.0.0.0 and [::]). */
   host?: string;
+  /** Interface whose carrier gates forwarding (see above); none = always forward. */
+  uplink?: string;
+}
+
+/** Carrier of an interface in this process's network namespace (ip netns exec mounts its sysfs). */
+export function hasCarrier(ifname: string): boolean {
+  try {
+    return readFileSync(`/sys/class/net/${ifname}/carrier`, "utf8").trim() === "1";
+  } catch {
+    // Reading carrier of an interface that is down fails with EINVAL.
+    return false;
+  }
 }
 
 export interface Responder {
@@ -48,6 +66,12 @@ export async function startResponder(opts: ResponderOptions): Promise<Responder>
     }
     if (path === "/whoami") {
       res.writeHead(200, { "content-type": "text/plain", ...served }).end(`${opts.name}\n`);
+      return;
+    }
+    if (opts.uplink !== undefined && !hasCarrier(opts.uplink)) {
+      req.resume();
+      const body = JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message: "etcdserver: no leader", reason: "InternalError", code: 500 });
+      res.writeHead(500, { "content-type": "application/json", ...served }).end(body);
       return;
     }
     const up = httpRequest({ socketPath: opts.upstreamSocket, method: req.method, path: req.url, headers: forwardHeaders(req.headers) }, (upRes) => {
