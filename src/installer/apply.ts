@@ -57,7 +57,7 @@ export async function applyPlan(fs: Fs, plan: Plan, onStep?: (what: string) => v
     const undo: Undo = before
       ? { what: `restore ${f.path}`, run: () => fs.writeAtomic(f.path, before.content, before.mode) }
       : { what: `remove ${f.path}`, run: () => fs.unlink(f.path) };
-    await step(`write ${f.path}`, () => fs.writeAtomic(f.path, content, f.mode), undo);
+    await step(`write ${f.path}`, () => fs.writeAtomic(f.path, content, f.mode, f.owner), undo);
     result.written.push(f.path);
   }
   for (const d of plan.dirs.filter((x) => x.kind === "rmdir")) {

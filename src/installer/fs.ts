@@ -8,6 +8,13 @@ export interface FileStat {
   /** Permission bits (mode & 0o7777). */
   mode: number;
   isDir: boolean;
+  uid: number;
+  gid: number;
+}
+
+export interface Owner {
+  uid: number;
+  gid: number;
 }
 
 export interface Fs {
@@ -18,8 +25,8 @@ export interface Fs {
   list(path: string): Promise<string[] | undefined>;
   /** Create one directory (its parent must exist). */
   mkdir(path: string, mode: number): Promise<void>;
-  /** Replace `path` atomically with `data` and exactly `mode`. */
-  writeAtomic(path: string, data: Buffer, mode: number): Promise<void>;
+  /** Replace `path` atomically with `data`, exactly `mode` and (if given) `owner`. */
+  writeAtomic(path: string, data: Buffer, mode: number, owner?: Owner): Promise<void>;
   unlink(path: string): Promise<void>;
   rmdir(path: string): Promise<void>;
 }
@@ -40,7 +47,7 @@ export class NodeFs implements Fs {
   async stat(path: string): Promise<FileStat | undefined> {
     try {
       const s = await fsp.stat(path);
-      return { mode: s.mode & 0o7777, isDir: s.isDirectory() };
+      return { mode: s.mode & 0o7777, isDir: s.isDirectory(), uid: s.uid, gid: s.gid };
     } catch (e) {
       if (code(e) === "ENOENT" || code(e) === "ENOTDIR") return undefined;
       throw e;
@@ -69,12 +76,13 @@ export class NodeFs implements Fs {
    * fsync, rename over the target, fsync the directory so the rename itself
    * survives a power cut.
    */
-  async writeAtomic(path: string, data: Buffer, mode: number): Promise<void> {
+  async writeAtomic(path: string, data: Buffer, mode: number, owner?: Owner): Promise<void> {
     const tmp = join(dirname(path), `.${basename(path)}.k3vip-${randomBytes(4).toString("hex")}`);
     let fh: fsp.FileHandle | undefined;
     try {
       fh = await fsp.open(tmp, "wx", mode);
       await fh.chmod(mode);
+      if (owner) await fh.chown(owner.uid, owner.gid);
       await fh.writeFile(data);
       await fh.sync();
       await fh.close();

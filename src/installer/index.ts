@@ -1,7 +1,7 @@
 // The installer's public face: install / uninstall / kubeconfig / doctor use
 // cases and the ports their adapters implement.
 export { install, validateInstallOptions, type InstallOptions, type InstallDeps, type InstallResult } from "./install.ts";
-export { uninstall, type UninstallOptions, type UninstallDeps, type UninstallResult } from "./uninstall.ts";
+export { uninstall, findState, type UninstallOptions, type UninstallDeps, type UninstallResult } from "./uninstall.ts";
 export { InstallerError } from "./gather.ts";
 export { NodeFs, type Fs, type FileStat } from "./fs.ts";
 export { layoutFor, DROPIN_NAME, RKE2_SUPERVISOR_PORT, type Layout } from "./layout.ts";
@@ -13,3 +13,4 @@ export { RealHostProbe, type HostProbe, type NetIf } from "./preflight/host.ts";
 export { formatCheck, type Check } from "./preflight/checks.ts";
 export { reporterFor, PlainReporter, MemoryReporter, type Reporter } from "./report.ts";
 export { KubeObjectDeleter, type ObjectDeleter } from "./kube.ts";
+export { kubeconfig, httpsReadyz, defaultContextName, HOME_KUBECONFIG, type KubeconfigOptions, type KubeconfigResult, type ReadyzResult } from "./kubeconfig.ts";

@@ -3,6 +3,7 @@
 import { createTwoFilesPatch } from "diff";
 import { dirname } from "node:path";
 import type { Config } from "../config/index.ts";
+import type { Owner } from "./fs.ts";
 import type { Layout } from "./layout.ts";
 import { backupPath, encodeState, sha256, stripSecrets, toHost, toRoot, type StateFile, type StateRecord } from "./state.ts";
 
@@ -29,6 +30,8 @@ export interface FileChange {
   mode: number;
   /** New bytes (create/update). */
   content?: Buffer;
+  /** Owner to give the file (kubeconfig: the target dir's owner). */
+  owner?: Owner;
   /** Bytes and mode before (update/delete), for the diff and the rollback. */
   before?: { content: Buffer; mode: number };
   secret?: boolean;

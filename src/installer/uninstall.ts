@@ -43,7 +43,8 @@ export interface UninstallResult {
   diff?: string;
 }
 
-async function findState(fs: Fs, root: string, distro: Distro | undefined): Promise<{ layout: Layout; state: StateRecord } | undefined> {
+/** The config and layout of the k3vip install under `root` (any distro), if any. */
+export async function findState(fs: Fs, root: string, distro: Distro | undefined): Promise<{ layout: Layout; state: StateRecord } | undefined> {
   for (const d of distro ? [distro] : DISTROS) {
     const layout = layoutFor(d, root);
     const state = await readState(fs, layout);

@@ -3,7 +3,7 @@
 // on purpose. Used by unit and lab tests only.
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { FileStat, Fs } from "../fs.ts";
+import type { FileStat, Fs, Owner } from "../fs.ts";
 
 export type Tree = Record<string, string>;
 
@@ -67,9 +67,9 @@ export class FailingFs implements Fs {
     this.gate("mkdir", path);
     return this.inner.mkdir(path, mode);
   }
-  async writeAtomic(path: string, data: Buffer, mode: number): Promise<void> {
+  async writeAtomic(path: string, data: Buffer, mode: number, owner?: Owner): Promise<void> {
     this.gate("writeAtomic", path);
-    return this.inner.writeAtomic(path, data, mode);
+    return this.inner.writeAtomic(path, data, mode, owner);
   }
   async unlink(path: string): Promise<void> {
     this.gate("unlink", path);
