@@ -8,6 +8,8 @@
 # op=render  resolve + validate; render the template given as input file.
 # op=detect  input: `ip -o addr show`; print the interface whose subnet
 #            holds ENVIRON["__K3VIP_VIP"], or exit 3.
+# op=ipcheck self-check for tests: input lines "address<TAB>prefix"; prints
+#            "family|range|text|network-or-broadcast problem" per line.
 # Usage errors print one line on stdout and exit 2.
 # Option values come from ENVIRON: K3VIP_<NAME>, kube-vip installer aliases,
 # and __K3VIP_FLAG_<flag> for command-line flags.
@@ -17,7 +19,9 @@
 BEGIN {
 	dead = 0
 	init_chars()
-	if (op == "detect") {
+	if (op == "ipcheck") {
+		FS = "\t"
+	} else if (op == "detect") {
 		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 		best = -2; found = ""; conflict = ""
 	} else {
@@ -40,6 +44,8 @@ BEGIN {
 op == "render" { render_line($0) }
 
 op == "detect" { detect_line() }
+
+op == "ipcheck" { ipcheck_line() }
 
 END {
 	if (dead) exit 2
@@ -125,14 +131,30 @@ function v4_parse(s, A,   p, n, i) {
 	return 4
 }
 
+# The dotted quad inside an IPv6 literal: ipaddr.js is lax there (leading
+# zeros, 0x hex parts), parseInt per part, each 0..255.
+function v4_embedded(s, d,   p, n, i) {
+	n = split(s, p, ".")
+	if (n != 4) return 0
+	for (i = 1; i <= 4; i++) {
+		if (p[i] ~ /^[0-9]+$/) d[i] = p[i] + 0
+		else if (p[i] ~ /^0[xX][0-9A-Fa-f]+$/) d[i] = hexval(substr(p[i], 3))
+		else return 0
+		if (d[i] > 255) return 0
+	}
+	return 1
+}
+
 # IPv6 literal without zone; fills A[1..8] with the hextets.
 function v6_parse(s, A,   head, tail, hn, tn, H, T, i, k, v4, d, total, dbl) {
-	if (index(s, ":") == 0 || s !~ /^[0-9A-Fa-f:.]+$/) return 0
+	if (index(s, ":") == 0 || s !~ /^[0-9A-Fa-fXx:.]+$/) return 0
+	# ipaddr.js reads the deprecated "::a.b.c.d" as ::ffff:a.b.c.d.
+	if (s ~ /^::[^:]*[.][^:]*$/) s = "::ffff:" substr(s, 3)
 	v4 = 0
 	if (index(s, ".") > 0) {
 		i = s
 		sub(/.*:/, "", i)
-		if (v4_parse(i, d) == 0) return 0
+		if (v4_embedded(i, d) == 0) return 0
 		s = substr(s, 1, length(s) - length(i)) "0:0"
 		v4 = 1
 	}
@@ -572,4 +594,13 @@ function detect_line(   ifname, cidr, slash, N, plen, bits, score) {
 	score = plen == bits ? -1 : plen
 	if (score > best) { best = score; found = ifname; conflict = "" }
 	else if (score == best && ifname != found && index(" " conflict " ", " " ifname " ") == 0) conflict = conflict (conflict == "" ? "" : " ") ifname
+}
+
+# ---- self-check (tests compare it with ipaddr.js / src/config) ----------------
+
+function ipcheck_line(   A, fam, what) {
+	fam = ip_parse($1, A)
+	if (fam == 0) { print "0|||"; return }
+	what = not_unicast(A)
+	print fam "|" (what == "" ? "unicast" : what) "|" (fam == 4 ? v4_str(A["n"]) : v6_str(A)) "|" network_or_broadcast($1, $2 + 0)
 }
