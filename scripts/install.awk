@@ -10,6 +10,8 @@
 #            holds ENVIRON["__K3VIP_VIP"], or exit 3.
 # op=ipcheck self-check for tests: input lines "address<TAB>prefix"; prints
 #            "family|range|text|network-or-broadcast problem" per line.
+# op=optcheck self-check for tests: input lines "option-number<TAB>raw";
+#            prints "ok<TAB>formatted" or the usage message (source SRC).
 # Usage errors print one line on stdout and exit 2.
 # Option values come from ENVIRON: K3VIP_<NAME>, kube-vip installer aliases,
 # and __K3VIP_FLAG_<flag> for command-line flags.
@@ -21,6 +23,9 @@ BEGIN {
 	init_chars()
 	if (op == "ipcheck") {
 		FS = "\t"
+	} else if (op == "optcheck") {
+		FS = "\t"
+		options()
 	} else if (op == "detect") {
 		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 		best = -2; found = ""; conflict = ""
@@ -46,6 +51,8 @@ op == "render" { render_line($0) }
 op == "detect" { detect_line() }
 
 op == "ipcheck" { ipcheck_line() }
+
+op == "optcheck" { optcheck_line() }
 
 END {
 	if (dead) exit 2
@@ -603,4 +610,11 @@ function ipcheck_line(   A, fam, what) {
 	if (fam == 0) { print "0|||"; return }
 	what = not_unicast(A)
 	print fam "|" (what == "" ? "unicast" : what) "|" (fam == 4 ? v4_str(A["n"]) : v6_str(A)) "|" network_or_broadcast($1, $2 + 0)
+}
+
+function optcheck_line(   v) {
+	dead = 0
+	v = parse_value(KIND[$1 + 0], "SRC", substr($0, length($1) + 2))
+	if (!dead) print "ok\t" v
+	dead = 0
 }
