@@ -4,10 +4,12 @@ import { registerManifest } from "./manifest.ts";
 import { registerInstall } from "./install.ts";
 import { registerUninstall } from "./uninstall.ts";
 import { registerKubeconfig } from "./kubeconfig.ts";
+import { registerDoctor } from "./doctor.ts";
 
 export function registerCommands(program: Command): void {
   registerManifest(program);
   registerInstall(program);
   registerUninstall(program);
   registerKubeconfig(program);
+  registerDoctor(program);
 }

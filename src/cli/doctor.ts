@@ -1,0 +1,35 @@
+import type { Command } from "commander";
+import { DISTROS, badValue, type Distro } from "../config/index.ts";
+import { CliError } from "./errors.ts";
+import { addConfigOptions, configFlags, configFromCommand } from "./options.ts";
+
+export function registerDoctor(program: Command): void {
+  const cmd = program
+    .command("doctor")
+    .description("Check this server for k3vip: interface, VIP in use, ports, other load balancers, API certificate, datastore")
+    .option("--root <dir>", "check a prepared tree instead of the host (no host probing)")
+    .option("--json", "print the checks as JSON on stdout");
+  addConfigOptions(cmd).action(async () => {
+    const f = cmd.opts<{ root?: string; json?: boolean }>();
+    const flags = configFlags(cmd);
+    const given = Object.keys(flags).length > 0 || process.env.K3VIP_VIP !== undefined || process.env.vipAddress !== undefined;
+    const config = given ? configFromCommand(cmd, "install") : undefined;
+    if (flags.distro !== undefined && !DISTROS.includes(flags.distro as Distro)) throw badValue("--distro", flags.distro, `is not one of: ${DISTROS.join(", ")}`);
+    const inst = await import("../installer/index.ts");
+    const { ADDON_FILENAME } = await import("../render/index.ts");
+    const root = f.root ?? "";
+    let r;
+    try {
+      r = await inst.doctor(
+        { root, ...(config ? { config } : {}), ...(flags.distro ? { distro: flags.distro as Distro } : {}) },
+        { fs: new inst.NodeFs(), ...(root ? {} : { host: new inst.RealHostProbe() }), checker: new inst.LiveDatastoreChecker(), manifestName: ADDON_FILENAME },
+      );
+    } catch (e) {
+      if (e instanceof inst.InstallerError) throw new CliError(e.message, 1, { cause: e });
+      throw e;
+    }
+    if (f.json === true) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    else for (const c of r.checks) process.stderr.write(`${inst.formatCheck(c)}\n`);
+    if (!r.ok) throw new CliError(`${r.checks.filter((c) => c.status === "fail").length} check(s) failed: fix the ✗ lines`, 1);
+  });
+}
