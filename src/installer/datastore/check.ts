@@ -113,14 +113,17 @@ export class LiveDatastoreChecker implements DatastoreChecker {
     let conn: mysql.Connection | undefined;
     try {
       conn = await mysql.createConnection({ host: d.host, port: d.port, user: d.user, password: d.password, connectTimeout: this.timeoutMs, ...(ssl ? { ssl } : {}) });
-      const [rows] = await conn.query<mysql.RowDataPacket[]>("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [d.database]);
-      if (rows.length > 0) {
-        try {
-          await conn.query(`USE \`${d.database}\``);
-          return ok(`${where}: user ${d.user} can use database ${d.database}`);
-        } catch (e) {
-          return { outcome: "permission", message: `${where}: user ${d.user} has no access to database ${d.database} (${msg(e)})`, fix: `GRANT ALL ON \`${d.database}\`.* TO '${d.user}'@'%'` };
+      try {
+        await conn.query(`USE \`${d.database}\``);
+        return ok(`${where}: user ${d.user} can use database ${d.database}`);
+      } catch (e) {
+        // MySQL answers "access denied" both for a database the user may not
+        // see and for a missing one (so as not to leak names); "unknown
+        // database" only when the user has global privileges.
+        if (code(e) === "ER_DBACCESS_DENIED_ERROR") {
+          return { outcome: "permission", message: `${where}: user ${d.user} may not use database ${d.database} (missing, or not granted) nor create it`, fix: `CREATE DATABASE IF NOT EXISTS \`${d.database}\`; GRANT ALL ON \`${d.database}\`.* TO '${d.user}'@'%'` };
         }
+        if (code(e) !== "ER_BAD_DB_ERROR") throw e;
       }
       const [grants] = await conn.query<mysql.RowDataPacket[]>("SHOW GRANTS FOR CURRENT_USER()");
       const lines = grants.map((g) => String(Object.values(g)[0]));
