@@ -58,7 +58,10 @@ interface IpAddrJson {
 }
 
 export class RealHostProbe implements HostProbe {
-  /** `prefix` runs the commands elsewhere, e.g. ["ip", "netns", "exec", "k3v-…"]. */
+  /**
+   * `prefix` runs the probing commands (ip, arping, ndisc6) elsewhere, e.g.
+   * ["ip", "netns", "exec", "k3v-…"]; the socket probes stay in this process.
+   */
   constructor(
     private readonly prefix: string[] = [],
     private readonly timeoutMs = 5000,
