@@ -1,0 +1,142 @@
+// Uninstall deletes the add-on's objects through the API with the distro's
+// kubeconfig (bearer token, cluster CA), DaemonSet first; reports objects
+// already gone; prints the exact kubectl command when the API is unreachable
+// or refuses. The API is a small HTTPS server on 127.0.0.1 with real REST
+// paths and discovery documents.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { resolveConfig, type Config } from "../../src/config/index.ts";
+import { install, KubeObjectDeleter, MemoryReporter, NodeFs, uninstall } from "../../src/installer/index.ts";
+import { FakeChecker } from "../../src/installer/testing/fakes.ts";
+import { TestPki } from "../../src/installer/testing/pki.ts";
+import { snapshotTree } from "../../src/installer/testing/tree.ts";
+import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
+
+const TOKEN = "k3vip-test-token";
+const RESOURCES: Record<string, { name: string; kind: string; namespaced: boolean }[]> = {
+  "/api/v1": [
+    { name: "serviceaccounts", kind: "ServiceAccount", namespaced: true },
+    { name: "secrets", kind: "Secret", namespaced: true },
+    { name: "configmaps", kind: "ConfigMap", namespaced: true },
+  ],
+  "/apis/apps/v1": [{ name: "daemonsets", kind: "DaemonSet", namespaced: true }],
+  "/apis/rbac.authorization.k8s.io/v1": [
+    { name: "roles", kind: "Role", namespaced: true },
+    { name: "rolebindings", kind: "RoleBinding", namespaced: true },
+    { name: "clusterroles", kind: "ClusterRole", namespaced: false },
+    { name: "clusterrolebindings", kind: "ClusterRoleBinding", namespaced: false },
+  ],
+};
+
+let pki: TestPki;
+let server: Server;
+let port = 0;
+/** Object paths that exist; DELETE removes them. */
+let objects = new Set<string>();
+let deletes: string[] = [];
+let forbid = false;
+const dirs: string[] = [];
+
+function pathOf(o: Record<string, unknown>): string {
+  const [group, version] = String(o.apiVersion).includes("/") ? String(o.apiVersion).split("/") : ["", String(o.apiVersion)];
+  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  const r = RESOURCES[base]?.find((x) => x.kind === o.kind);
+  const meta = o.metadata as { name: string; namespace?: string };
+  return `${base}${r?.namespaced ? `/namespaces/${meta.namespace ?? "default"}` : ""}/${r?.name ?? "?"}/${meta.name}`;
+}
+
+before(async () => {
+  pki = new TestPki("k3s-server-ca");
+  const leaf = pki.leaf("k3s", ["IP:127.0.0.1"], "server");
+  server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+    const json = (code: number, body: unknown) => res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return json(401, { kind: "Status", code: 401, message: "Unauthorized" });
+    const url = new URL(req.url ?? "/", "https://x");
+    const list = RESOURCES[url.pathname];
+    if (req.method === "GET" && list) return json(200, { kind: "APIResourceList", groupVersion: url.pathname.replace(/^\/apis?\//, ""), resources: list.map((r) => ({ ...r, singularName: "", verbs: ["delete", "get"] })) });
+    if (req.method === "DELETE") {
+      deletes.push(`${url.pathname}?${url.searchParams.toString()}`);
+      if (forbid) return json(403, { kind: "Status", code: 403, message: "forbidden: User cannot delete" });
+      if (!objects.delete(url.pathname)) return json(404, { kind: "Status", code: 404, reason: "NotFound", message: "not found" });
+      return json(200, { kind: "Status", status: "Success" });
+    }
+    return json(404, { kind: "Status", code: 404, message: `no ${url.pathname}` });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  port = (server.address() as AddressInfo).port;
+});
+after(() => {
+  server.close();
+  for (const d of [...dirs, pki.dir]) rmSync(d, { recursive: true, force: true });
+});
+
+const config: Config = resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", mode: "bgp", "bgp-as": "65001", "bgp-peers": "192.168.0.1:65000:peerpw" } });
+
+async function installedRoot(apiPort = port): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), "k3vip-unapi-"));
+  dirs.push(root);
+  mkdirSync(join(root, "etc/rancher/k3s"), { recursive: true });
+  const kc = `apiVersion: v1\nkind: Config\nclusters:\n- name: default\n  cluster:\n    server: https://127.0.0.1:${apiPort}\n    certificate-authority-data: ${pki.caPem.toString("base64")}\nusers:\n- name: default\n  user:\n    token: ${TOKEN}\ncontexts:\n- name: default\n  context: {cluster: default, user: default}\ncurrent-context: default\n`;
+  writeFileSync(join(root, "etc/rancher/k3s/k3s.yaml"), kc, { mode: 0o600 });
+  await install({ config, root, preflight: false }, { fs: new NodeFs(), checker: new FakeChecker(), render: (c) => renderAddon(c), manifestName: ADDON_FILENAME, reporter: new MemoryReporter(), version: "0.1.0" });
+  return root;
+}
+const run = (root: string) => uninstall({ root }, { fs: new NodeFs(), reporter: new MemoryReporter(), objects: addonObjects, deleter: (p) => KubeObjectDeleter.fromFile(p) });
+
+describe("uninstall deletes the add-on's objects through the API", () => {
+  it("deletes every rendered object, DaemonSet first; the Addon type is absent here", async () => {
+    const root = await installedRoot();
+    const objs = addonObjects({ ...config, distro: "k3s" });
+    objects = new Set(objs.map(pathOf));
+    deletes = [];
+    const r = await run(root);
+    assert.equal(r.status, "removed");
+    assert.deepEqual(r.commands, []);
+    assert.equal(r.objects[0]?.ref, "daemonset.apps/k3vip");
+    assert.deepEqual(r.objects.filter((o) => o.outcome === "deleted").length, objs.length);
+    assert.deepEqual(r.objects.at(-1), { ref: "addon.k3s.cattle.io/k3vip", outcome: "absent" });
+    assert.equal(objects.size, 0);
+    assert.match(deletes[0] ?? "", /^\/apis\/apps\/v1\/namespaces\/kube-system\/daemonsets\/k3vip\?.*propagationPolicy=Foreground/);
+    assert.equal(deletes.at(-1)?.startsWith("/api/v1/namespaces/kube-system/serviceaccounts/"), true);
+    // Only k3s.yaml (the user's) is left.
+    assert.deepEqual(Object.keys(snapshotTree(root)), ["etc", "etc/rancher", "etc/rancher/k3s", "etc/rancher/k3s/k3s.yaml"]);
+  });
+
+  it("objects already gone are reported as absent", async () => {
+    const root = await installedRoot();
+    objects = new Set();
+    const r = await run(root);
+    assert.ok(r.objects.every((o) => o.outcome === "absent"));
+  });
+
+  it("API refuses: the remaining objects' kubectl command is printed", async () => {
+    const root = await installedRoot();
+    forbid = true;
+    try {
+      const r = await run(root);
+      assert.equal(r.objects[0]?.outcome, "not-deleted");
+      assert.match(r.notes.join("\n"), /the API refused a delete \(HTTP 403/);
+      assert.match(r.commands[0] ?? "", /^kubectl delete --ignore-not-found -n kube-system daemonset\.apps\/k3vip /);
+    } finally {
+      forbid = false;
+    }
+  });
+
+  it("API unreachable: files removed, kubectl command printed", async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const deadPort = (closed.address() as AddressInfo).port;
+    closed.close();
+    const root = await installedRoot(deadPort);
+    const r = await run(root);
+    assert.equal(r.status, "removed");
+    assert.match(r.notes.join("\n"), /the API is not reachable/);
+    assert.equal(r.commands.length >= 1, true);
+    assert.ok(r.objects.every((o) => o.outcome === "not-deleted"));
+  });
+});
