@@ -1,0 +1,140 @@
+// The issue's done-when commands, exactly, through the built CLI
+// (`npm run build` → node dist/k3vip.mjs): install under --root, a second run
+// says up to date, uninstall leaves the tree as before; for k3s with MySQL,
+// RKE2, and --cluster-init/--join. Plus exit codes, --dry-run and --json.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { snapshotTree } from "../../src/installer/testing/tree.ts";
+
+const CLI = join(process.cwd(), "dist/k3vip.mjs");
+const roots: string[] = [];
+const tmpRoot = () => {
+  const r = mkdtempSync(join(tmpdir(), "k3vip-cli-"));
+  roots.push(r);
+  return r;
+};
+before(() => {
+  execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+});
+after(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+function k3vip(args: string[]) {
+  // Not a TTY: plain lines, no spinner escape codes.
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, K3VIP_VIP: undefined, vipAddress: undefined } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function roundTrip(extra: string[], expect: { dropin: string; manifest: string; dropinHas: RegExp[] }) {
+  const root = tmpRoot();
+  const before = snapshotTree(root);
+  const base = ["install", "--root", root, "--vip", "192.168.0.10", "--interface", "eth0", ...extra, "--no-preflight"];
+  const r1 = k3vip(base);
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.equal(r1.stdout, "");
+  assert.match(r1.stderr, /✓ write \d files? for/);
+  const dropin = readFileSync(join(root, expect.dropin), "utf8");
+  for (const re of expect.dropinHas) assert.match(dropin, re);
+  assert.match(readFileSync(join(root, expect.manifest), "utf8"), /kind: DaemonSet/);
+  const r2 = k3vip(base);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.match(r2.stderr, /up to date/);
+  const r3 = k3vip(["uninstall", "--root", root]);
+  assert.equal(r3.code, 0, r3.stderr);
+  assert.match(r3.stderr, /kubectl delete --ignore-not-found -n kube-system daemonset\.apps\/k3vip/);
+  assert.deepEqual(snapshotTree(root), before);
+}
+
+describe("k3vip install / uninstall through the built CLI", () => {
+  it("k3s + external MySQL (the issue's command)", () => {
+    roundTrip(["--datastore", "mysql://root:pw@tcp(127.0.0.1:3306)/kubernetes"], {
+      dropin: "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml",
+      manifest: "var/lib/rancher/k3s/server/manifests/k3vip.yaml",
+      dropinHas: [/^datastore-endpoint: mysql:\/\/root:pw@tcp\(127\.0\.0\.1:3306\)\/kubernetes$/m, /^tls-san\+:\n {2}- 192\.168\.0\.10$/m],
+    });
+  });
+
+  it("--distro rke2 with the same datastore", () => {
+    roundTrip(["--distro", "rke2", "--datastore", "mysql://root:pw@tcp(127.0.0.1:3306)/kubernetes"], {
+      dropin: "etc/rancher/rke2/config.yaml.d/50-k3vip.yaml",
+      manifest: "var/lib/rancher/rke2/server/manifests/k3vip.yaml",
+      dropinHas: [/^datastore-endpoint: /m],
+    });
+  });
+
+  it("--cluster-init, and --join (k3s and RKE2)", () => {
+    roundTrip(["--cluster-init"], { dropin: "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml", manifest: "var/lib/rancher/k3s/server/manifests/k3vip.yaml", dropinHas: [/^cluster-init: true$/m] });
+    roundTrip(["--join", "--token", "K10abc::server:xyz"], { dropin: "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml", manifest: "var/lib/rancher/k3s/server/manifests/k3vip.yaml", dropinHas: [/^server: https:\/\/192\.168\.0\.10:6443$/m, /^token: K10abc::server:xyz$/m] });
+    roundTrip(["--distro", "rke2", "--join", "--token", "K10abc::server:xyz"], { dropin: "etc/rancher/rke2/config.yaml.d/50-k3vip.yaml", manifest: "var/lib/rancher/rke2/server/manifests/k3vip.yaml", dropinHas: [/^server: https:\/\/192\.168\.0\.10:9345$/m] });
+  });
+
+  it("--dry-run prints a masked diff on stdout and writes nothing; --json prints a summary", () => {
+    const root = tmpRoot();
+    const before = snapshotTree(root);
+    const r = k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--datastore", "postgres://k3s:Sup3rS3cret@db:5432/k3s", "--dry-run", "--no-preflight"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\+datastore-endpoint: postgres:\/\/k3s:\*\*\*\*@db:5432\/k3s$/m);
+    assert.doesNotMatch(r.stdout + r.stderr, /Sup3rS3cret/);
+    assert.match(r.stderr, /nothing was written/);
+    assert.deepEqual(snapshotTree(root), before);
+
+    const j = k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--json"]);
+    assert.equal(j.code, 0, j.stderr);
+    const summary = JSON.parse(j.stdout) as { status: string; changes: { label: string }[]; checks: { id: string }[] };
+    assert.equal(summary.status, "applied");
+    assert.deepEqual(summary.changes.map((c) => c.label), ["manifest", "drop-in"]);
+    assert.ok(summary.checks.some((c) => c.id === "root"));
+    assert.ok(!j.stderr.includes("\u001b["), "no ANSI escapes when not a TTY");
+  });
+
+  it("exit codes: 2 for bad usage (one line), 1 for a runtime failure with nothing changed", () => {
+    const root = tmpRoot();
+    const u = k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--datastore", "mysql://root:pw@db:3306/k"]);
+    assert.equal(u.code, 2);
+    assert.equal(u.stderr, `k3vip: --datastore "mysql://root:****@db:3306/k" needs the address in k3s's MySQL form tcp(host:port), not "db:3306" (example: mysql://user:pass@tcp(db.example:3306)/kubernetes)\n`);
+    const d = k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--distro", "k8s"]);
+    assert.equal(d.code, 2);
+    assert.match(d.stderr, /^k3vip: --distro "k8s" is not one of: k3s, rke2\n$/);
+    writeFileSync(join(root, "x"), "");
+    const before = snapshotTree(root);
+    const rt = k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--join", "--token-file", join(root, "missing")]);
+    assert.equal(rt.code, 1);
+    assert.match(rt.stderr, /^k3vip: --token-file .*missing does not exist; nothing was changed/);
+    assert.deepEqual(snapshotTree(root), before);
+    const doc = k3vip(["doctor", "--root", root]);
+    assert.equal(doc.code, 2);
+    assert.match(doc.stderr, /--vip is required/);
+  });
+
+  it("doctor --root --json over an install", () => {
+    const root = tmpRoot();
+    assert.equal(k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--no-preflight"]).code, 0);
+    const r = k3vip(["doctor", "--root", root, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; status: string }[] };
+    assert.equal(out.ok, true);
+    assert.equal(out.checks.find((c) => c.id === "interface")?.status, "skip");
+  });
+
+  it("kubeconfig: --out with the VIP from the install, and a failed /readyz exits 1 after writing", () => {
+    const root = tmpRoot();
+    assert.equal(k3vip(["install", "--root", root, "--vip", "2001:db8::10", "--no-preflight"]).code, 0);
+    mkdirSync(join(root, "etc/rancher/k3s"), { recursive: true });
+    writeFileSync(join(root, "etc/rancher/k3s/k3s.yaml"), "apiVersion: v1\nkind: Config\nclusters:\n- name: default\n  cluster: {server: 'https://127.0.0.1:6443'}\nusers:\n- name: default\n  user: {token: t}\ncontexts:\n- name: default\n  context: {cluster: default, user: default}\ncurrent-context: default\n");
+    const out = join(root, "vip.yaml");
+    const r = k3vip(["kubeconfig", "--root", root, "--out", out, "--no-check"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(readFileSync(out, "utf8"), /server: https:\/\/\[2001:db8::10\]:6443/);
+    assert.match(r.stderr, /✓ wrote context k3vip-2001-db8--10/);
+    const printed = k3vip(["kubeconfig", "--root", root, "--vip", "192.168.0.10", "--no-check"]);
+    assert.match(printed.stdout, /name: k3vip-192-168-0-10/);
+    const bad = k3vip(["kubeconfig", "--root", root, "--out", out, "--check-server", "https://127.0.0.1:1"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /✗ .*cannot connect \(ECONNREFUSED\)/);
+  });
+});
