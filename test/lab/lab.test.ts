@@ -3,7 +3,7 @@
 // leaves no namespace and no process behind.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -134,4 +134,22 @@ setInterval(() => {}, 1000);
       assert.equal(await alive(pid), false);
     });
   }
+
+  it("refuses clearly when not root or when `ip` is missing", () => {
+    const script = join(tmp, "guard.mts");
+    writeFileSync(
+      script,
+      `import { Lab } from ${JSON.stringify(join(repo, "src/lab/netns/index.ts"))};
+try { await Lab.create(); } catch (e) { console.log(e.name + ": " + e.message); process.exit(3); }
+`,
+      { mode: 0o644 },
+    );
+    chmodSync(tmp, 0o755);
+    const asNobody = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx", script], { cwd: repo, encoding: "utf8", timeout: 30_000 });
+    assert.equal(asNobody.status, 3, asNobody.stderr);
+    assert.match(asNobody.stdout, /^LabUnavailableError: the network-namespace lab needs root .*run it with sudo/);
+    const noIp = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: repo, encoding: "utf8", timeout: 30_000, env: { ...process.env, PATH: "/nonexistent" } });
+    assert.equal(noIp.status, 3, noIp.stderr);
+    assert.match(noIp.stdout, /^LabUnavailableError: the lab needs iproute2 with network namespaces .*spawn ip ENOENT/);
+  });
 });
