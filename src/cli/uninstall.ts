@@ -47,7 +47,8 @@ export function registerUninstall(program: Command): void {
         return;
       }
       if (r.status === "dry-run") process.stdout.write(r.diff ?? "");
-      for (const c of r.changes) reporter.line(`  ${c.kind === "delete" ? "removed" : "restored"} ${c.label}: ${c.path}`);
+      const verb = (k: string) => (r.status === "dry-run" ? (k === "delete" ? "would remove" : "would restore") : k === "delete" ? "removed" : "restored");
+      for (const c of r.changes) reporter.line(`  ${verb(c.kind)} ${c.label}: ${c.path}`);
       for (const x of r.objects) reporter.line(`  ${x.outcome} ${x.ref}`);
       for (const n of r.notes) reporter.line(`note: ${n}`);
       for (const c of r.commands) reporter.line(`  ${c}`);

@@ -199,7 +199,7 @@ function mask(s: string, secrets: string[]): string {
 }
 
 /** What to run next so the running server picks the change up. */
-function afterNotes(o: InstallOptions, layout: Layout, installed: boolean, plan: Plan, datastore: Datastore | undefined, checks: Check[]): string[] {
+export function afterNotes(o: InstallOptions, layout: Layout, installed: boolean, plan: Plan, datastore: Datastore | undefined, checks: Check[]): string[] {
   const notes: string[] = [];
   const svc = layout.distro === "k3s" ? "k3s" : "rke2-server";
   const dropinChanged = plan.files.some((f) => f.path === layout.dropinFile && f.kind !== "unchanged");

@@ -272,7 +272,7 @@ export function planDiff(p: Plan, secrets: readonly string[]): string {
     }
     const a = f.kind === "create" ? "" : mask(f.before?.content.toString("utf8") ?? "");
     const b = f.kind === "delete" ? "" : mask(f.content?.toString("utf8") ?? "");
-    const patch = createTwoFilesPatch(f.kind === "create" ? "/dev/null" : f.path, f.kind === "delete" ? "/dev/null" : f.path, a, b, "", "", { context: 3 });
+    const patch = createTwoFilesPatch(f.kind === "create" ? "/dev/null" : f.path, f.kind === "delete" ? "/dev/null" : f.path, a, b, undefined, undefined, { context: 3 });
     out.push(`# ${f.kind} ${f.label}${modeNote}\n${patch.replace(/^=+\n/, "")}`);
   }
   return out.join("");
