@@ -232,8 +232,9 @@ export function checkElfArch(a: ArchInfo, files: readonly { path: string; data: 
     if (!e) problems.push({ path: f.path, problem: "unreadable ELF header" });
     else if (e.machine !== a.elfMachine) problems.push({ path: f.path, problem: `e_machine ${e.machine}, expected ${a.elfMachine}` });
     else if (e.class !== a.elfClass) problems.push({ path: f.path, problem: `ELF${e.class}, expected ELF${a.elfClass}` });
-    else if (a.arch === "arm" && e.type === 2 && (e.flags & EF_ARM_ABI_FLOAT_HARD) === 0 && e.interpreter !== undefined) {
-      problems.push({ path: f.path, problem: "soft-float ARM executable in an armhf image" });
+    else if (a.arch === "arm" && (e.flags & EF_ARM_ABI_FLOAT_HARD) === 0) {
+      // Debian armhf builds every binary and library hard-float (e_flags 0x5000400).
+      problems.push({ path: f.path, problem: "soft-float ARM code in an armhf image" });
     }
   }
   return problems;
