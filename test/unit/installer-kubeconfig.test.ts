@@ -3,7 +3,7 @@
 // certificate naming the VIP (the test connects to 127.0.0.1 through the
 // test-only checkServer override; the VIP itself is never dialled).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -138,6 +138,15 @@ describe("k3vip kubeconfig", () => {
     assert.deepEqual(kc.getContexts().map((c) => c.name), ["prod", "k3vip-192-168-0-10"]);
     assert.deepEqual(kc.getClusters().map((c) => c.name), ["prod", "k3vip-192-168-0-10"]);
     assert.equal(kc.getCurrentContext(), "k3vip-192-168-0-10");
+  });
+
+  it("--out belongs to the target directory's owner", { skip: process.getuid?.() !== 0 ? "needs root for chown" : false }, async () => {
+    const dir = tmp();
+    chownSync(dir, 4242, 4343);
+    const out = join(dir, "config");
+    await kubeconfig({ root: serverRoot(), vip: "192.168.0.10", apiPort: 6443, out, check: false }, deps());
+    const st = statSync(out);
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o777], [4242, 4343, 0o600]);
   });
 
   it("--merge into a missing file creates ~/.kube (0700) and the file", async () => {
