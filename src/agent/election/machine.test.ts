@@ -1,0 +1,503 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { initialState, microTime, step, type ElectionState } from "./machine.ts";
+import type { ElectionAction, ElectionConfig, ElectionEvent, LeaseObject, LeaseResult, LeaseSpec, TimerName } from "./types.ts";
+
+const CFG: ElectionConfig = {
+  identity: "srv1",
+  leaseDurationMs: 6000,
+  renewDeadlineMs: 4000,
+  retryPeriodMs: 2000,
+  brownoutHoldMs: 6000,
+  healthIntervalMs: 1000,
+  healthFailures: 3,
+  announceRefreshMs: 10000,
+};
+
+type Auto = {
+  get?: () => LeaseResult;
+  write?: (a: Extract<ElectionAction, { type: "createLease" | "updateLease" }>) => LeaseResult;
+  probe?: () => { ok: boolean; reason: string };
+  vip?: boolean;
+};
+
+/**
+ * Drives one machine: feed events at chosen times and look at the actions.
+ * `auto` answers requests at once (like a fast API / VIP adapter) where set;
+ * requests without an auto answer stay pending until the test answers them.
+ */
+class Driver {
+  state: ElectionState;
+  mono = 0;
+  wallOffset = 1_800_000_000_000;
+  actions: ElectionAction[] = [];
+  all: ElectionAction[] = [];
+  timers = new Map<TimerName, number>();
+  rv = 10;
+  auto: Auto = {};
+
+  constructor(config: Partial<ElectionConfig> = {}) {
+    this.state = initialState({ ...CFG, ...config });
+  }
+  send(ev: ElectionEvent): ElectionAction[] {
+    const r = step(this.state, ev, { mono: this.mono, wall: this.mono + this.wallOffset });
+    this.state = r.state;
+    this.actions = r.actions;
+    this.all.push(...r.actions);
+    for (const a of r.actions) {
+      if (a.type === "timer") {
+        if (a.at === null) this.timers.delete(a.name);
+        else this.timers.set(a.name, a.at);
+      }
+    }
+    const produced = [...r.actions];
+    for (const a of r.actions) {
+      const reply = this.autoReply(a);
+      if (reply) produced.push(...this.send(reply));
+    }
+    this.actions = produced;
+    return produced;
+  }
+  private autoReply(a: ElectionAction): ElectionEvent | null {
+    if (a.type === "getLease" && this.auto.get) return { type: "lease", result: this.auto.get() };
+    if ((a.type === "createLease" || a.type === "updateLease") && this.auto.write) return { type: "lease", result: this.auto.write(a) };
+    if (a.type === "probe" && this.auto.probe) return { type: "health", ...this.auto.probe() };
+    if (a.type === "vip" && this.auto.vip && a.op !== "check") return { type: "vip", op: a.op, ok: true };
+    return null;
+  }
+  /** Advance time, firing due timers in order (what the runner does). */
+  advance(ms: number): void {
+    const end = this.mono + ms;
+    for (;;) {
+      let next: [TimerName, number] | null = null;
+      for (const [name, at] of this.timers) if (at <= end && (!next || at < next[1])) next = [name, at];
+      if (!next) break;
+      this.mono = Math.max(this.mono, next[1]);
+      this.timers.delete(next[0]);
+      this.send({ type: "timer", name: next[0] });
+    }
+    this.mono = end;
+  }
+  has<T extends ElectionAction["type"]>(type: T, pred: (a: Extract<ElectionAction, { type: T }>) => boolean = () => true): boolean {
+    return this.actions.some((a) => a.type === type && pred(a as Extract<ElectionAction, { type: T }>));
+  }
+  find<T extends ElectionAction["type"]>(type: T): Extract<ElectionAction, { type: T }> | undefined {
+    return this.actions.find((a) => a.type === type) as Extract<ElectionAction, { type: T }> | undefined;
+  }
+  lease(holder: string, renew = this.mono): LeaseObject {
+    return { spec: spec(holder, microTime(renew + this.wallOffset)), resourceVersion: String(++this.rv) };
+  }
+  ok(sp: LeaseSpec): LeaseResult {
+    return { ok: true, lease: { spec: sp, resourceVersion: String(++this.rv) } };
+  }
+  /** Start with a healthy API server, no VIP on the interface, and the Lease `initial` (null = absent). */
+  boot(initial: LeaseObject | null): void {
+    this.send({ type: "start" });
+    this.send({ type: "vip", op: "check", ok: true, held: false });
+    this.send({ type: "health", ok: true, reason: "ok" });
+    this.send({ type: "lease", result: initial ? { ok: true, lease: initial } : { ok: false, error: "notFound", message: "not found" } });
+  }
+  /** Boot and become leader through a create; then the API answers every write with success, probes are ok. */
+  bootLeader(): void {
+    this.auto = { write: (a) => this.ok(a.spec), probe: () => ({ ok: true, reason: "ok" }), vip: true };
+    this.boot(null);
+    assert.equal(this.state.phase, "leader");
+    assert.deepEqual(this.vipOps(), ["add"]);
+  }
+  vipOps(): string[] {
+    return this.all.filter((a) => a.type === "vip" && a.op !== "announce" && a.op !== "check").map((a) => (a as { op: string }).op);
+  }
+  writes(): Extract<ElectionAction, { type: "createLease" | "updateLease" }>[] {
+    return this.all.filter((a) => a.type === "createLease" || a.type === "updateLease");
+  }
+  /** Index in `all` of the first action matching. */
+  indexOf(pred: (a: ElectionAction) => boolean): number {
+    return this.all.findIndex(pred);
+  }
+}
+
+function spec(holder: string, renew: string): LeaseSpec {
+  return { holderIdentity: holder, leaseDurationSeconds: 6, acquireTime: renew, renewTime: renew, leaseTransitions: 3 };
+}
+
+
+const healthy = () => ({ ok: true, reason: "ok" });
+
+describe("election: start", () => {
+  it("checks for a stale VIP, reads the Lease and probes the API server at once", () => {
+    const d = new Driver();
+    d.send({ type: "start" });
+    assert.ok(d.has("vip", (a) => a.op === "check"));
+    assert.ok(d.has("getLease"));
+    assert.ok(d.has("probe"));
+    assert.equal(d.writes().length, 0);
+  });
+
+  it("removes a VIP left on the interface before the Lease is even read", () => {
+    const d = new Driver();
+    d.send({ type: "start" });
+    d.send({ type: "vip", op: "check", ok: true, held: true });
+    assert.ok(d.has("vip", (a) => a.op === "remove"));
+    assert.ok(d.has("log", (a) => /stale/.test(a.reason)));
+  });
+
+  it("removes a stale VIP even if the Lease names this node, then re-adds it after one successful write", () => {
+    const d = new Driver();
+    d.auto = { write: (a) => d.ok(a.spec), vip: true };
+    d.send({ type: "start" });
+    d.send({ type: "vip", op: "check", ok: true, held: true });
+    d.send({ type: "health", ok: true, reason: "ok" });
+    d.send({ type: "lease", result: { ok: true, lease: d.lease("srv1") } });
+    const [u] = d.writes();
+    assert.ok(u && u.type === "updateLease" && u.purpose === "acquire" && u.spec.holderIdentity === "srv1", "writes at once: the Lease is ours");
+    assert.equal(u.spec.leaseTransitions, 3, "no new transition for the same holder");
+    assert.deepEqual(d.vipOps(), ["remove", "add"]);
+  });
+});
+
+describe("election: acquire", () => {
+  it("creates an absent Lease and adds the VIP only after the write succeeded", () => {
+    const d = new Driver();
+    d.boot(null);
+    const c = d.find("createLease");
+    assert.ok(c);
+    assert.equal(c.spec.holderIdentity, "srv1");
+    assert.equal(c.spec.leaseDurationSeconds, 6);
+    assert.equal(c.spec.leaseTransitions, 0);
+    assert.match(c.spec.renewTime ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    assert.equal(d.vipOps().length, 0, "no VIP before the write answered");
+    d.send({ type: "lease", result: d.ok(c.spec) });
+    assert.deepEqual(d.vipOps(), ["add"]);
+    assert.ok(d.has("log", (a) => a.msg.startsWith("acquired") && a.reason === "no Lease yet"));
+    d.send({ type: "vip", op: "add", ok: true });
+    assert.ok(d.has("vip", (a) => a.op === "announce"), "announces right after adding");
+  });
+
+  it("never acquires while the local API server is down or not yet probed", () => {
+    const d = new Driver();
+    d.send({ type: "start" });
+    d.send({ type: "vip", op: "check", ok: true, held: false });
+    d.send({ type: "lease", result: { ok: false, error: "notFound", message: "" } });
+    assert.equal(d.writes().length, 0, "health unknown: no write");
+    d.auto = { get: () => ({ ok: false, error: "notFound", message: "" }), probe: () => ({ ok: false, reason: "connect ECONNREFUSED 127.0.0.1:6443" }) };
+    d.send({ type: "health", ok: false, reason: "connect ECONNREFUSED 127.0.0.1:6443" });
+    d.advance(30_000);
+    assert.equal(d.writes().length, 0);
+    d.auto = {};
+    d.send({ type: "health", ok: true, reason: "ok" });
+    assert.ok(d.has("createLease"), "acquires at once when healthy again");
+  });
+
+  it("a follower acquires when the holder stops renewing, judged from its own observation time", () => {
+    const d = new Driver();
+    // The holder's renewTime is an hour in the past by our wall clock (skew): irrelevant.
+    const stale: LeaseObject = { spec: spec("srv2", microTime(d.wallOffset - 3_600_000)), resourceVersion: "50" };
+    d.auto = { get: () => ({ ok: true, lease: stale }), probe: healthy };
+    d.boot(stale);
+    d.advance(5_999);
+    assert.equal(d.writes().length, 0, "not before leaseDuration since the observation");
+    d.advance(1);
+    const [u] = d.writes();
+    assert.ok(u && u.type === "updateLease", "writes right at expiry (a timer, not the next poll)");
+    assert.equal(u.resourceVersion, "50");
+    assert.equal(u.spec.leaseTransitions, 4);
+    d.send({ type: "lease", result: d.ok(u.spec) });
+    assert.ok(d.has("log", (a) => /srv2 stopped renewing \(no change for 6.0 s\)/.test(a.reason)));
+  });
+
+  it("each change observed restarts the follower's expiry clock; followers never write", () => {
+    const d = new Driver();
+    d.auto = { get: () => ({ ok: true, lease: d.lease("srv2") }), probe: healthy };
+    d.boot(d.lease("srv2"));
+    d.advance(120_000);
+    assert.equal(d.writes().length, 0);
+    const polls = d.all.filter((a) => a.type === "getLease").length;
+    assert.ok(polls >= 60 && polls <= 62, `polls once per retry period (${polls})`);
+  });
+
+  it("a follower takes over at once when the watch shows a release", () => {
+    const d = new Driver();
+    d.boot(d.lease("srv2"));
+    d.mono = 500;
+    const released: LeaseObject = { spec: { ...spec("", microTime(d.wallOffset)), leaseDurationSeconds: 1 }, resourceVersion: "77" };
+    d.send({ type: "watch", kind: "MODIFIED", lease: released });
+    const u = d.find("updateLease");
+    assert.ok(u && u.purpose === "acquire", "acquires on the watch event, no poll needed");
+    assert.equal(u.resourceVersion, "77");
+    assert.ok(d.has("log", (a) => a.msg === "local API server healthy") || true);
+  });
+
+  it("409 on acquire re-reads and waits again (never overwrites)", () => {
+    const d = new Driver();
+    d.auto = { get: () => ({ ok: true, lease: { spec: spec("srv2", "x"), resourceVersion: "50" } }), probe: healthy };
+    d.boot({ spec: spec("srv2", "x"), resourceVersion: "50" });
+    d.advance(6000);
+    assert.equal(d.writes().length, 1);
+    d.auto.get = () => ({ ok: true, lease: d.lease("srv3") });
+    d.send({ type: "lease", result: { ok: false, error: "conflict", message: "the object has been modified" } });
+    assert.equal(d.writes().length, 1, "no second write");
+    assert.equal(d.state.phase, "follower");
+    assert.equal(d.state.lease?.spec.holderIdentity, "srv3");
+    assert.equal(d.state.observedAt, 6000, "the new holder's expiry counts from now");
+    assert.deepEqual(d.vipOps(), []);
+  });
+
+  it("an AlreadyExists on create re-reads", () => {
+    const d = new Driver();
+    d.boot(null);
+    assert.ok(d.find("createLease"));
+    d.send({ type: "lease", result: { ok: false, error: "conflict", message: "already exists" } });
+    assert.ok(d.has("getLease"));
+  });
+});
+
+describe("election: holder", () => {
+  it("renews once per retry period (0.5 writes/s with defaults) and refreshes the announcement", () => {
+    const d = new Driver();
+    d.bootLeader();
+    const before = d.writes().length;
+    d.advance(60_000);
+    assert.equal(d.writes().length - before, 30);
+    assert.deepEqual(d.vipOps(), ["add"], "no flap");
+    assert.equal(d.all.filter((a) => a.type === "vip" && a.op === "announce").length, 7, "at acquire, then every arpRefresh");
+    assert.ok(d.writes().every((w) => w.type === "createLease" || w.purpose === "renew"));
+  });
+
+  it("a 409 on renew re-reads; another holder means the VIP goes at once", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto.write = () => ({ ok: false, error: "conflict", message: "modified" });
+    d.auto.get = () => ({ ok: true, lease: d.lease("srv2") });
+    d.advance(2000);
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    assert.equal(d.state.phase, "follower");
+    assert.ok(d.all.some((a) => a.type === "metric" && a.update.kind === "leader" && !a.update.value));
+  });
+
+  it("a watch event naming another holder removes the VIP at once", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.advance(700);
+    d.send({ type: "watch", kind: "MODIFIED", lease: d.lease("srv3") });
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    assert.ok(d.has("log", (a) => /srv3/.test(a.reason)));
+  });
+
+  it("its own renews coming back on the watch change nothing", () => {
+    const d = new Driver();
+    d.bootLeader();
+    const old = d.state.lease as LeaseObject;
+    d.advance(2000);
+    d.send({ type: "watch", kind: "MODIFIED", lease: old });
+    assert.equal(d.state.lease?.resourceVersion, String(d.rv), "keeps the newer version");
+    assert.deepEqual(d.vipOps(), ["add"]);
+  });
+
+  it("a renew that timed out but landed is recognised: the 409 re-read shows our renewTime and we renew again", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto = { probe: healthy, vip: true };
+    d.advance(2000);
+    const lost = d.find("updateLease");
+    assert.ok(lost);
+    d.mono = 3500;
+    d.send({ type: "lease", result: { ok: false, error: "timeout", message: "no answer in 1500 ms" } });
+    d.advance(500);
+    d.send({ type: "lease", result: { ok: false, error: "conflict", message: "modified" } });
+    d.send({ type: "lease", result: { ok: true, lease: { spec: lost.spec, resourceVersion: "99" } } });
+    assert.equal(d.state.renewedAt, 2000, "T moves to when the landed renew was sent");
+    const again = d.find("updateLease");
+    assert.ok(again && again.resourceVersion === "99", "renews at once against the new version");
+    assert.deepEqual(d.vipOps(), ["add"]);
+  });
+
+  it("brown-out: renews time out or get 5xx for 9 s while the API server is healthy → zero flaps", () => {
+    const d = new Driver();
+    d.bootLeader();
+    const T = d.state.renewedAt ?? 0;
+    let n = 0;
+    d.auto.write = () => ({ ok: false, error: n++ % 2 ? "timeout" : "http5xx", message: "" });
+    d.advance(9_000); // renews at 2, 4, 6, 8 s fail; the one at 10 s succeeds
+    assert.deepEqual(d.vipOps(), ["add"], "kept through the brown-out");
+    d.auto.write = (a) => d.ok(a.spec);
+    d.advance(2000);
+    assert.equal(d.state.phase, "leader");
+    assert.ok((d.state.renewedAt ?? 0) > T);
+    assert.deepEqual(d.vipOps(), ["add"]);
+  });
+
+  it("brown-out longer than leaseDuration + brownoutHold: the holder drops the VIP at T + 12 s − 250 ms", () => {
+    const d = new Driver();
+    d.bootLeader();
+    const T = d.state.renewedAt ?? 0;
+    d.auto.write = () => ({ ok: false, error: "timeout", message: "" });
+    d.advance(11_749);
+    assert.deepEqual(d.vipOps(), ["add"]);
+    d.advance(1);
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    assert.equal(d.mono, T + 11_750);
+  });
+
+  it("brownoutHold 0: drops at lease expiry − 250 ms", () => {
+    const d = new Driver({ brownoutHoldMs: 0 });
+    d.bootLeader();
+    d.auto.write = () => ({ ok: false, error: "http5xx", message: "HTTP 504" });
+    d.advance(5_749);
+    assert.deepEqual(d.vipOps(), ["add"]);
+    d.advance(1);
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+  });
+
+  it("partition (connection refused): the holder drops at T + renewDeadline, before any follower may acquire", () => {
+    const d = new Driver();
+    d.bootLeader();
+    const T = d.state.renewedAt ?? 0;
+    d.auto.write = () => ({ ok: false, error: "refused", message: "connect ECONNREFUSED 127.0.0.1:6443" });
+    d.advance(3_999);
+    assert.deepEqual(d.vipOps(), ["add"]);
+    d.advance(1);
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    assert.equal(d.mono, T + 4000);
+    assert.ok(d.has("log", (a) => /no successful renew for 4.0 s/.test(a.reason)));
+  });
+
+  it("a brown-out turning into a partition shortens the deadline", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto.write = () => ({ ok: false, error: "timeout", message: "" });
+    d.advance(5000);
+    assert.deepEqual(d.vipOps(), ["add"]);
+    delete d.auto.write;
+    d.advance(1000);
+    d.send({ type: "lease", result: { ok: false, error: "refused", message: "ECONNRESET" } });
+    assert.deepEqual(d.vipOps(), ["add", "remove"], "already past T + renewDeadline: at once");
+  });
+
+  it("local API server refused once → VIP removed at once, then the Lease released", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto = {};
+    d.advance(500);
+    d.send({ type: "health", ok: false, reason: "connect ECONNREFUSED 127.0.0.1:6443" });
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    assert.equal(d.find("updateLease"), undefined, "release waits for the VIP to be gone");
+    d.send({ type: "vip", op: "remove", ok: true });
+    const u = d.find("updateLease");
+    assert.ok(u && u.purpose === "release" && u.spec.holderIdentity === "" && u.spec.leaseDurationSeconds === 1);
+    d.send({ type: "lease", result: { ok: true, lease: { spec: u.spec, resourceVersion: "500" } } });
+    d.send({ type: "watch", kind: "MODIFIED", lease: { spec: u.spec, resourceVersion: "500" } });
+    assert.equal(d.find("updateLease"), undefined, "does not re-acquire its own release while unhealthy");
+  });
+
+  it("sustained probe failures (3 in a row) → down; fewer → still up", () => {
+    const d = new Driver();
+    d.bootLeader();
+    const fail = (reason: string) => d.send({ type: "health", ok: false, reason });
+    fail("timeout after 1000 ms");
+    fail("HTTP 500");
+    assert.deepEqual(d.vipOps(), ["add"]);
+    d.send({ type: "health", ok: true, reason: "ok" });
+    fail("timeout after 1000 ms");
+    fail("timeout after 1000 ms");
+    assert.deepEqual(d.vipOps(), ["add"], "the streak restarted");
+    fail("timeout after 1000 ms");
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    assert.ok(d.all.some((a) => a.type === "updateLease" && a.purpose === "release"));
+  });
+
+  it("SIGTERM: VIP removed first, then the Lease released (holder \"\", 1 s), then exit", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto = { vip: false };
+    d.advance(2000); // a renew is now in flight
+    const renew = d.find("updateLease");
+    assert.ok(renew);
+    d.send({ type: "signal", signal: "SIGTERM" });
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    d.send({ type: "lease", result: d.ok(renew.spec) }); // the renew answers late
+    assert.equal(d.find("updateLease"), undefined, "not while the VIP may still be up");
+    d.send({ type: "vip", op: "remove", ok: true });
+    const u = d.find("updateLease");
+    assert.ok(u && u.purpose === "release");
+    assert.equal(u.spec.holderIdentity, "");
+    assert.equal(u.spec.leaseDurationSeconds, 1);
+    assert.equal(u.resourceVersion, String(d.rv), "against the renew's version");
+    assert.ok(!d.has("exit"));
+    d.send({ type: "lease", result: { ok: true, lease: { spec: u.spec, resourceVersion: "700" } } });
+    assert.ok(d.has("exit", (a) => a.code === 0));
+    assert.equal(d.state.phase, "stopped");
+    assert.equal(d.send({ type: "timer", name: "lease" }).length, 0, "a stopped machine does nothing");
+  });
+
+  it("SIGTERM on a follower: no Lease write, just exit", () => {
+    const d = new Driver();
+    d.boot(d.lease("srv2"));
+    d.send({ type: "signal", signal: "SIGTERM" });
+    assert.ok(d.has("exit"));
+    assert.equal(d.writes().length, 0);
+  });
+
+  it("wall-clock jumps change nothing: timeouts run on the monotonic clock", () => {
+    const run = (jump: boolean) => {
+      const d = new Driver();
+      d.bootLeader();
+      let i = 0;
+      d.auto.write = () => {
+        if (jump) d.wallOffset += (i++ % 2 ? 1 : -1) * 3_600_000 * 5; // ±5 h per renew
+        return { ok: false, error: "timeout", message: "" };
+      };
+      d.advance(30_000);
+      return d.all.filter((a) => a.type !== "createLease" && a.type !== "updateLease");
+    };
+    assert.deepEqual(run(true), run(false));
+  });
+
+  it("could not add the VIP → gives the Lease back and does not retry for a lease duration", () => {
+    const d = new Driver();
+    d.boot(null);
+    const c = d.find("createLease");
+    assert.ok(c);
+    d.send({ type: "lease", result: d.ok(c.spec) });
+    d.send({ type: "vip", op: "add", ok: false, error: "Cannot find device eth9" });
+    assert.ok(d.has("vip", (a) => a.op === "remove"));
+    d.send({ type: "vip", op: "remove", ok: true });
+    const u = d.find("updateLease");
+    assert.ok(u && u.purpose === "release");
+    d.send({ type: "lease", result: d.ok(u.spec) });
+    assert.equal(d.find("updateLease"), undefined, "does not take its own release back at once");
+  });
+
+  it("the Lease deleted under the holder: re-created at once", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.mono += 300;
+    d.send({ type: "watch", kind: "DELETED", lease: d.state.lease as LeaseObject });
+    assert.ok(d.all.filter((a) => a.type === "createLease").length === 2);
+    assert.equal(d.state.phase, "leader");
+  });
+});
+
+describe("election: followers in a brown-out", () => {
+  it("a follower whose own requests fail waits leaseDuration + brownoutHold before writing", () => {
+    const d = new Driver();
+    d.boot(d.lease("srv2"));
+    d.auto = { get: () => ({ ok: false, error: "timeout", message: "" }), write: () => ({ ok: false, error: "timeout", message: "" }), probe: healthy };
+    d.advance(20_000);
+    const first = d.indexOf((a) => a.type === "updateLease");
+    assert.ok(first > 0);
+    // The write came from the timer at 12 s: find the last timer action before it.
+    const atTimes = d.all.slice(0, first).filter((a) => a.type === "timer" && a.name === "lease" && a.at !== null) as { at: number }[];
+    assert.equal(atTimes[atTimes.length - 1]?.at, 12_000);
+  });
+
+  it("a follower without errors of its own takes over after leaseDuration", () => {
+    const d = new Driver();
+    const l = d.lease("srv2");
+    d.auto = { get: () => ({ ok: true, lease: l }), probe: healthy };
+    d.boot(l);
+    d.advance(5_999);
+    assert.equal(d.writes().length, 0);
+    d.advance(1);
+    assert.equal(d.writes().length, 1);
+  });
+});

@@ -1,0 +1,737 @@
+/**
+ * The Lease election as a pure state machine: `step(state, event, now)`
+ * returns the next state and the actions for the runner. No I/O, no clock:
+ * `now.mono` (monotonic ms) drives every timeout, `now.wall` only fills the
+ * Lease's timestamps, so wall-clock jumps and skew between nodes change
+ * nothing.
+ *
+ * The algorithm is client-go's LeaderElector (leaseDuration > renewDeadline >
+ * 1.2 × retryPeriod; a follower judges expiry from its OWN observation time
+ * of the last change of the Lease, never from the remote renewTime) plus
+ * these rules:
+ *
+ * 1. Acquire only after a write with this node as holder succeeded (the
+ *    resourceVersion precondition makes that write exclusive); only then add
+ *    the VIP and announce it. Never try to acquire while the local API server
+ *    is unhealthy (or not yet probed).
+ * 2. A 409 is answered by a re-read, never by a blind overwrite. A holder
+ *    that sees another holder (re-read, poll or watch event) or a released
+ *    Lease removes the VIP at once.
+ * 3. Let T be the monotonic time the holder SENT its last renew that
+ *    succeeded. Any follower saw that write at or after T and waits a full
+ *    leaseDuration from its own observation, so it cannot acquire before
+ *    T + leaseDuration. The holder therefore removes the VIP:
+ *    - at T + renewDeadline when a renew failed "hard" since T: connection
+ *      refused/reset (its own API server is down or unreachable: a
+ *      partition), an unexpected error, or a 409 not yet resolved by a
+ *      re-read. This is before any follower can acquire: no duplicate.
+ *    - at once when its local API server probes unhealthy (a refused probe,
+ *      or `healthFailures` failed probes in a row); it then releases the Lease
+ *      (best effort) so a healthy node takes over without waiting.
+ *    - during a brown-out (every failure since T is a timeout or a 5xx, and
+ *      its own API server probes healthy) it KEEPS the VIP until
+ *      T + leaseDuration + brownoutHold. When the whole cluster's datastore
+ *      is slow, followers' writes fail too, so nobody else can acquire: no
+ *      flap. A follower whose own requests failed since the Lease last
+ *      changed saw the brown-out too, so it waits leaseDuration +
+ *      brownoutHold from its observation: after a cluster-wide brown-out the
+ *      old holder has dropped the VIP before anyone else may write (and if
+ *      the brown-out ended sooner, the holder's renew wins and nobody moves).
+ *      A renew that timed out but landed is recognised later (its
+ *      renewTime shows up in a read, a watch event or a 409 re-read) and
+ *      moves T forward, so slow-but-working etcd never drops the VIP.
+ * 4. Worst-case duplicate window: only an ASYMMETRIC brown-out (the holder's
+ *    Lease requests time out while its API server answers probes, and
+ *    another node's writes succeed) can give two holders: the other node
+ *    acquires at ≥ T + leaseDuration and the old holder drops at the latest
+ *    at T + leaseDuration + brownoutHold, or as soon as any read, watch event
+ *    or 409 shows it the new holder. Window ≤ brownoutHold (default: one
+ *    lease duration). brownoutHold = 0 removes the window but a brown-out
+ *    longer than leaseDuration then drops the VIP on every node.
+ * 5. SIGTERM: remove the VIP first, then release the Lease (holder "",
+ *    leaseDurationSeconds 1, like client-go's ReleaseOnCancel); followers
+ *    watch the Lease and act on a release at once.
+ * 6. On start a VIP already on the interface is removed before anything
+ *    else, even if the Lease still names this node: the previous process's
+ *    last renew time is unknown, so its copy cannot be proven safe. It comes
+ *    back one successful write later.
+ * 7. API writes: the holder writes once per retryPeriod; followers only read
+ *    (and watch), and write only when the Lease is released or expired.
+ */
+import type {
+  ElectionAction,
+  ElectionConfig,
+  ElectionEvent,
+  Instant,
+  LeaseObject,
+  LeaseResult,
+  LeaseSpec,
+  LogLevel,
+  TimerName,
+  VipOp,
+  WritePurpose,
+} from "./types.ts";
+
+export type Phase = "init" | "follower" | "leader" | "stopping" | "stopped";
+
+interface Inflight {
+  op: "get" | "create" | "update";
+  purpose: WritePurpose | "read";
+  sentAt: number;
+  /** Why this node tries to acquire (for the transition log line). */
+  reason: string;
+}
+
+export interface ElectionState {
+  readonly config: ElectionConfig;
+  phase: Phase;
+  // Local API server health.
+  healthy: boolean | null;
+  failStreak: number;
+  healthReason: string;
+  probing: boolean;
+  nextProbeAt: number;
+  // What this node last saw of the Lease.
+  lease: LeaseObject | null;
+  /** A read has answered (with the Lease or with 404). */
+  leaseKnown: boolean;
+  absent: boolean;
+  /** Monotonic time the Lease last changed as seen from here (-Infinity: never seen). */
+  observedAt: number;
+  lastDurationMs: number;
+  /**
+   * One of our own Lease requests failed since the Lease last changed. Then
+   * the API may be browned out for everyone, the holder may be keeping the
+   * VIP past expiry (rule 3), and we wait brownoutHold longer before taking it.
+   */
+  troubled: boolean;
+  // The one Lease request in flight, and when to send the next.
+  inflight: Inflight | null;
+  lastAttemptAt: number;
+  lastWriteAt: number;
+  readNow: boolean;
+  attemptNow: boolean;
+  // Holder bookkeeping (rule 3).
+  renewedAt: number | null;
+  hardFailure: string | null;
+  /** A 409 on renew not yet explained by a re-read. */
+  conflict: boolean;
+  lastError: string;
+  /** renewTimes this node wrote as holder, to recognise writes that landed after a timeout. */
+  sent: { renewTime: string; sentAt: number }[];
+  acquireBlockedUntil: number;
+  releasePending: boolean;
+  /** When this node became leader, the time the old holder was last seen alive (failover metric). */
+  failoverFrom: number | null;
+  // The VIP.
+  vipHave: boolean | null;
+  vipOp: VipOp | null;
+  announceDue: boolean;
+  nextAnnounceAt: number;
+  vipRetryAt: number | null;
+  // Timers as last armed, so actions are only emitted on change.
+  timers: Record<TimerName, number | null>;
+  ready: boolean;
+}
+
+export interface StepResult {
+  state: ElectionState;
+  actions: ElectionAction[];
+}
+
+export function initialState(config: ElectionConfig): ElectionState {
+  return {
+    config,
+    phase: "init",
+    healthy: null,
+    failStreak: 0,
+    healthReason: "not probed yet",
+    probing: false,
+    nextProbeAt: -Infinity,
+    lease: null,
+    leaseKnown: false,
+    absent: false,
+    observedAt: -Infinity,
+    lastDurationMs: config.leaseDurationMs,
+    troubled: false,
+    inflight: null,
+    lastAttemptAt: -Infinity,
+    lastWriteAt: -Infinity,
+    readNow: false,
+    attemptNow: false,
+    renewedAt: null,
+    hardFailure: null,
+    conflict: false,
+    lastError: "",
+    sent: [],
+    acquireBlockedUntil: -Infinity,
+    releasePending: false,
+    failoverFrom: null,
+    vipHave: null,
+    vipOp: null,
+    announceDue: false,
+    nextAnnounceAt: Infinity,
+    vipRetryAt: null,
+    timers: { lease: null, health: null, deadline: null, announce: null },
+    ready: false,
+  };
+}
+
+/** Lease MicroTime: RFC 3339 with exactly six fractional digits, as the API server requires. */
+export function microTime(wallMs: number): string {
+  return new Date(wallMs).toISOString().replace(/Z$/, "000Z");
+}
+
+const DROP_MARGIN_MS = 250;
+
+const REFUSED_PROBE = /refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|reset/i;
+
+class Step {
+  readonly out: ElectionAction[] = [];
+  constructor(
+    readonly s: ElectionState,
+    readonly now: Instant,
+  ) {}
+  get c(): ElectionConfig {
+    return this.s.config;
+  }
+  get t(): number {
+    return this.now.mono;
+  }
+  emit(a: ElectionAction): void {
+    this.out.push(a);
+  }
+  log(level: LogLevel, msg: string, reason: string, fields?: Record<string, string | number | boolean>): void {
+    this.emit(fields ? { type: "log", level, msg, reason, fields } : { type: "log", level, msg, reason });
+  }
+}
+
+export function step(state: ElectionState, event: ElectionEvent, now: Instant): StepResult {
+  const s: ElectionState = { ...state, sent: [...state.sent], timers: { ...state.timers }, lease: state.lease };
+  const x = new Step(s, now);
+  if (s.phase === "stopped") return { state: s, actions: [] };
+  switch (event.type) {
+    case "start":
+      onStart(x);
+      break;
+    case "timer":
+      s.timers[event.name] = null;
+      break;
+    case "lease":
+      onLeaseResult(x, event.result);
+      break;
+    case "watch":
+      onWatch(x, event.kind, event.lease);
+      break;
+    case "health":
+      onHealth(x, event.ok, event.reason);
+      break;
+    case "vip":
+      onVip(x, event.op, event.ok, event.held, event.error);
+      break;
+    case "signal":
+      onSignal(x, event.signal);
+      break;
+  }
+  settle(x);
+  return { state: s, actions: x.out };
+}
+
+// ---------------------------------------------------------------- events
+
+function onStart(x: Step): void {
+  const { s } = x;
+  s.phase = "init";
+  s.readNow = true;
+  s.nextProbeAt = x.t;
+  // Rule 6: find (and then remove) a VIP left by a crashed predecessor.
+  s.vipOp = "check";
+  x.emit({ type: "vip", op: "check" });
+  x.emit({ type: "metric", update: { kind: "leader", value: false } });
+  x.emit({ type: "metric", update: { kind: "vipHeld", value: false } });
+  x.emit({ type: "metric", update: { kind: "ready", value: false } });
+}
+
+function onLeaseResult(x: Step, result: LeaseResult): void {
+  const { s } = x;
+  const req = s.inflight;
+  s.inflight = null;
+  if (!req) return;
+  if (s.phase === "init") s.phase = "follower";
+  const write = req.op !== "get";
+  const purpose = req.purpose === "read" ? null : req.purpose;
+  if (write && purpose) x.emit({ type: "metric", update: { kind: "leaseWrite", purpose, ok: result.ok } });
+
+  if (result.ok) {
+    markReady(x);
+    const seenBefore = s.observedAt;
+    const prevHolder = s.absent ? null : (s.lease?.spec.holderIdentity ?? null);
+    observe(x, result.lease);
+    if (purpose === "release") {
+      s.releasePending = false;
+      x.log("info", "released the Lease", s.phase === "stopping" ? "shutting down" : s.lastError || "giving up", { transitions: result.lease.spec.leaseTransitions });
+      return;
+    }
+    if (write) {
+      // Our write with ourselves as holder succeeded: we hold the Lease since req.sentAt.
+      confirm(x, req.sentAt);
+      if (s.phase === "leader") return;
+      if (s.phase === "stopping" || s.healthy !== true || x.t < s.acquireBlockedUntil) {
+        // It landed after we gave up (shutdown, health loss, VIP failure): hand it back.
+        s.releasePending = true;
+        return;
+      }
+      becomeLeader(x, req.reason || "a renew sent before giving up succeeded", prevHolder, seenBefore);
+      return;
+    }
+    afterRead(x);
+    return;
+  }
+
+  // Failures.
+  if (result.error !== "conflict" && result.error !== "notFound") s.troubled = true;
+  if (result.error !== "conflict" && result.error !== "notFound") s.lastError = `${result.error}: ${result.message}`;
+  if (purpose === "release" && result.error !== "conflict") {
+    // Nothing more to do: a failed release only means followers wait for expiry.
+    s.releasePending = false;
+    x.log("warn", "could not release the Lease", `${result.error}: ${result.message}`);
+    return;
+  }
+  switch (result.error) {
+    case "conflict":
+      // Someone else wrote (or the Lease exists already): re-read, never overwrite blindly.
+      s.readNow = true;
+      if (s.phase === "leader") s.conflict = true;
+      return;
+    case "notFound":
+      markReady(x);
+      if (!s.absent && s.lease) changed(x);
+      s.lease = null;
+      s.absent = true;
+      s.leaseKnown = true;
+      if (s.phase === "leader" || s.phase === "stopping") s.attemptNow = s.phase === "leader";
+      if (s.phase === "stopping") s.releasePending = false;
+      return;
+    case "timeout":
+    case "http5xx":
+      return; // a brown-out: keep what we have (rule 3)
+    case "refused":
+    case "other":
+      if (s.phase === "leader") s.hardFailure ??= `${result.error}: ${result.message}`;
+      return;
+  }
+}
+
+function onWatch(x: Step, kind: "ADDED" | "MODIFIED" | "DELETED", lease: LeaseObject): void {
+  const { s } = x;
+  if (kind === "DELETED") {
+    if (!s.absent) changed(x);
+    s.lease = null;
+    s.absent = true;
+    s.leaseKnown = true;
+    // The holder re-creates it at once; a follower waits a lease duration from now.
+    if (s.phase === "leader") s.attemptNow = true;
+    return;
+  }
+  const self = x.c.identity;
+  if (s.phase === "leader" && lease.spec.holderIdentity === self) {
+    // Our own write coming back: adopt it only if it proves a newer renew landed
+    // (a watch event can lag our write's answer and carry an older version).
+    const sentAt = matchSent(x, lease.spec);
+    if (sentAt !== null && (s.renewedAt === null || sentAt > s.renewedAt)) {
+      observe(x, lease);
+      confirm(x, sentAt);
+    }
+    return;
+  }
+  observe(x, lease);
+  if (s.phase === "init") return;
+  afterRead(x);
+}
+
+function onHealth(x: Step, ok: boolean, reason: string): void {
+  const { s } = x;
+  s.probing = false;
+  s.nextProbeAt = x.t + x.c.healthIntervalMs;
+  const was = s.healthy;
+  if (ok) {
+    s.failStreak = 0;
+    s.healthy = true;
+  } else {
+    s.failStreak++;
+    if (REFUSED_PROBE.test(reason) || s.failStreak >= x.c.healthFailures) s.healthy = false;
+  }
+  s.healthReason = reason;
+  if (s.healthy !== was && s.healthy !== null) {
+    x.emit({ type: "metric", update: { kind: "apiHealthy", value: s.healthy } });
+    if (s.healthy) x.log("info", "local API server healthy", reason);
+    else x.log("warn", "local API server down", ok ? reason : `${reason} (${s.failStreak} failed probe${s.failStreak > 1 ? "s" : ""})`);
+  }
+}
+
+function onVip(x: Step, op: VipOp, ok: boolean, held: boolean | undefined, error: string | undefined): void {
+  const { s } = x;
+  s.vipOp = null;
+  const why = error ?? "unknown error";
+  switch (op) {
+    case "check":
+      if (!ok) {
+        x.log("warn", "could not check whether the VIP is on the interface; removing it to be safe", why);
+        s.vipHave = true;
+      } else {
+        s.vipHave = held === true;
+        if (s.vipHave && s.phase !== "leader") x.log("warn", "found the VIP on the interface at start; removing it", "left by a previous run (stale after a crash)");
+      }
+      return;
+    case "add":
+      if (ok) {
+        s.vipHave = true;
+        s.announceDue = true;
+        x.emit({ type: "metric", update: { kind: "vipHeld", value: true } });
+        x.log("info", "VIP added", "this node holds the Lease");
+        if (s.failoverFrom !== null) {
+          x.emit({ type: "metric", update: { kind: "failover", seconds: Math.max(0, x.t - s.failoverFrom) / 1000 } });
+          s.failoverFrom = null;
+        }
+        return;
+      }
+      // Without the VIP, holding the Lease only blocks healthy nodes: give it back.
+      s.vipHave = true; // may be half there; removal is idempotent
+      s.acquireBlockedUntil = x.t + x.c.leaseDurationMs;
+      if (s.phase === "leader") loseLeadership(x, "warn", `could not add the VIP: ${why}`, true);
+      return;
+    case "remove":
+      if (ok) {
+        s.vipHave = false;
+        s.vipRetryAt = null;
+        x.emit({ type: "metric", update: { kind: "vipHeld", value: false } });
+        x.log("info", "VIP removed", s.phase === "stopping" ? "shutting down" : "not the holder");
+        return;
+      }
+      s.vipHave = true;
+      if (s.phase === "stopping") {
+        // Releasing now would let a follower add a second copy: exit and leave the Lease to expire.
+        x.log("error", "could not remove the VIP; exiting without releasing the Lease", why);
+        stop(x, 1);
+        return;
+      }
+      s.vipRetryAt = x.t + x.c.retryPeriodMs;
+      x.log("error", "could not remove the VIP; retrying", why);
+      return;
+    case "announce":
+      s.announceDue = false;
+      s.nextAnnounceAt = x.t + x.c.announceRefreshMs;
+      if (!ok) x.log("warn", "could not announce the VIP", why);
+      return;
+  }
+}
+
+function onSignal(x: Step, signal: string): void {
+  const { s } = x;
+  if (s.phase === "stopping") return;
+  const holding = s.phase === "leader" || s.lease?.spec.holderIdentity === x.c.identity;
+  s.phase = "stopping";
+  s.releasePending = holding && !s.absent;
+  x.emit({ type: "metric", update: { kind: "leader", value: false } });
+  x.log("info", "stopping", holding ? `${signal}: removing the VIP, then releasing the Lease` : signal);
+}
+
+// ---------------------------------------------------------------- helpers
+
+function markReady(x: Step): void {
+  if (x.s.ready) return;
+  x.s.ready = true;
+  x.emit({ type: "metric", update: { kind: "ready", value: true } });
+}
+
+function sameSpec(a: LeaseSpec, b: LeaseSpec): boolean {
+  return (
+    a.holderIdentity === b.holderIdentity &&
+    a.leaseDurationSeconds === b.leaseDurationSeconds &&
+    a.acquireTime === b.acquireTime &&
+    a.renewTime === b.renewTime &&
+    a.leaseTransitions === b.leaseTransitions
+  );
+}
+
+/** Record a Lease as seen now. Like client-go, a changed record restarts the follower's expiry clock. */
+function observe(x: Step, lease: LeaseObject): void {
+  const { s } = x;
+  if (s.absent || !s.lease || !sameSpec(s.lease.spec, lease.spec)) changed(x);
+  s.lease = lease;
+  s.absent = false;
+  s.leaseKnown = true;
+  s.lastDurationMs = Math.max(1, lease.spec.leaseDurationSeconds) * 1000;
+  if (lease.spec.holderIdentity === x.c.identity) {
+    const sentAt = matchSent(x, lease.spec);
+    if (sentAt !== null && s.phase === "leader" && (s.renewedAt === null || sentAt > s.renewedAt)) confirm(x, sentAt);
+  }
+}
+
+function changed(x: Step): void {
+  x.s.observedAt = x.t;
+  x.s.troubled = false;
+}
+
+function matchSent(x: Step, spec: LeaseSpec): number | null {
+  const hit = x.s.sent.find((e) => e.renewTime === spec.renewTime);
+  return hit ? hit.sentAt : null;
+}
+
+/** A write with us as holder, sent at `sentAt`, is known to have landed. */
+function confirm(x: Step, sentAt: number): void {
+  const { s } = x;
+  if (s.renewedAt === null || sentAt >= s.renewedAt) {
+    s.renewedAt = sentAt;
+    s.hardFailure = null;
+    s.lastError = "";
+  }
+  s.sent = s.sent.filter((e) => e.sentAt > sentAt);
+}
+
+/** A read (poll, 409 re-read or watch event) answered: act on what it shows. */
+function afterRead(x: Step): void {
+  const { s } = x;
+  const lease = s.lease;
+  if (!lease) return;
+  const holder = lease.spec.holderIdentity;
+  if (s.phase === "leader") {
+    if (holder !== x.c.identity) {
+      loseLeadership(x, "warn", holder === "" ? "the Lease was released by someone else" : `the Lease is held by ${holder}`, false);
+    } else if (s.conflict) {
+      // The conflicting write was our own (a renew that timed out but landed) or
+      // a foreign edit that kept us as holder: renew again now, against the new version.
+      s.conflict = false;
+      s.attemptNow = true;
+    }
+  } else if (s.phase === "stopping" && holder !== x.c.identity) {
+    s.releasePending = false;
+  }
+}
+
+function becomeLeader(x: Step, reason: string, prevHolder: string | null, seenBefore: number): void {
+  const { s } = x;
+  s.phase = "leader";
+  s.acquireBlockedUntil = -Infinity;
+  s.failoverFrom = prevHolder !== null && prevHolder !== x.c.identity && Number.isFinite(seenBefore) ? seenBefore : null;
+  x.emit({ type: "metric", update: { kind: "leader", value: true } });
+  x.log("info", "acquired the Lease; adding the VIP", reason, prevHolder ? { previousHolder: prevHolder } : undefined);
+}
+
+function loseLeadership(x: Step, level: LogLevel, reason: string, release: boolean): void {
+  const { s } = x;
+  s.phase = "follower";
+  s.renewedAt = null;
+  s.hardFailure = null;
+  s.conflict = false;
+  s.failoverFrom = null;
+  s.releasePending = release && !s.absent && s.lease?.spec.holderIdentity === x.c.identity;
+  x.emit({ type: "metric", update: { kind: "leader", value: false } });
+  x.log(level, "gave up the VIP", reason);
+}
+
+function stop(x: Step, code: number): void {
+  x.s.phase = "stopped";
+  for (const name of Object.keys(x.s.timers) as TimerName[]) {
+    if (x.s.timers[name] !== null) {
+      x.s.timers[name] = null;
+      x.emit({ type: "timer", name, at: null });
+    }
+  }
+  x.emit({ type: "exit", code });
+}
+
+/** When a follower may write: the Lease is released, expired (from our observation), ours, or absent. */
+function expiryAt(x: Step): number {
+  const { s } = x;
+  if (s.absent || !s.lease) return s.observedAt + s.lastDurationMs + (s.troubled ? x.c.brownoutHoldMs : 0);
+  const holder = s.lease.spec.holderIdentity;
+  if (holder === "" || holder === x.c.identity) return s.observedAt;
+  return s.observedAt + s.lastDurationMs + (s.troubled ? x.c.brownoutHoldMs : 0);
+}
+
+/** Rule 3: when the holder must have removed the VIP if no renew succeeds before. */
+function vipDeadline(x: Step): number | null {
+  const { s, c } = x;
+  if (s.phase !== "leader" || s.renewedAt === null) return null;
+  const hard = s.renewedAt + c.renewDeadlineMs;
+  if (s.hardFailure !== null || s.healthy !== true) return hard;
+  // A 409 may be a follower's takeover, which cannot land before T + leaseDuration: no brown-out extension.
+  if (s.conflict) return Math.max(hard, s.renewedAt + c.leaseDurationMs - DROP_MARGIN_MS);
+  // The margin covers removing the VIP before a follower's first write can even land.
+  return Math.max(hard, s.renewedAt + c.leaseDurationMs + c.brownoutHoldMs - DROP_MARGIN_MS);
+}
+
+// ---------------------------------------------------------------- settle
+
+/** After every event: enforce the rules, then start whatever is due. */
+function settle(x: Step): void {
+  const { s } = x;
+  if (s.phase === "stopped") return;
+  if (s.phase === "leader" && s.healthy === false) {
+    loseLeadership(x, "warn", `local API server down: ${s.healthReason}`, true);
+  }
+  const deadline = vipDeadline(x);
+  if (deadline !== null && x.t >= deadline) {
+    const since = ((x.t - (s.renewedAt ?? x.t)) / 1000).toFixed(1);
+    loseLeadership(x, "warn", `no successful renew for ${since} s (${s.hardFailure ?? (s.conflict ? "a 409 not yet explained by a re-read" : s.lastError || "no answer")})`, false);
+  }
+  reconcileVip(x);
+  if (isStopped(s)) return;
+  leaseStep(x);
+  if (isStopped(s)) return;
+  probeStep(x);
+  armTimers(x);
+}
+
+// A function, so TypeScript doesn't narrow `phase` across calls that change it.
+function isStopped(s: ElectionState): boolean {
+  return s.phase === "stopped";
+}
+
+function reconcileVip(x: Step): void {
+  const { s } = x;
+  if (s.vipOp !== null) return;
+  if (s.vipHave === null) {
+    if (s.phase === "init") return;
+    s.vipOp = "check";
+    x.emit({ type: "vip", op: "check" });
+    return;
+  }
+  const want = s.phase === "leader" && s.healthy === true;
+  let op: VipOp | null = null;
+  if (want && !s.vipHave) op = "add";
+  else if (!want && s.vipHave && (s.vipRetryAt === null || x.t >= s.vipRetryAt)) op = "remove";
+  else if (want && s.vipHave && (s.announceDue || x.t >= s.nextAnnounceAt)) op = "announce";
+  if (op === null) return;
+  s.vipOp = op;
+  x.emit({ type: "vip", op });
+}
+
+function sendWrite(x: Step, purpose: WritePurpose, spec: LeaseSpec, reason: string): void {
+  const { s } = x;
+  s.inflight = { op: s.absent ? "create" : "update", purpose, sentAt: x.t, reason };
+  s.lastAttemptAt = x.t;
+  s.lastWriteAt = x.t;
+  s.attemptNow = false;
+  if (purpose !== "release") {
+    s.sent.push({ renewTime: spec.renewTime ?? "", sentAt: x.t });
+    if (s.sent.length > 16) s.sent.shift();
+  }
+  if (s.absent || !s.lease) {
+    s.inflight.op = "create";
+    x.emit({ type: "createLease", spec, purpose });
+  } else {
+    x.emit({ type: "updateLease", spec, resourceVersion: s.lease.resourceVersion, purpose });
+  }
+}
+
+function sendRead(x: Step): void {
+  const { s } = x;
+  s.inflight = { op: "get", purpose: "read", sentAt: x.t, reason: "" };
+  s.readNow = false;
+  s.lastAttemptAt = x.t;
+  x.emit({ type: "getLease" });
+}
+
+function holderSpec(x: Step): LeaseSpec {
+  const { s, c } = x;
+  const prev = s.absent ? null : s.lease?.spec;
+  const wall = microTime(x.now.wall);
+  const ours = prev?.holderIdentity === c.identity;
+  return {
+    holderIdentity: c.identity,
+    leaseDurationSeconds: Math.round(c.leaseDurationMs / 1000),
+    acquireTime: ours && prev?.acquireTime ? prev.acquireTime : wall,
+    renewTime: wall,
+    leaseTransitions: prev ? (ours ? prev.leaseTransitions : prev.leaseTransitions + 1) : 0,
+  };
+}
+
+function releaseSpec(x: Step): LeaseSpec {
+  const wall = microTime(x.now.wall);
+  return { holderIdentity: "", leaseDurationSeconds: 1, acquireTime: wall, renewTime: wall, leaseTransitions: x.s.lease?.spec.leaseTransitions ?? 0 };
+}
+
+function leaseStep(x: Step): void {
+  const { s, c } = x;
+  if (s.inflight) return;
+  if (s.readNow) return sendRead(x);
+  if (s.phase === "stopping") {
+    // Rule 5: the VIP goes first, then the Lease.
+    if (s.vipHave !== false || s.vipOp !== null) return;
+    if (s.releasePending && s.lease && !s.absent) return sendWrite(x, "release", releaseSpec(x), "");
+    x.log("info", "stopped", s.lease?.spec.holderIdentity === "" ? "VIP removed and Lease released" : "VIP removed");
+    stop(x, 0);
+    return;
+  }
+  if (s.phase === "init") return;
+  if (s.releasePending) {
+    // Like shutdown: the VIP goes before the Lease, or a follower could add a second copy.
+    if (s.vipHave !== false || s.vipOp !== null) return;
+    if (s.lease && !s.absent && s.lease.spec.holderIdentity === c.identity) return sendWrite(x, "release", releaseSpec(x), "");
+    s.releasePending = false;
+  }
+  if (s.phase === "leader") {
+    if (s.attemptNow || x.t >= s.lastAttemptAt + c.retryPeriodMs) sendWrite(x, "renew", holderSpec(x), "");
+    return;
+  }
+  // Follower.
+  if (!s.leaseKnown) {
+    if (x.t >= s.lastAttemptAt + c.retryPeriodMs) sendRead(x);
+    return;
+  }
+  const exp = expiryAt(x);
+  const canAcquire = s.healthy === true && x.t >= s.acquireBlockedUntil && x.t >= exp;
+  const due = s.attemptNow || x.t >= s.lastAttemptAt + c.retryPeriodMs;
+  // Write at once when the Lease just became free; after a failed write, wait a retry period.
+  if (canAcquire && (s.lastWriteAt < exp || x.t >= s.lastWriteAt + c.retryPeriodMs)) {
+    return sendWrite(x, "acquire", holderSpec(x), acquireReason(x));
+  }
+  if (due) sendRead(x);
+}
+
+function acquireReason(x: Step): string {
+  const { s, c } = x;
+  if (s.absent || !s.lease) return s.observedAt === -Infinity ? "no Lease yet" : "the Lease was deleted";
+  const h = s.lease.spec.holderIdentity;
+  if (h === "") return "the Lease was released";
+  if (h === c.identity) return "the Lease already names this node";
+  return `${h} stopped renewing (no change for ${((x.t - s.observedAt) / 1000).toFixed(1)} s)`;
+}
+
+function probeStep(x: Step): void {
+  const { s } = x;
+  if (s.probing || s.phase === "stopping") return;
+  if (x.t >= s.nextProbeAt) {
+    s.probing = true;
+    x.emit({ type: "probe" });
+  }
+}
+
+function armTimers(x: Step): void {
+  const { s, c } = x;
+  const want: Record<TimerName, number | null> = { lease: null, health: null, deadline: null, announce: null };
+  if (!s.inflight && s.phase !== "init" && s.phase !== "stopping") {
+    // The next poll/renew, or earlier the moment a follower may write. Only
+    // future instants: anything due now was done by leaseStep already.
+    const candidates = [s.lastAttemptAt + c.retryPeriodMs];
+    if (s.phase === "follower" && s.leaseKnown && s.healthy === true) {
+      candidates.push(Math.max(expiryAt(x), s.acquireBlockedUntil), s.lastWriteAt + c.retryPeriodMs);
+    }
+    const future = candidates.filter((t) => t > x.t);
+    want.lease = future.length > 0 ? Math.min(...future) : x.t + c.retryPeriodMs;
+  }
+  if (!s.probing && s.phase !== "stopping") want.health = Math.max(s.nextProbeAt, x.t);
+  want.deadline = vipDeadline(x);
+  if (s.vipOp === null && s.vipHave === true) {
+    if (s.phase === "leader") want.announce = s.nextAnnounceAt === Infinity ? null : s.nextAnnounceAt;
+    else if (s.vipRetryAt !== null) want.announce = s.vipRetryAt;
+  }
+  for (const name of Object.keys(want) as TimerName[]) {
+    if (want[name] !== s.timers[name]) {
+      s.timers[name] = want[name];
+      x.emit({ type: "timer", name, at: want[name] });
+    }
+  }
+}

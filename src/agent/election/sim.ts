@@ -1,0 +1,387 @@
+/**
+ * A pure discrete-event simulation of several nodes running the election
+ * core against one shared, simulated Lease API: seeded randomness, simulated
+ * time, fault injection (partitions, brown-outs, crashes, health loss,
+ * SIGTERM, clock jumps). Used by the property tests to check that two nodes
+ * never carry the VIP at the same simulated time. No I/O, no real time.
+ */
+import { initialState, step, type ElectionState } from "./machine.ts";
+import type { ElectionAction, ElectionConfig, ElectionEvent, LeaseObject, LeaseResult, LeaseSpec, TimerName } from "./types.ts";
+
+/** mulberry32: small, fast, good enough for fault schedules. */
+export class Rng {
+  private a: number;
+  constructor(seed: number) {
+    this.a = seed >>> 0;
+  }
+  next(): number {
+    this.a = (this.a + 0x6d2b79f5) >>> 0;
+    let t = this.a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  between(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.next() * xs.length)] as T;
+  }
+}
+
+/** How a node's requests fare: ok, refused at once (partition), hang until the client timeout, 5xx, or reset after reaching the server. */
+export type NetMode = "ok" | "refused" | "hang" | "5xx" | "reset";
+
+export interface SimNode {
+  id: string;
+  alive: boolean;
+  /** Process incarnation: answers addressed to a dead process are dropped. */
+  gen: number;
+  state: ElectionState;
+  timers: Map<TimerName, number>;
+  net: NetMode;
+  healthy: boolean;
+  /** Wall clock offset (clock skew / jumps); never used for timeouts. */
+  wallOffset: number;
+  /** The VIP is (or may be) on this node's interface: from the moment add is issued until remove completes. */
+  vip: boolean;
+  watchStale: boolean;
+  exitCode: number | null;
+  writes: number;
+  logs: string[];
+}
+
+export interface Overlap {
+  start: number;
+  end: number;
+  nodes: string[];
+}
+
+export interface SimOptions {
+  seed: number;
+  nodes: string[];
+  config?: Partial<ElectionConfig>;
+  /** One-way network latency range (ms). */
+  latency?: [number, number];
+  /** The adapter's per-request timeout (ms). */
+  requestTimeoutMs?: number;
+  /** Probability that a hung or reset write is applied by the server anyway. */
+  lateApply?: number;
+}
+
+interface Queued {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+export const SIM_CONFIG: Omit<ElectionConfig, "identity"> = {
+  leaseDurationMs: 6000,
+  renewDeadlineMs: 4000,
+  retryPeriodMs: 2000,
+  brownoutHoldMs: 6000,
+  healthIntervalMs: 1000,
+  healthFailures: 3,
+  announceRefreshMs: 10000,
+};
+
+export class Simulation {
+  now = 0;
+  readonly rng: Rng;
+  readonly nodes = new Map<string, SimNode>();
+  readonly overlaps: Overlap[] = [];
+  /** Every moment the set of VIP carriers changed: [time, carriers]. */
+  readonly history: [number, string[]][] = [];
+  global: NetMode = "ok";
+  latency: [number, number];
+  readonly timeoutMs: number;
+  readonly lateApply: number;
+  private queue: Queued[] = [];
+  private seq = 0;
+  private lease: { spec: LeaseSpec; rv: number } | null = null;
+  private rv = 100;
+  private openOverlap: Overlap | null = null;
+
+  constructor(readonly opts: SimOptions) {
+    this.rng = new Rng(opts.seed);
+    this.latency = opts.latency ?? [1, 20];
+    this.timeoutMs = opts.requestTimeoutMs ?? 2000;
+    this.lateApply = opts.lateApply ?? 0;
+    for (const id of opts.nodes) {
+      this.nodes.set(id, {
+        id,
+        alive: false,
+        gen: 0,
+        state: initialState(this.cfg(id)),
+        timers: new Map(),
+        net: "ok",
+        healthy: true,
+        wallOffset: 0,
+        vip: false,
+        watchStale: false,
+        exitCode: null,
+        writes: 0,
+        logs: [],
+      });
+    }
+  }
+
+  cfg(id: string): ElectionConfig {
+    return { ...SIM_CONFIG, ...this.opts.config, identity: id };
+  }
+
+  node(id: string): SimNode {
+    const n = this.nodes.get(id);
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  at(time: number, fn: () => void): void {
+    const q: Queued = { at: Math.max(time, this.now), seq: this.seq++, fn };
+    // Binary insertion keeps the queue ordered by (at, seq).
+    let lo = 0;
+    let hi = this.queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const m = this.queue[mid] as Queued;
+      if (m.at < q.at || (m.at === q.at && m.seq < q.seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    this.queue.splice(lo, 0, q);
+  }
+
+  runUntil(time: number): void {
+    while (this.queue.length > 0 && (this.queue[0] as Queued).at <= time) {
+      const q = this.queue.shift() as Queued;
+      this.now = q.at;
+      q.fn();
+    }
+    this.now = time;
+  }
+
+  /** Start (or restart) a node's agent process. */
+  start(id: string): void {
+    const n = this.node(id);
+    if (n.alive) return;
+    n.alive = true;
+    n.gen++;
+    n.exitCode = null;
+    n.timers.clear();
+    n.state = initialState(this.cfg(id));
+    n.watchStale = false;
+    this.deliver(n, { type: "start" });
+  }
+
+  /** Power off: the process dies and the VIP goes with the machine. */
+  powerOff(id: string): void {
+    const n = this.node(id);
+    n.alive = false;
+    this.setVip(n, false);
+  }
+
+  /** kill -9 of the agent: the VIP stays on the interface until a new process removes it. */
+  crashProcess(id: string): void {
+    this.node(id).alive = false;
+  }
+
+  signal(id: string): void {
+    const n = this.node(id);
+    if (n.alive) this.deliver(n, { type: "signal", signal: "SIGTERM" });
+  }
+
+  setNet(id: string, mode: NetMode): void {
+    this.node(id).net = mode;
+    this.reconnectWatches();
+  }
+
+  setGlobal(mode: NetMode): void {
+    this.global = mode;
+    this.reconnectWatches();
+  }
+
+  carriers(): string[] {
+    return [...this.nodes.values()].filter((n) => n.vip).map((n) => n.id);
+  }
+
+  leaseHolder(): string | null {
+    return this.lease ? this.lease.spec.holderIdentity : null;
+  }
+
+  /** Close any open overlap (call at the end of a run). */
+  finish(): void {
+    if (this.openOverlap) {
+      this.openOverlap.end = this.now;
+      this.overlaps.push(this.openOverlap);
+      this.openOverlap = null;
+    }
+  }
+
+  private mode(n: SimNode): NetMode {
+    return this.global !== "ok" ? this.global : n.net;
+  }
+
+  private reconnectWatches(): void {
+    // A watch that broke reconnects once the path works, starting with the current object.
+    for (const n of this.nodes.values()) {
+      if (this.mode(n) !== "ok") n.watchStale = true;
+      if (n.alive && n.watchStale && this.mode(n) === "ok") {
+        n.watchStale = false;
+        const gen = n.gen;
+        const snap = this.snapshot();
+        this.at(this.now + this.lat() * 2, () => {
+          if (n.alive && n.gen === gen && snap) this.deliver(n, { type: "watch", kind: "ADDED", lease: snap });
+        });
+      }
+    }
+  }
+
+  private lat(): number {
+    return Math.round(this.rng.between(this.latency[0], this.latency[1]));
+  }
+
+  private snapshot(): LeaseObject | null {
+    return this.lease ? { spec: { ...this.lease.spec }, resourceVersion: String(this.lease.rv) } : null;
+  }
+
+  private setVip(n: SimNode, on: boolean): void {
+    if (n.vip === on) return;
+    n.vip = on;
+    const c = this.carriers();
+    this.history.push([this.now, c]);
+    if (c.length > 1 && !this.openOverlap) this.openOverlap = { start: this.now, end: this.now, nodes: c };
+    else if (c.length > 1 && this.openOverlap) this.openOverlap.nodes = [...new Set([...this.openOverlap.nodes, ...c])];
+    else if (c.length <= 1 && this.openOverlap) {
+      this.openOverlap.end = this.now;
+      this.overlaps.push(this.openOverlap);
+      this.openOverlap = null;
+    }
+  }
+
+  deliver(n: SimNode, ev: ElectionEvent): void {
+    if (!n.alive) return;
+    const r = step(n.state, ev, { mono: this.now, wall: 1_700_000_000_000 + this.now + n.wallOffset });
+    n.state = r.state;
+    for (const a of r.actions) this.act(n, a);
+  }
+
+  private later(n: SimNode, delay: number, ev: ElectionEvent): void {
+    const gen = n.gen;
+    this.at(this.now + delay, () => {
+      if (n.alive && n.gen === gen) this.deliver(n, ev);
+    });
+  }
+
+  private act(n: SimNode, a: ElectionAction): void {
+    switch (a.type) {
+      case "getLease":
+      case "createLease":
+      case "updateLease":
+        this.request(n, a);
+        return;
+      case "vip": {
+        const d = Math.round(this.rng.between(1, 5));
+        if (a.op === "add") this.setVip(n, true); // counted from the moment it is issued
+        const gen = n.gen;
+        this.at(this.now + d, () => {
+          if (a.op === "remove") this.setVip(n, false);
+          if (n.alive && n.gen === gen) this.deliver(n, { type: "vip", op: a.op, ok: true, held: n.vip });
+        });
+        return;
+      }
+      case "probe":
+        if (n.healthy) this.later(n, Math.round(this.rng.between(1, 5)), { type: "health", ok: true, reason: "ok" });
+        else this.later(n, 2, { type: "health", ok: false, reason: "connection refused" });
+        return;
+      case "timer": {
+        if (a.at === null) {
+          n.timers.delete(a.name);
+          return;
+        }
+        n.timers.set(a.name, a.at);
+        const gen = n.gen;
+        const at = a.at;
+        this.at(at, () => {
+          if (n.alive && n.gen === gen && n.timers.get(a.name) === at) {
+            n.timers.delete(a.name);
+            this.deliver(n, { type: "timer", name: a.name });
+          }
+        });
+        return;
+      }
+      case "metric":
+        return;
+      case "log":
+        n.logs.push(`${this.now} ${a.level} ${a.msg}: ${a.reason}`);
+        return;
+      case "exit":
+        n.exitCode = a.code;
+        n.alive = false;
+        return;
+    }
+  }
+
+  private request(n: SimNode, a: Extract<ElectionAction, { type: "getLease" | "createLease" | "updateLease" }>): void {
+    const mode = this.mode(n);
+    const reply = (delay: number, result: LeaseResult) => this.later(n, delay, { type: "lease", result });
+    if (a.type !== "getLease") n.writes++;
+    switch (mode) {
+      case "refused":
+        n.watchStale = true;
+        reply(1, { ok: false, error: "refused", message: "connect ECONNREFUSED" });
+        return;
+      case "5xx":
+        reply(this.lat() * 2, { ok: false, error: "http5xx", message: "HTTP 500" });
+        return;
+      case "hang":
+        n.watchStale = true;
+        if (a.type !== "getLease" && this.rng.next() < this.lateApply) this.at(this.now + this.rng.between(0, this.timeoutMs * 2), () => this.serve(a));
+        reply(this.timeoutMs, { ok: false, error: "timeout", message: `no answer in ${this.timeoutMs} ms` });
+        return;
+      case "reset": {
+        n.watchStale = true;
+        const d = this.lat();
+        if (a.type !== "getLease" && this.rng.next() < Math.max(this.lateApply, 0.5)) this.at(this.now + d, () => this.serve(a));
+        reply(d * 2, { ok: false, error: "refused", message: "socket hang up (ECONNRESET)" });
+        return;
+      }
+      case "ok": {
+        const d1 = this.lat();
+        const d2 = this.lat();
+        const gen = n.gen;
+        this.at(this.now + d1, () => {
+          const result = this.serve(a);
+          this.at(this.now + d2, () => {
+            if (n.alive && n.gen === gen) this.deliver(n, { type: "lease", result });
+          });
+        });
+        return;
+      }
+    }
+  }
+
+  /** The API server: optimistic concurrency on resourceVersion, like the real one. */
+  private serve(a: Extract<ElectionAction, { type: "getLease" | "createLease" | "updateLease" }>): LeaseResult {
+    if (a.type === "getLease") {
+      const snap = this.snapshot();
+      return snap ? { ok: true, lease: snap } : { ok: false, error: "notFound", message: "not found" };
+    }
+    if (a.type === "createLease") {
+      if (this.lease) return { ok: false, error: "conflict", message: "already exists" };
+    } else {
+      if (!this.lease) return { ok: false, error: "notFound", message: "not found" };
+      if (String(this.lease.rv) !== a.resourceVersion) return { ok: false, error: "conflict", message: "the object has been modified" };
+    }
+    this.lease = { spec: { ...a.spec }, rv: ++this.rv };
+    const snap = this.snapshot() as LeaseObject;
+    for (const n of this.nodes.values()) {
+      if (!n.alive) continue;
+      if (this.mode(n) !== "ok") n.watchStale = true;
+      if (n.watchStale) continue;
+      const gen = n.gen;
+      this.at(this.now + this.lat(), () => {
+        if (n.alive && n.gen === gen && this.mode(n) === "ok" && !n.watchStale) this.deliver(n, { type: "watch", kind: this.rv === 101 ? "ADDED" : "MODIFIED", lease: snap });
+      });
+    }
+    return { ok: true, lease: snap };
+  }
+}

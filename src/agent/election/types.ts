@@ -1,0 +1,96 @@
+// Vocabulary of the election core: what it reads (events) and what it asks
+// the runner to do (actions). Nothing here does I/O.
+
+/** coordination.k8s.io/v1 LeaseSpec, as the election reads and writes it. */
+export interface LeaseSpec {
+  /** Node name of the holder; "" = released (nobody holds it). */
+  holderIdentity: string;
+  leaseDurationSeconds: number;
+  /** RFC 3339 MicroTime strings (wall clock, informational only). */
+  acquireTime: string | null;
+  renewTime: string | null;
+  leaseTransitions: number;
+}
+
+/** A Lease as read from the API: its spec and the resourceVersion to write against. */
+export interface LeaseObject {
+  spec: LeaseSpec;
+  resourceVersion: string;
+}
+
+/**
+ * How a Lease request failed. `timeout` and `http5xx` mean the API is slow or
+ * its datastore is failing (a brown-out); `refused` means the connection to
+ * this node's own API server failed (refused, reset, unreachable): it is down
+ * or we are cut off from it.
+ */
+export type ApiErrorKind = "conflict" | "notFound" | "timeout" | "http5xx" | "refused" | "other";
+
+export type LeaseResult = { ok: true; lease: LeaseObject } | { ok: false; error: ApiErrorKind; message: string };
+
+/** Now, twice: `mono` (performance.now based, ms) drives every timeout; `wall` (epoch ms) only fills Lease timestamps. */
+export interface Instant {
+  mono: number;
+  wall: number;
+}
+
+export type TimerName = "lease" | "health" | "deadline" | "announce";
+export type WritePurpose = "acquire" | "renew" | "release";
+export type VipOp = "add" | "remove" | "announce" | "check";
+
+export type ElectionEvent =
+  | { type: "start" }
+  | { type: "timer"; name: TimerName }
+  /** The answer to the one Lease request in flight. */
+  | { type: "lease"; result: LeaseResult }
+  | { type: "watch"; kind: "ADDED" | "MODIFIED" | "DELETED"; lease: LeaseObject }
+  /** One probe of the local API server. */
+  | { type: "health"; ok: boolean; reason: string }
+  /** The answer to the one VIP operation in flight; `held` answers `check`. */
+  | { type: "vip"; op: VipOp; ok: boolean; held?: boolean; error?: string }
+  | { type: "signal"; signal: "SIGTERM" | "SIGINT" };
+
+export type MetricUpdate =
+  | { kind: "leader"; value: boolean }
+  | { kind: "vipHeld"; value: boolean }
+  | { kind: "apiHealthy"; value: boolean }
+  | { kind: "ready"; value: boolean }
+  | { kind: "leaseWrite"; purpose: WritePurpose; ok: boolean }
+  | { kind: "failover"; seconds: number };
+
+export type LogLevel = "info" | "warn" | "error";
+
+export type ElectionAction =
+  | { type: "getLease" }
+  | { type: "createLease"; spec: LeaseSpec; purpose: WritePurpose }
+  | { type: "updateLease"; spec: LeaseSpec; resourceVersion: string; purpose: WritePurpose }
+  | { type: "vip"; op: VipOp }
+  | { type: "probe" }
+  /** (Re)arm the named one-shot timer at monotonic time `at`; null = cancel it. */
+  | { type: "timer"; name: TimerName; at: number | null }
+  | { type: "metric"; update: MetricUpdate }
+  /** One line: `msg` says what happened, `reason` why. */
+  | { type: "log"; level: LogLevel; msg: string; reason: string; fields?: Record<string, string | number | boolean> }
+  | { type: "exit"; code: number };
+
+/** Timings in milliseconds, plus the rules' knobs. */
+export interface ElectionConfig {
+  /** This node's name: the Lease holderIdentity. */
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  /**
+   * How long past lease expiry (last good renew + leaseDuration) a holder
+   * keeps the VIP while renews only time out or get 5xx and its own API
+   * server is healthy. This is the worst-case duplicate window of an
+   * asymmetric brown-out; 0 = drop at lease expiry like client-go would.
+   */
+  brownoutHoldMs: number;
+  /** Interval between local API server probes. */
+  healthIntervalMs: number;
+  /** Consecutive failed probes that mean "down" (a refused connection counts at once). */
+  healthFailures: number;
+  /** Interval of gratuitous ARP / unsolicited NA refreshes while holding the VIP. */
+  announceRefreshMs: number;
+}
