@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages k3vip's lab, tests and image builder use.
+# Run as root on Debian 12; CI runs it from .ci/run.
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+  echo "setup.sh: run as root (apt-get install, and the lab needs ip netns)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck/dash/busybox: install.sh lint and runs; iproute2/arping/tcpdump/
+# ndisc6: the netns lab; mariadb/postgresql/etcd: datastore preflight;
+# runc/umoci/skopeo/qemu-user-static/zstd/binutils-multiarch: the image;
+# bird2/gobgpd: BGP peers; openssl: lab certificates.
+apt-get install -y -q --no-install-recommends \
+  shellcheck dash busybox-static iproute2 iputils-arping tcpdump ndisc6 \
+  mariadb-server mariadb-client postgresql etcd-server etcd-client \
+  runc umoci skopeo qemu-user-static zstd binutils-multiarch bird2 gobgpd \
+  openssl ca-certificates >/dev/null
