@@ -1226,7 +1226,7 @@ write_manifest() {
 place_image_archive() {
     [ -n "${K3VIP_IMAGE_ARCHIVE:-}" ] || return 0
     dir="${K3VIP_ROOT%/}/var/lib/rancher/${DISTRO}/agent/images"
-    name=$(basename "${K3VIP_IMAGE_ARCHIVE}")
+    name=$(basename "${K3VIP_IMAGE_ARCHIVE%%[?#]*}")
     case ${K3VIP_IMAGE_ARCHIVE} in
         http://* | https://*)
             if command -v curl >/dev/null 2>&1; then

@@ -1,7 +1,8 @@
 // install.sh against k3vip's own resolve + render: same inputs, same bytes
 // (or the same one-line usage message), under dash, dash+mawk and busybox sh.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -251,6 +252,34 @@ describe("install.sh writes", () => {
       assert.match(missing.stderr, /K3VIP_IMAGE_ARCHIVE "\/nonexistent.tar" is not a file/);
     });
   }
+});
+
+describe("install.sh downloads an image archive URL (K3VIP_IMAGE_ARCHIVE hook)", () => {
+  it("places it atomically, or fails writing nothing", async () => {
+    // A loopback HTTP server in its own process (spawnSync blocks this one).
+    const server = spawn(process.execPath, [
+      "-e",
+      `require("http").createServer((q, s) => { if (q.url.startsWith("/img.tar")) s.end("archive-bytes"); else { s.statusCode = 404; s.end(); } })
+        .listen(0, "127.0.0.1", function () { console.log(this.address().port); });`,
+    ], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const [chunk] = (await once(server.stdout, "data")) as [Buffer];
+      const base = `http://127.0.0.1:${chunk.toString().trim()}`;
+      for (const r of RUNNERS) {
+        const root = scratchDir();
+        const got = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: `${base}/img.tar?sig=1` } }, ["--root", root]);
+        assert.equal(got.status, 0, got.stderr);
+        assert.equal(readFileSync(join(root, "var/lib/rancher/k3s/agent/images/img.tar"), "utf8"), "archive-bytes");
+        const root2 = scratchDir();
+        const bad = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: `${base}/missing.tar` } }, ["--root", root2]);
+        assert.equal(bad.status, 1);
+        assert.match(bad.stderr, /downloading .*missing\.tar failed; nothing was written/);
+        assert.deepEqual(readdirSync(root2), []);
+      }
+    } finally {
+      server.kill();
+    }
+  });
 });
 
 // `ip -o addr show` as iproute2 and busybox print it (checked in a network namespace).
