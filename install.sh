@@ -1208,10 +1208,11 @@ render_manifest() {
 
 # --- atomic write: a dotfile temp in the same dir (k3s skips dotfiles), then rename ---
 write_atomic() {
-    mkdir -p "$2"
-    PART=$(mktemp "$2/.$3.XXXXXX")
-    cat "$1" >"${PART}"
-    mv -f "${PART}" "$2/$3"
+    how='run as root, or use --print (or K3VIP_ROOT) to write nothing there'
+    mkdir -p "$2" 2>/dev/null || fatal "cannot create $2; nothing was written; ${how}"
+    PART=$(mktemp "$2/.$3.XXXXXX" 2>/dev/null) || fatal "cannot write in $2; nothing was written; ${how}"
+    cat "$1" >"${PART}" || fatal "writing ${PART} failed (disk full?); it was removed, $2/$3 is unchanged"
+    mv -f "${PART}" "$2/$3" || fatal "renaming ${PART} to $2/$3 failed; it was removed, $2/$3 is unchanged"
     PART=''
 }
 

@@ -225,6 +225,15 @@ describe("install.sh writes", () => {
       }
     });
 
+    it(`a dir it cannot create: exit 1, says what failed and what to do [${r.name}]`, () => {
+      const root = scratchDir();
+      writeFileSync(join(root, "var"), "a file where a dir should be");
+      const got = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0" } }, ["--root", root]);
+      assert.equal(got.status, 1);
+      assert.match(got.stderr, /^\[ERROR\] {2}cannot create .*\/var\/lib\/rancher\/k3s\/server\/manifests; nothing was written; run as root, or use --print/);
+      assert.deepEqual(readdirSync(root), ["var"]);
+    });
+
     it(`--print and K3VIP_PRINT=1 write nothing [${r.name}]`, () => {
       const root = scratchDir();
       for (const [env, args] of [
