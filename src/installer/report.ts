@@ -61,5 +61,7 @@ export class MemoryReporter implements Reporter {
 }
 
 export function reporterFor(json: boolean, stream: NodeJS.WriteStream = process.stderr): Reporter {
-  return stream.isTTY && !json ? new SpinnerReporter(stream) : new PlainReporter(stream);
+  // A TTY that reports 0 columns (a pty nobody sized) makes ora's line
+  // clearing divide by zero and loop: plain lines there too.
+  return stream.isTTY && (stream.columns ?? 0) > 0 && !json ? new SpinnerReporter(stream) : new PlainReporter(stream);
 }

@@ -137,4 +137,15 @@ describe("k3vip install / uninstall through the built CLI", () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /✗ .*cannot connect \(ECONNREFUSED\)/);
   });
+
+  it("on a terminal: ora spinners per step (run in a pty with script(1)); a pty without a size gets plain lines", () => {
+    const root = tmpRoot();
+    const inPty = (cmd: string) => execFileSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30000 });
+    const sized = inPty(`stty cols 100 rows 40; ${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.10 --no-preflight`);
+    const ESC = "\u001b";
+    assert.ok(sized.includes(`${ESC}[?25l`), "hides the cursor while spinning");
+    assert.ok(sized.includes(`\u2714${ESC}[39m write 2 files for k3s`), "ora's succeed mark");
+    const unsized = inPty(`${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.11 --no-preflight`);
+    assert.match(unsized, /^\u2713 write 2 files for k3s\r$/m);
+  });
 });

@@ -109,7 +109,7 @@ describe("after-install notes and output", () => {
   });
 
   it("spinners only on a TTY without --json", () => {
-    const tty = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: true }) as unknown as NodeJS.WriteStream;
+    const tty = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: true, columns: 80 }) as unknown as NodeJS.WriteStream;
     const pipe = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: false }) as unknown as NodeJS.WriteStream;
     assert.equal(reporterFor(false, tty).constructor.name, "SpinnerReporter");
     assert.ok(reporterFor(true, tty) instanceof PlainReporter);
