@@ -51,9 +51,14 @@ export function renderAddon(config: Config, opts: RenderOptions = {}): string {
   return output(renderTemplate(TEMPLATES["k3vip.yaml.mustache"], buildView(config)), opts);
 }
 
-/** A kubeadm static Pod (`/etc/kubernetes/manifests/k3vip.yaml`). */
+/**
+ * A kubeadm static Pod (`/etc/kubernetes/manifests/k3vip.yaml`). As JSON it
+ * is the Pod itself, not a List: the kubelet reads one object per file.
+ */
 export function renderStaticPod(config: Config, opts: RenderOptions = {}): string {
-  return output(renderTemplate(TEMPLATES["k3vip-pod.yaml.mustache"], buildView(config)), opts);
+  const yamlText = renderTemplate(TEMPLATES["k3vip-pod.yaml.mustache"], buildView(config));
+  if ((opts.output ?? "yaml") === "yaml") return yamlText;
+  return `${JSON.stringify(parseObjects(yamlText)[0], null, 2)}\n`;
 }
 
 /** The add-on's objects, parsed (uninstall deletes exactly these). */

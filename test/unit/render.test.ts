@@ -226,6 +226,8 @@ describe("outputs", () => {
     assert.deepEqual(ctr.volumeMounts, [{ name: "kubeconfig", mountPath: "/etc/kubernetes/admin.conf", readOnly: true }]);
     assert.deepEqual(pod.spec.volumes, [{ name: "kubeconfig", hostPath: { path: "/etc/kubernetes/admin.conf", type: "File" } }]);
     assert.deepEqual(ctr.securityContext.capabilities, { add: ["NET_ADMIN", "NET_RAW"], drop: ["ALL"] });
+    // JSON: the Pod itself (the kubelet reads one object per file).
+    assert.deepEqual(JSON.parse(renderStaticPod(c, { output: "json" })), pod);
   });
 });
 
