@@ -1,0 +1,183 @@
+// npm run bench:image [-- --arch amd64|arm64|arm|all] [--runs N] [--json]
+// Per arch: archive size with zstd and gzip layers, uncompressed size, file
+// count, and where the bytes go (node, libraries, tools, agent bundle,
+// certificates). For amd64 also the start time and peak RSS of the image's
+// agent CLI under runc (NET_ADMIN/NET_RAW, read-only rootfs).
+import { execFile } from "node:child_process";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
+import { configureBundle, unpackBundle } from "../src/image/bundle.ts";
+import { compress } from "../src/image/compress.ts";
+import { ARCH_INFO, buildImage, buildRootfs, parseArchList, type Arch } from "../src/image/index.ts";
+import { VERSION } from "../src/version.ts";
+
+const exec = promisify(execFile);
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const flag = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
+};
+const arches = parseArchList(flag("--arch", "all"));
+const runs = Number(flag("--runs", "5"));
+const REPO = new URL("..", import.meta.url).pathname;
+const BUNDLE = join(REPO, "dist/k3vip.mjs");
+const work = mkdtempSync(join(tmpdir(), "k3v-bench-image-"));
+const MB = 1e6;
+const err = (s: string) => process.stderr.write(`${s}\n`);
+
+type Part = "node" | "libs" | "tools" | "agent" | "certs+etc";
+interface PartSize {
+  raw: number;
+  gzip: number;
+  zstd: number;
+}
+interface ArchFigures {
+  arch: Arch;
+  node: string;
+  gzip_bytes: number;
+  zstd_bytes: number;
+  uncompressed_bytes: number;
+  files: number;
+  parts: Record<Part, PartSize>;
+  help_start_ms?: number;
+  help_rss_mib?: number;
+  node_start_ms?: number;
+  node_rss_mib?: number;
+}
+
+function partOf(path: string): Part {
+  if (path === "/usr/local/bin/node") return "node";
+  if (path.startsWith("/opt/k3vip/")) return "agent";
+  if (/\.so(\.|$)|\/ld-linux/.test(path)) return "libs";
+  if (/\/(ip|arping)$/.test(path)) return "tools";
+  return "certs+etc";
+}
+
+function walk(dir: string, rel = ""): string[] {
+  const out: string[] = [];
+  for (const n of readdirSync(join(dir, rel))) {
+    const p = join(rel, n);
+    const st = lstatSync(join(dir, p));
+    if (st.isDirectory()) out.push(...walk(dir, p));
+    else if (st.isFile()) out.push(`/${p}`);
+  }
+  return out;
+}
+
+async function measure(arch: Arch): Promise<ArchFigures> {
+  err(`${arch}: building (zstd and gzip layers; cached layers are reused)`);
+  const zstdOut = join(work, `${arch}-zstd.tar`);
+  const z = await buildImage({ arches: [arch], out: zstdOut, compress: "zstd", bundle: BUNDLE });
+  const g = await buildImage({ arches: [arch], out: join(work, `${arch}-gzip.tar`), compress: "gzip", bundle: BUNDLE });
+  const img = z.images[0];
+  if (!img) throw new Error("no image");
+  // node and the agent are one layer each: their stored layer sizes say it.
+  // The system layer is split per file (each compressed alone).
+  const parts = Object.fromEntries((["node", "libs", "tools", "agent", "certs+etc"] as Part[]).map((p) => [p, { raw: 0, gzip: 0, zstd: 0 }])) as Record<Part, PartSize>;
+  const gimg = g.images[0];
+  for (const name of ["node", "agent"] as const) {
+    const zl = img.layers.find((l) => l.name === name);
+    const gl = gimg?.layers.find((l) => l.name === name);
+    parts[name] = { raw: zl?.contentBytes ?? 0, gzip: gl?.size ?? 0, zstd: zl?.size ?? 0 };
+  }
+  const root = join(work, `${arch}-rootfs`);
+  await buildRootfs({ arch, dir: root, bundle: BUNDLE });
+  for (const f of walk(root)) {
+    const part = partOf(f);
+    if (part === "node" || part === "agent") continue;
+    const data = readFileSync(join(root, f));
+    const p = parts[part];
+    p.raw += data.length;
+    p.gzip += gzipSync(data, { level: 9 }).length;
+    p.zstd += (await compress(data, "zstd")).length;
+  }
+  const fig: ArchFigures = {
+    arch,
+    node: `${ARCH_INFO[arch].node.pkg}@${ARCH_INFO[arch].node.version}`,
+    gzip_bytes: g.size,
+    zstd_bytes: z.size,
+    uncompressed_bytes: img.layers.reduce((n, l) => n + l.uncompressedSize, 0),
+    files: img.layers.reduce((n, l) => n + l.files, 0),
+    parts,
+  };
+  if (arch === "amd64") Object.assign(fig, await runcHelp(zstdOut));
+  return fig;
+}
+
+/** `k3vip --help` from the image under runc: wall time to exit and the node process's own peak RSS; `node -e 0` as the floor. */
+async function runcHelp(archive: string): Promise<{ help_start_ms: number; help_rss_mib: number; node_start_ms: number; node_rss_mib: number }> {
+  const bundle = await unpackBundle(archive, `v${VERSION}`, work, "amd64");
+  // The container's node reports its own peak RSS (getrusage) on exit, via a read-only bind mount.
+  const probe = join(work, "rss.cjs");
+  writeFileSync(probe, "process.on('exit', () => require('fs').writeSync(2, `k3vip-bench-rss ${process.resourceUsage().maxRSS}\\n`));\n");
+  const help = await timeInRunc(bundle, ["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs", "--help"]);
+  const bare = await timeInRunc(bundle, ["/usr/local/bin/node", "-e", "0"]);
+  return { help_start_ms: help.ms, help_rss_mib: help.rss, node_start_ms: bare.ms, node_rss_mib: bare.rss };
+}
+
+async function timeInRunc(bundle: string, argv: string[]): Promise<{ ms: number; rss: number }> {
+  configureBundle(bundle, {
+    args: argv,
+    env: ["NODE_OPTIONS=--require=/bench/rss.cjs"],
+    binds: [{ source: work, destination: "/bench" }],
+  });
+  const times: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const id = `k3v-bench-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+    const t0 = performance.now();
+    try {
+      const r = await exec("runc", ["run", "--bundle", bundle, id], { maxBuffer: 16 * MB });
+      times.push(performance.now() - t0);
+      const m = /k3vip-bench-rss (\d+)/.exec(r.stderr);
+      if (m?.[1]) rss.push(Number(m[1]) / 1024);
+    } finally {
+      await exec("runc", ["delete", "--force", id]).catch(() => undefined);
+    }
+  }
+  return { ms: Math.round(median(times)), rss: Math.round(median(rss) * 10) / 10 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : (s[Math.floor((s.length - 1) / 2)] ?? Number.NaN);
+}
+
+const mb = (n: number) => (n / MB).toFixed(1);
+
+try {
+  if (!existsSync(BUNDLE)) await exec(process.execPath, [join(REPO, "scripts/build.mjs")]);
+  const figures: ArchFigures[] = [];
+  for (const a of arches) figures.push(await measure(a));
+
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`k3vip ${VERSION} image (budget per arch: ≤ 50 MB gzip, ≤ 36 MB zstd)`);
+  out("");
+  out("arch   node                         zstd MB  gzip MB  uncompr. MB  files  within budget");
+  for (const f of figures) {
+    const ok = f.gzip_bytes <= 50 * MB && f.zstd_bytes <= 36 * MB;
+    out(`${f.arch.padEnd(6)} ${f.node.padEnd(28)} ${mb(f.zstd_bytes).padStart(7)}  ${mb(f.gzip_bytes).padStart(7)}  ${mb(f.uncompressed_bytes).padStart(11)}  ${String(f.files).padStart(5)}  ${ok ? "yes" : "NO"}`);
+  }
+  out("");
+  out("where the bytes go (MB: raw / gzip -9 / zstd -19; node and agent = their layers, the rest per file)");
+  for (const f of figures) {
+    const parts = Object.entries(f.parts)
+      .map(([k, v]) => `${k} ${mb(v.raw)}/${mb(v.gzip)}/${mb(v.zstd)}`)
+      .join("  ");
+    out(`${f.arch.padEnd(6)} ${parts}`);
+  }
+  const amd = figures.find((f) => f.arch === "amd64");
+  if (amd?.help_start_ms !== undefined) {
+    out("");
+    out(`amd64 under runc (median of ${runs}, includes runc's container setup):`);
+    out(`  k3vip --help  start-to-exit ${amd.help_start_ms} ms, node peak RSS ${amd.help_rss_mib} MiB`);
+    out(`  node -e 0     start-to-exit ${amd.node_start_ms} ms, node peak RSS ${amd.node_rss_mib} MiB (the runtime's floor)`);
+  }
+  if (json) out(JSON.stringify({ version: VERSION, budget: { gzip_bytes: 50 * MB, zstd_bytes: 36 * MB }, arches: figures }));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
