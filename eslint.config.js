@@ -2,6 +2,7 @@
 // architecture: side effects live in adapters and entry points only.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 const sideEffects = ["node:child_process", "node:dgram", "@kubernetes/client-node"];
 
@@ -38,4 +39,5 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
+  { files: ["**/*.js", "**/*.mjs"], languageOptions: { globals: globals.node } },
 );

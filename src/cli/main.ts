@@ -10,7 +10,7 @@ const program = new Command("k3vip")
   .description("One highly available API address (a virtual IP) for k3s and RKE2 clusters")
   .version(VERSION)
   .option("--debug", "print stack traces of errors")
-  .showHelpAfterError("(run with --help for usage)")
+  .configureOutput({ outputError: (text, write) => write(`k3vip: ${text.replace(/^error: /, "")}`) })
   .exitOverride();
 
 registerCommands(program);
@@ -34,7 +34,7 @@ function reportError(e: unknown, debug: boolean): number {
   }
   if (e instanceof CliError) {
     process.stderr.write(`k3vip: ${e.message}\n`);
-    if (debug && e.cause) process.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
+    if (debug && e.cause instanceof Error) process.stderr.write(`${e.cause.stack ?? e.cause.message}\n`);
     return e.exitCode;
   }
   const err = e as Error;

@@ -233,9 +233,16 @@ export function parsePools(raw: string): string[] {
       if (compareBytes(aa.toByteArray(), bb.toByteArray()) > 0) return fail(`has pool ${JSON.stringify(p)} whose first address is after its last ${example}`);
       return p;
     }
+    // Strict like the VIP (no "10/8" shorthand): install.sh must accept the same strings.
+    const [addr = "", bits = "", ...more] = p.split("/");
+    let family: IpFamily;
     try {
-      ipaddr.parseCIDR(p);
+      ({ family } = parseIp(addr));
     } catch {
+      return fail(`has pool ${JSON.stringify(p)} that is not a CIDR or range ${example}`);
+    }
+    const max = family === 4 ? 32 : 128;
+    if (more.length > 0 || !/^[0-9]{1,3}$/.test(bits) || Number(bits) > max) {
       return fail(`has pool ${JSON.stringify(p)} that is not a CIDR or range ${example}`);
     }
     return p;
