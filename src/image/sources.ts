@@ -180,7 +180,12 @@ async function printUris(opts: string[], names: readonly string[]): Promise<DebU
     if (!name || !rawVersion) continue;
     uris.push({ name, version: decodeURIComponent(rawVersion), file, sha256: m[2] });
   }
-  for (const n of names) if (!uris.some((u) => u.name === n)) throw new Error(`apt-get found no Debian package ${n}`);
+  const missing = names.filter((n) => !uris.some((u) => u.name === n));
+  if (missing.length > 0) {
+    throw new Error(
+      `apt-get found no package ${missing.join(", ")} for this architecture: the image is built from the host's apt sources, which must carry Debian 12 (bookworm) packages for amd64, arm64 and armhf (a Debian host does; on Ubuntu build with the Dockerfile instead); nothing was written`,
+    );
+  }
   return uris;
 }
 
