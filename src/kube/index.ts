@@ -1,0 +1,5 @@
+// Kubernetes API wiring shared by the agent and the CLI. @kubernetes/client-node
+// is imported only inside this folder.
+export { loadKubeConfig, type KubeConfigSource, type LoadedKubeConfig } from "./config.ts";
+export { KubeLeasePort, LeaseError, classify, toLeaseObject, type LeasePort, type LeaseWatch, type WatchKind, type KubeLeaseOptions } from "./lease.ts";
+export { FakeLeasePort } from "./fake.ts";
