@@ -5,14 +5,14 @@
 // inside a lab namespace with NET_ADMIN/NET_RAW only and a read-only rootfs.
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { defaults } from "../../src/config/index.ts";
 import { configureBundle, unpackBundle } from "../../src/image/bundle.ts";
-import { ARCH_INFO, ARCHES, buildImage, defaultImageRef, type Arch, type BuildResult } from "../../src/image/index.ts";
+import { ARCH_INFO, ARCHES, archiveFileName, buildImage, defaultImageRef, imageArchiveFor, type Arch, type BuildResult } from "../../src/image/index.ts";
 import { isElf, parseElf } from "../../src/image/elf.ts";
 import { Lab } from "../../src/lab/index.ts";
 import { VERSION } from "../../src/version.ts";
@@ -118,6 +118,34 @@ describe("image archives", () => {
     assert.equal(info.Name, ref.slice(0, ref.lastIndexOf(":")));
     // Same image config as the OCI build: the layers are the same bytes before compression.
     assert.equal(r1.images[0]?.layers.map((l) => l.diffId).join(), built.get("amd64")?.images[0]?.layers.map((l) => l.diffId).join());
+  });
+});
+
+describe("imageArchiveFor (what install copies into agent/images/)", () => {
+  it("prefers an archive shipped beside the bundle, else builds into the cache once, and rebuilds when the bundle changes", async () => {
+    const shippedDir = join(work, "pkg");
+    mkdirSync(join(shippedDir, "images"), { recursive: true });
+    copyFileSync(BUNDLE, join(shippedDir, "k3vip.mjs"));
+    writeFileSync(join(shippedDir, "images", archiveFileName("arm64")), "shipped");
+    const shipped = await imageArchiveFor("arm64", { bundle: join(shippedDir, "k3vip.mjs") });
+    assert.deepEqual(shipped, { path: join(shippedDir, "images", archiveFileName("arm64")), ref, arch: "arm64", source: "shipped" });
+
+    // A bundle of our own makes the cache key ours; the cache dir is the shared one (downloads, layers).
+    const mine = join(work, "mine", "k3vip.mjs");
+    mkdirSync(join(work, "mine"));
+    copyFileSync(BUNDLE, mine);
+    appendFileSync(mine, `\n// ${process.pid} ${Date.now()}\n`);
+    const first = await imageArchiveFor("amd64", { bundle: mine, log });
+    assert.equal(first.source, "built");
+    assert.equal(first.ref, ref);
+    assert.ok(first.path.endsWith(`/archives/${archiveFileName("amd64")}`), first.path);
+    const again = await imageArchiveFor("amd64", { bundle: mine });
+    assert.equal(again.source, "cache");
+    assert.equal(again.path, first.path);
+    appendFileSync(mine, "// changed\n");
+    assert.equal((await imageArchiveFor("amd64", { bundle: mine })).source, "built");
+    const info = JSON.parse(await sh("skopeo", ["inspect", "--config", `oci-archive:${first.path}:${tag}`])) as { architecture: string };
+    assert.equal(info.architecture, "amd64");
   });
 });
 
