@@ -8,9 +8,10 @@ export function registerDoctor(program: Command): void {
     .command("doctor")
     .description("Check this server for k3vip: interface, VIP in use, ports, other load balancers, API certificate, datastore")
     .option("--root <dir>", "check a prepared tree instead of the host (no host probing)")
+    .option("--kubeconfig <file>", "also look for kube-vip/MetalLB/Cilium L2 through this cluster's API (default: the distro's, on the host)")
     .option("--json", "print the checks as JSON on stdout");
   addConfigOptions(cmd).action(async () => {
-    const f = cmd.opts<{ root?: string; json?: boolean }>();
+    const f = cmd.opts<{ root?: string; json?: boolean; kubeconfig?: string }>();
     const flags = configFlags(cmd);
     const given = Object.keys(flags).length > 0 || process.env.K3VIP_VIP !== undefined || process.env.vipAddress !== undefined;
     const config = given ? configFromCommand(cmd, "install") : undefined;
@@ -21,8 +22,8 @@ export function registerDoctor(program: Command): void {
     let r;
     try {
       r = await inst.doctor(
-        { root, ...(config ? { config } : {}), ...(flags.distro ? { distro: flags.distro as Distro } : {}) },
-        { fs: new inst.NodeFs(), ...(root ? {} : { host: new inst.RealHostProbe() }), checker: new inst.LiveDatastoreChecker(), manifestName: ADDON_FILENAME },
+        { root, ...(config ? { config } : {}), ...(flags.distro ? { distro: flags.distro as Distro } : {}), ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}) },
+        { fs: new inst.NodeFs(), ...(root ? {} : { host: new inst.RealHostProbe() }), checker: new inst.LiveDatastoreChecker(), manifestName: ADDON_FILENAME, kube: (p) => inst.KubeObjectDeleter.fromFile(p) },
       );
     } catch (e) {
       if (e instanceof inst.InstallerError) throw new CliError(e.message, 1, { cause: e });

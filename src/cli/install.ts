@@ -19,6 +19,7 @@ interface InstallFlags {
   dryRun?: boolean;
   preflight: boolean;
   imageArchive?: string;
+  kubeconfig?: string;
   json?: boolean;
 }
 
@@ -36,6 +37,7 @@ export function registerInstall(program: Command): void {
     .option("--token <token>", "cluster token (written to the 0600 drop-in, never printed)")
     .option("--token-file <file>", "read the cluster token from a file")
     .addOption(new Option("--tls-san <name>", "extra name or address for the API certificate (repeatable)").argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
+    .option("--kubeconfig <file>", "kubeconfig for the cluster scan and --migrate's deletes (default: the distro's, on the host)")
     .option("--migrate", "remove an existing kube-vip manifest or static pod (backed up; uninstall restores it)")
     .option("--image-archive <file>", "image archive to place in the airgap images dir")
     .option("--dry-run", "print a diff of what would change and write nothing")
@@ -63,6 +65,7 @@ export function registerInstall(program: Command): void {
         dryRun: f.dryRun === true,
         preflight: f.preflight,
         ...(f.imageArchive !== undefined ? { imageArchive: f.imageArchive } : {}),
+        ...(f.kubeconfig !== undefined ? { kubeconfig: f.kubeconfig } : {}),
       },
       f.json === true,
     );
@@ -83,6 +86,7 @@ async function runInstall(o: InstallOptions, json: boolean): Promise<void> {
       manifestName: ADDON_FILENAME,
       reporter,
       version: VERSION,
+      kube: (p) => inst.KubeObjectDeleter.fromFile(p),
     });
   } catch (e) {
     if (e instanceof inst.InstallerError) throw new CliError(e.message, 1, { cause: e });

@@ -8,6 +8,8 @@ import { detectDistro } from "./detect.ts";
 import { parseConfigFile } from "./dropin.ts";
 import type { Fs } from "./fs.ts";
 import { findLoadBalancers, InstallerError, readState, readUserConfigs } from "./gather.ts";
+import { kubeAccess, scanCluster } from "./install.ts";
+import type { KubeAccess } from "./kube.ts";
 import { layoutFor } from "./layout.ts";
 import { runPreflight, type Check } from "./preflight/checks.ts";
 import type { HostProbe } from "./preflight/host.ts";
@@ -17,6 +19,8 @@ export interface DoctorOptions {
   distro?: Distro;
   /** Flags given: check these instead of the installed config. */
   config?: Config;
+  /** Kubeconfig for the cluster scan; default the distro's on the real host. */
+  kubeconfig?: string;
 }
 
 export interface DoctorDeps {
@@ -24,6 +28,7 @@ export interface DoctorDeps {
   host?: HostProbe;
   checker: DatastoreChecker;
   manifestName: string;
+  kube?: (kubeconfigPath: string) => KubeAccess;
 }
 
 export interface DoctorResult {
@@ -65,6 +70,9 @@ export async function doctor(o: DoctorOptions, d: DoctorDeps): Promise<DoctorRes
     }
   }
   const found = await findLoadBalancers(d.fs, layout, new Set([join(layout.manifestsDir, d.manifestName)]));
+  const access = await kubeAccess(d.fs, o, layout, d.kube);
+  const scan = access ? await scanCluster(access, found) : undefined;
+  if (scan) found.push(...scan.found);
   const checks = await runPreflight({
     config: { ...config, distro: detection.distro },
     layout,
@@ -79,5 +87,6 @@ export async function doctor(o: DoctorOptions, d: DoctorDeps): Promise<DoctorRes
     configs: [...userConfigs.map((u) => u.values), dropin],
     ...(state ? { previousVip: state.config.vip } : {}),
   });
+  if (scan) checks.push(scan.check);
   return { distro: detection.distro, checks, ok: !checks.some((c) => c.status === "fail") };
 }

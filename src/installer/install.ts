@@ -14,6 +14,9 @@ import { isNoop, neededDirs, PlanConflict, planDiff, planInstall, type DesiredFi
 import { runPreflight, formatCheck, type Check } from "./preflight/checks.ts";
 import type { HostProbe } from "./preflight/host.ts";
 import type { Reporter } from "./report.ts";
+import { parseAllDocuments } from "yaml";
+import { kubectlDelete, type ClusterProbe, type KubeAccess, type ObjectDeleter } from "./kube.ts";
+import type { Found } from "./preflight/conflicts.ts";
 import { toRoot } from "./state.ts";
 
 export interface InstallOptions {
@@ -38,6 +41,8 @@ export interface InstallOptions {
   preflight?: boolean;
   /** An image archive to place in the airgap images dir. */
   imageArchive?: string;
+  /** Kubeconfig for the cluster scan and --migrate's deletes; default the distro's on the real host. */
+  kubeconfig?: string;
   /** More files for the same plan (image placement adds its archive here). */
   extraFiles?: (layout: Layout) => Promise<DesiredFile[]> | DesiredFile[];
 }
@@ -53,6 +58,8 @@ export interface InstallDeps {
   manifestName: string;
   reporter: Reporter;
   version: string;
+  /** API access from a kubeconfig file (optional: without it only files are checked). */
+  kube?: (kubeconfigPath: string) => KubeAccess;
 }
 
 export interface InstallResult {
@@ -137,6 +144,14 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
 
   const found = await findLoadBalancers(fs, layout, new Set([manifestPath]));
   const remove = o.migrate ? [...new Set(found.filter((f) => f.what === "kube-vip").map((f) => f.file))].map((path) => ({ path, label: "kube-vip manifest" })) : [];
+  const removedObjects = o.migrate ? await objectsIn(fs, remove.map((r) => r.path)) : [];
+  const access = await kubeAccess(fs, o, layout, d.kube);
+  let clusterCheck: Check | undefined;
+  if (access && o.preflight !== false) {
+    const scan = await scanCluster(access, found, removedObjects);
+    found.push(...scan.found);
+    clusterCheck = scan.check;
+  }
 
   let checks: Check[] = [];
   if (o.preflight !== false) {
@@ -156,6 +171,7 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
         configs: [...userConfigs.map((u) => u.values), ours],
         ...(state ? { previousVip: state.config.vip } : {}),
       });
+      if (clusterCheck) cs.push(clusterCheck);
       for (const c of cs) reporter.line(`  ${formatCheck(c).replace(/\n/g, "\n  ")}`);
       const failed = cs.filter((c) => c.status === "fail");
       if (failed.length > 0) {
@@ -189,7 +205,82 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
     throw e;
   }
   base.notes.push(...afterNotes(o, layout, detection.found, plan, datastore, checks));
+  if (removedObjects.length > 0) base.notes.push(...(await deleteMigrated(removedObjects, access, reporter)));
   return { ...base, status: "applied" };
+}
+
+/** The distro's kubeconfig on the real host, or --kubeconfig; none under --root unless given. */
+export async function kubeAccess(fs: Fs, o: { root: string; kubeconfig?: string }, layout: Layout, kube: ((p: string) => KubeAccess) | undefined): Promise<KubeAccess | undefined> {
+  const path = o.kubeconfig ?? (o.root === "" ? layout.kubeconfig : undefined);
+  if (!kube || !path || !(await fs.stat(path))) return undefined;
+  try {
+    return kube(path);
+  } catch {
+    return undefined;
+  }
+}
+
+const SCAN_TIMEOUT_MS = 8000;
+
+const kindName = (f: Found): string => f.detail.split(" (")[0] ?? "";
+
+/**
+ * Other announcers running in the cluster. Ones already found in files here,
+ * and objects --migrate deletes anyway, are not reported twice.
+ */
+export async function scanCluster(access: ClusterProbe, fromFiles: Found[], migrating: Record<string, unknown>[] = []): Promise<{ found: Found[]; check: Check }> {
+  const title = "cluster scan";
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_r, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${SCAN_TIMEOUT_MS / 1000} s`)), SCAN_TIMEOUT_MS);
+    });
+    const all = await Promise.race([access.scan(), timeout]);
+    const names = new Set([...fromFiles.map(kindName), ...migrating.map((m) => `${String(m.kind)} ${String((m.metadata as { name?: unknown } | undefined)?.name)}`)]);
+    const found = all.filter((f) => !names.has(kindName(f)));
+    return { found, check: { id: "cluster", title, status: "ok", detail: found.length === 0 ? "no kube-vip, MetalLB or Cilium L2 running in the cluster" : `${found.length} finding(s), below` } };
+  } catch (e) {
+    return { found: [], check: { id: "cluster", title, status: "skip", detail: `API not reachable (${((e as Error).message.split("\n")[0] ?? "").slice(0, 120)}): checked files only` } };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function objectsIn(fs: Fs, paths: string[]): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (const p of paths) {
+    const b = await fs.read(p);
+    if (!b) continue;
+    for (const doc of parseAllDocuments(b.toString("utf8"))) {
+      const v: unknown = doc.errors.length === 0 ? doc.toJS() : undefined;
+      if (v && typeof v === "object" && !Array.isArray(v) && "kind" in v && "metadata" in v) out.push(v);
+    }
+  }
+  return out;
+}
+
+/** k3s leaves a removed manifest's objects running: delete the migrated kube-vip's, or say how. */
+async function deleteMigrated(objs: Record<string, unknown>[], access: ObjectDeleter | undefined, reporter: Reporter): Promise<string[]> {
+  const withNs = objs.map((o) => {
+    const meta = (o.metadata ?? {}) as { namespace?: string };
+    // kube-vip's manifests are namespaced to kube-system when they say nothing.
+    return o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding" || meta.namespace ? o : { ...o, metadata: { ...meta, namespace: "kube-system" } };
+  });
+  if (!access) return [`k3s keeps the old kube-vip objects running after their manifest is gone: delete them with ${kubectlDelete(withNs).join(" && ")}`];
+  const notes: string[] = [];
+  await reporter
+    .step("delete the migrated kube-vip objects through the API", async () => {
+      for (const [i, o] of withNs.entries()) {
+        try {
+          await access.delete(o);
+        } catch (e) {
+          notes.push(`could not delete the old kube-vip objects (${(e as Error).message.split("\n")[0] ?? ""}): run ${kubectlDelete(withNs.slice(i)).join(" && ")}`);
+          throw e;
+        }
+      }
+    })
+    .catch(() => undefined);
+  return notes;
 }
 
 function mask(s: string, secrets: string[]): string {

@@ -1,6 +1,7 @@
 // Kubernetes API adapter for uninstall: delete the add-on's objects, since
 // k3s leaves them running when the manifest file goes.
-import { ApiException, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
+import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
+import { scanObjects, type Found } from "./preflight/conflicts.ts";
 
 export type DeleteOutcome = "deleted" | "absent";
 
@@ -8,12 +9,53 @@ export interface ObjectDeleter {
   delete(obj: Record<string, unknown>): Promise<DeleteOutcome>;
 }
 
+/** Other VIP / load-balancer announcers running in the cluster. */
+export interface ClusterProbe {
+  scan(): Promise<Found[]>;
+}
+
+/** What the installer needs from the API: look for conflicts, delete objects. */
+export type KubeAccess = ObjectDeleter & ClusterProbe;
+
 export class ApiUnreachable extends Error {}
 
-export class KubeObjectDeleter implements ObjectDeleter {
+const CLUSTER = "the cluster (API)";
+
+export class KubeObjectDeleter implements KubeAccess {
   private readonly api: KubernetesObjectApi;
-  constructor(kc: KubeConfig) {
+  constructor(private readonly kc: KubeConfig) {
     this.api = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  /**
+   * DaemonSets everywhere, kube-system pods (static pods show up there as
+   * mirror pods), MetalLB pools and Cilium L2 policies. Absent CRDs are no
+   * finding; an unreachable API throws ApiUnreachable.
+   */
+  async scan(): Promise<Found[]> {
+    const objs: unknown[] = [];
+    try {
+      const ds = await this.kc.makeApiClient(AppsV1Api).listDaemonSetForAllNamespaces();
+      objs.push(...ds.items.map((i) => ({ ...i, apiVersion: "apps/v1", kind: "DaemonSet" })));
+      const pods = await this.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: "kube-system" });
+      objs.push(...pods.items.map((i) => ({ ...i, apiVersion: "v1", kind: "Pod" })));
+    } catch (e) {
+      if (e instanceof ApiException) throw new Error(`listing workloads: HTTP ${e.code}`);
+      throw new ApiUnreachable((e as Error).message, { cause: e });
+    }
+    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    for (const [group, version, plural, kind] of [
+      ["metallb.io", "v1beta1", "ipaddresspools", "IPAddressPool"],
+      ["cilium.io", "v2alpha1", "ciliuml2announcementpolicies", "CiliumL2AnnouncementPolicy"],
+    ] as const) {
+      try {
+        const list = (await custom.listClusterCustomObject({ group, version, plural })) as { items?: unknown[] };
+        objs.push(...(list.items ?? []).map((i) => ({ apiVersion: `${group}/${version}`, kind, ...(i as object) })));
+      } catch (e) {
+        if (!(e instanceof ApiException && e.code === 404)) throw new ApiUnreachable((e as Error).message, { cause: e });
+      }
+    }
+    return scanObjects(CLUSTER, objs).map((f) => ({ ...f, viaApi: true }));
   }
 
   static fromFile(path: string): KubeObjectDeleter {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { resolveConfig, type Config } from "../../src/config/index.ts";
-import { install, KubeObjectDeleter, MemoryReporter, NodeFs, uninstall } from "../../src/installer/index.ts";
+import { doctor, install, KubeObjectDeleter, MemoryReporter, NodeFs, uninstall } from "../../src/installer/index.ts";
 import { FakeChecker } from "../../src/installer/testing/fakes.ts";
 import { TestPki } from "../../src/installer/testing/pki.ts";
 import { snapshotTree } from "../../src/installer/testing/tree.ts";
@@ -40,6 +40,8 @@ let port = 0;
 let objects = new Set<string>();
 let deletes: string[] = [];
 let forbid = false;
+/** What the list endpoints return (the cluster scan). */
+let cluster: { daemonsets: unknown[]; pods: unknown[]; pools: unknown[] | undefined } = { daemonsets: [], pods: [], pools: undefined };
 const dirs: string[] = [];
 
 function pathOf(o: Record<string, unknown>): string {
@@ -58,6 +60,9 @@ before(async () => {
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return json(401, { kind: "Status", code: 401, message: "Unauthorized" });
     const url = new URL(req.url ?? "/", "https://x");
     const list = RESOURCES[url.pathname];
+    if (req.method === "GET" && url.pathname === "/apis/apps/v1/daemonsets") return json(200, { kind: "DaemonSetList", apiVersion: "apps/v1", metadata: {}, items: cluster.daemonsets });
+    if (req.method === "GET" && url.pathname === "/api/v1/namespaces/kube-system/pods") return json(200, { kind: "PodList", apiVersion: "v1", metadata: {}, items: cluster.pods });
+    if (req.method === "GET" && url.pathname === "/apis/metallb.io/v1beta1/ipaddresspools" && cluster.pools) return json(200, { kind: "IPAddressPoolList", apiVersion: "metallb.io/v1beta1", metadata: {}, items: cluster.pools });
     if (req.method === "GET" && list) return json(200, { kind: "APIResourceList", groupVersion: url.pathname.replace(/^\/apis?\//, ""), resources: list.map((r) => ({ ...r, singularName: "", verbs: ["delete", "get"] })) });
     if (req.method === "DELETE") {
       deletes.push(`${url.pathname}?${url.searchParams.toString()}`);
@@ -86,6 +91,7 @@ async function installedRoot(apiPort = port): Promise<string> {
   await install({ config, root, preflight: false }, { fs: new NodeFs(), checker: new FakeChecker(), render: (c) => renderAddon(c), manifestName: ADDON_FILENAME, reporter: new MemoryReporter(), version: "0.1.0" });
   return root;
 }
+const kubeDeps = () => ({ fs: new NodeFs(), checker: new FakeChecker(), render: (c: Config) => renderAddon(c), manifestName: ADDON_FILENAME, reporter: new MemoryReporter(), version: "0.1.0", kube: (p: string) => KubeObjectDeleter.fromFile(p) });
 const run = (root: string) => uninstall({ root }, { fs: new NodeFs(), reporter: new MemoryReporter(), objects: addonObjects, deleter: (p) => KubeObjectDeleter.fromFile(p) });
 
 describe("uninstall deletes the add-on's objects through the API", () => {
@@ -140,3 +146,68 @@ describe("uninstall deletes the add-on's objects through the API", () => {
     assert.ok(r.objects.every((o) => o.outcome === "not-deleted"));
   });
 });
+
+describe("cluster scan and --migrate through the API", () => {
+  const kvDs = { metadata: { name: "kube-vip-ds", namespace: "kube-system" }, spec: { template: { spec: { containers: [{ name: "kube-vip", image: "ghcr.io/kube-vip/kube-vip:v0.8.9", env: [{ name: "address", value: "192.168.0.10" }] }] } } } };
+  const kvPod = { metadata: { name: "kube-vip-srv2", namespace: "kube-system" }, spec: { containers: [{ name: "kube-vip", image: "ghcr.io/kube-vip/kube-vip:v0.8.9" }] } };
+  const kvFile = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: kube-vip, namespace: kube-system}\n---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: kube-vip-ds, namespace: kube-system}\nspec:\n  template:\n    spec:\n      containers:\n      - {name: kube-vip, image: 'ghcr.io/kube-vip/kube-vip:v0.8.9', env: [{name: address, value: '192.168.0.10'}]}\n";
+
+  function rootWithKubeVip(): { root: string; kubeconfig: string } {
+    const root = mkdtempSync(join(tmpdir(), "k3vip-scan-"));
+    dirs.push(root);
+    mkdirSync(join(root, "var/lib/rancher/k3s/server/manifests"), { recursive: true });
+    writeFileSync(join(root, "var/lib/rancher/k3s/server/manifests/kube-vip.yaml"), kvFile);
+    const kubeconfig = join(root, "admin.yaml");
+    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${port}\n    certificate-authority-data: ${pki.caPem.toString("base64")}\nusers:\n- name: u\n  user: {token: ${TOKEN}}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`);
+    return { root, kubeconfig };
+  }
+
+  it("a kube-vip static pod seen only through the API blocks the install; after it is gone, --migrate deletes the old DaemonSet", async () => {
+    const { root, kubeconfig } = rootWithKubeVip();
+    cluster = { daemonsets: [kvDs], pods: [kvPod], pools: [] };
+    objects = new Set(["/apis/apps/v1/namespaces/kube-system/daemonsets/kube-vip-ds", "/api/v1/namespaces/kube-system/serviceaccounts/kube-vip"]);
+    deletes = [];
+    const before = snapshotTree(root);
+    await assert.rejects(install({ config, root, kubeconfig, migrate: true }, kubeDeps()), /preflight failed: kube-vip: the cluster \(API\): Pod kube-vip-srv2 .*would fight k3vip for the VIP/);
+    assert.deepEqual(snapshotTree(root), before);
+    assert.equal(deletes.length, 0);
+
+    cluster.pods = [];
+    const r = await install({ config, root, kubeconfig, migrate: true }, kubeDeps());
+    assert.equal(r.status, "applied");
+    assert.equal(r.checks.find((c) => c.id === "cluster")?.status, "ok");
+    assert.deepEqual(r.notes, []);
+    assert.deepEqual(deletes.map((d) => d.split("?")[0]), ["/api/v1/namespaces/kube-system/serviceaccounts/kube-vip", "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-vip-ds"]);
+    assert.equal(objects.size, 0);
+  });
+
+  it("MetalLB pools in the cluster: a warning, or a failure with services mode on", async () => {
+    const { root, kubeconfig } = rootWithKubeVip();
+    cluster = { daemonsets: [], pods: [], pools: [{ metadata: { name: "lan" }, spec: { addresses: ["192.168.0.200/29"] } }] };
+    const r = await doctor({ root, kubeconfig, config }, { fs: new NodeFs(), checker: new FakeChecker(), manifestName: ADDON_FILENAME, kube: (p) => KubeObjectDeleter.fromFile(p) });
+    const byId = Object.fromEntries(r.checks.map((c) => [c.id, c]));
+    assert.equal(byId.metallb?.status, "warn");
+    assert.equal(byId.metallb?.detail, "the cluster (API): IPAddressPool lan");
+    const svc = resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", services: "true", "services-pools": "192.168.0.100/30" } });
+    const r2 = await doctor({ root, kubeconfig, config: svc }, { fs: new NodeFs(), checker: new FakeChecker(), manifestName: ADDON_FILENAME, kube: (p) => KubeObjectDeleter.fromFile(p) });
+    assert.equal(r2.checks.find((c) => c.id === "metallb")?.status, "fail");
+  });
+
+  it("an unreachable API: the scan is skipped, files are still checked", async () => {
+    const { root } = rootWithKubeVip();
+    const dead = join(root, "dead.yaml");
+    writeFileSync(dead, `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`);
+    const r = await doctor({ root, kubeconfig: dead, config }, { fs: new NodeFs(), checker: new FakeChecker(), manifestName: ADDON_FILENAME, kube: (p) => KubeObjectDeleter.fromFile(p) });
+    const scan = r.checks.find((c) => c.id === "cluster");
+    assert.equal(scan?.status, "skip");
+    assert.match(scan?.detail ?? "", /API not reachable .*checked files only/);
+    assert.equal(r.checks.find((c) => c.id === "kube-vip")?.status, "fail");
+  });
+
+  it("--migrate without API access says which kubectl command removes the old objects", async () => {
+    const { root } = rootWithKubeVip();
+    const r = await install({ config, root, migrate: true }, kubeDeps());
+    assert.match(r.notes.join("\n"), /k3s keeps the old kube-vip objects running .*kubectl delete --ignore-not-found -n kube-system serviceaccount\/kube-vip daemonset\.apps\/kube-vip-ds/);
+  });
+});
+

@@ -161,7 +161,10 @@ function lbChecks(i: PreflightInput): Check[] {
   const out: Check[] = [];
   const c = i.config;
   for (const f of i.found.filter((x) => x.what === "kube-vip")) {
-    if (i.migrate) {
+    if (f.viaApi) {
+      const static_ = f.detail.startsWith("Pod ");
+      out.push({ id: "kube-vip", title: "kube-vip", status: "fail", detail: `${f.file}: ${f.detail} would fight k3vip for the VIP`, fix: static_ ? `remove kube-vip's static pod file from ${i.layout.podManifestsDir.replace(i.layout.root, "")} on the node running it` : "delete it with kubectl (it does not come from this server's manifests dir)" });
+    } else if (i.migrate) {
       const same = f.vip === undefined || f.vip === c.vip;
       out.push({ id: "kube-vip", title: "kube-vip", status: same ? "ok" : "warn", detail: `${f.file}: ${f.detail} will be removed (backed up) by --migrate`, ...(same ? {} : { fix: `it served ${f.vip ?? "?"}; k3vip serves ${c.vip}: clients and the certificate must use the new address` }) });
     } else {

@@ -10,6 +10,8 @@ export interface Found {
   detail: string;
   /** For kube-vip: the VIP it serves, if set in its env. */
   vip?: string;
+  /** Seen through the API (running somewhere), not in a file here: --migrate cannot remove it. */
+  viaApi?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -31,13 +33,18 @@ function envValue(c: Obj, names: string[]): string | undefined {
 
 /** Scans one manifest file's objects. Unparseable files are reported by the caller, not here. */
 export function scanManifest(file: string, text: string): Found[] {
-  const found: Found[] = [];
   let docs: unknown[];
   try {
     docs = parseAllDocuments(text).flatMap((d) => ("errors" in d && d.errors.length > 0 ? [] : [d.toJS() as unknown]));
   } catch {
     return [];
   }
+  return scanObjects(file, docs);
+}
+
+/** Scans objects (from a file, or listed through the API) for other VIP / load-balancer announcers. */
+export function scanObjects(file: string, docs: unknown[]): Found[] {
+  const found: Found[] = [];
   const objs = docs.flatMap((d): unknown[] => (isObj(d) && d.kind === "List" && Array.isArray(d.items) ? (d.items as unknown[]) : [d])).filter(isObj);
   for (const o of objs) {
     const kind = typeof o.kind === "string" ? o.kind : "";
