@@ -34,15 +34,20 @@ export class KubeObjectDeleter implements KubeAccess {
    */
   async scan(): Promise<Found[]> {
     const objs: unknown[] = [];
-    try {
-      const ds = await this.kc.makeApiClient(AppsV1Api).listDaemonSetForAllNamespaces();
-      objs.push(...ds.items.map((i) => ({ ...i, apiVersion: "apps/v1", kind: "DaemonSet" })));
-      const pods = await this.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: "kube-system" });
-      objs.push(...pods.items.map((i) => ({ ...i, apiVersion: "v1", kind: "Pod" })));
-    } catch (e) {
-      if (e instanceof ApiException) throw new Error(`listing workloads: HTTP ${e.code}`);
-      throw new ApiUnreachable((e as Error).message, { cause: e });
-    }
+    // A resource this API does not serve (404) holds nothing to find.
+    const list = async <T>(what: string, call: () => Promise<{ items: T[] }>): Promise<T[]> => {
+      try {
+        return (await call()).items;
+      } catch (e) {
+        if (e instanceof ApiException && e.code === 404) return [];
+        if (e instanceof ApiException) throw new Error(`listing ${what}: HTTP ${e.code}`);
+        throw new ApiUnreachable((e as Error).message, { cause: e });
+      }
+    };
+    const ds = await list("daemonsets", () => this.kc.makeApiClient(AppsV1Api).listDaemonSetForAllNamespaces());
+    objs.push(...ds.map((i) => ({ ...i, apiVersion: "apps/v1", kind: "DaemonSet" })));
+    const pods = await list("pods", () => this.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: "kube-system" }));
+    objs.push(...pods.map((i) => ({ ...i, apiVersion: "v1", kind: "Pod" })));
     const custom = this.kc.makeApiClient(CustomObjectsApi);
     for (const [group, version, plural, kind] of [
       ["metallb.io", "v1beta1", "ipaddresspools", "IPAddressPool"],

@@ -2,6 +2,7 @@
 // renamed, written (--out) or merged (--merge, backup first), then checked
 // with GET /readyz through the VIP. Parsing and writing go through
 // @kubernetes/client-node's KubeConfig, never sed.
+import { request as httpRequest } from "node:http";
 import { request } from "node:https";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { dirname, join } from "node:path";
@@ -169,15 +170,18 @@ export async function kubeconfig(o: KubeconfigOptions, d: KubeconfigDeps): Promi
   return result;
 }
 
-/** GET /readyz with the kubeconfig's credentials; the certificate must name the VIP. */
+/** GET /readyz with the kubeconfig's credentials; the certificate must name the VIP (https). */
 export async function httpsReadyz(kc: KubeConfig, vip: string, connectTo: string | undefined, timeoutMs = 5000): Promise<ReadyzResult> {
   const server = kc.getCurrentCluster()?.server ?? "";
   const url = new URL("/readyz", connectTo ?? server);
   const opts: import("node:https").RequestOptions = { method: "GET", timeout: timeoutMs };
   await kc.applyToHTTPSOptions(opts);
   opts.checkServerIdentity = (_host: string, cert: PeerCertificate) => checkServerIdentity(vip, cert);
+  // Plain http only for test/lab API servers; k3s and RKE2 always serve TLS.
+  const send = url.protocol === "http:" ? httpRequest : request;
+  if (url.protocol === "http:") delete opts.agent;
   return new Promise((resolve) => {
-    const req = request(url, opts, (res) => {
+    const req = send(url, opts, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
