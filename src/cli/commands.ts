@@ -6,6 +6,8 @@ import { registerInstall } from "./install.ts";
 import { registerUninstall } from "./uninstall.ts";
 import { registerKubeconfig } from "./kubeconfig.ts";
 import { registerDoctor } from "./doctor.ts";
+import { registerAgent } from "./agent.ts";
+import { registerStatus } from "./status.ts";
 
 export function registerCommands(program: Command): void {
   registerManifest(program);
@@ -14,4 +16,6 @@ export function registerCommands(program: Command): void {
   registerUninstall(program);
   registerKubeconfig(program);
   registerDoctor(program);
+  registerAgent(program);
+  registerStatus(program);
 }

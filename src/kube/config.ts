@@ -1,4 +1,5 @@
 // Where the agent and `k3vip status` find the Kubernetes API.
+import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 
 export interface KubeConfigSource {
@@ -54,4 +55,17 @@ export function loadKubeConfig(src: KubeConfigSource): LoadedKubeConfig {
     currentContext: "in-cluster",
   });
   return { kc, source: "in-cluster ServiceAccount", server };
+}
+
+/** How to reach this node's API server for health probes, from the same kubeconfig (CA, token). */
+export function probeCredentials(loaded: LoadedKubeConfig): { ca?: string; token?: string; insecure?: boolean } | undefined {
+  if (loaded.source === "in-cluster ServiceAccount") return undefined; // the probe reads the ServiceAccount itself
+  const cluster = loaded.kc.getCurrentCluster();
+  const user = loaded.kc.getCurrentUser();
+  const out: { ca?: string; token?: string; insecure?: boolean } = {};
+  if (cluster?.caData) out.ca = Buffer.from(cluster.caData, "base64").toString("utf8");
+  else if (cluster?.caFile) out.ca = readFileSync(cluster.caFile, "utf8");
+  if (cluster?.skipTLSVerify) out.insecure = true;
+  if (user?.token) out.token = user.token;
+  return out;
 }

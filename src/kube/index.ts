@@ -1,5 +1,6 @@
 // Kubernetes API wiring shared by the agent and the CLI. @kubernetes/client-node
 // is imported only inside this folder.
-export { loadKubeConfig, type KubeConfigSource, type LoadedKubeConfig } from "./config.ts";
+export { loadKubeConfig, probeCredentials, type KubeConfigSource, type LoadedKubeConfig } from "./config.ts";
 export { KubeLeasePort, LeaseError, classify, toLeaseObject, type LeasePort, type LeaseWatch, type WatchKind, type KubeLeaseOptions } from "./lease.ts";
 export { FakeLeasePort } from "./fake.ts";
+export { leaseStatus, formatStatus, formatStatusLine, type LeaseStatus } from "./status.ts";

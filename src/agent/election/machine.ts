@@ -80,6 +80,9 @@ interface Inflight {
   sentAt: number;
   /** Why this node tries to acquire (for the transition log line). */
   reason: string;
+  /** The holder before this write, and when we last saw it change (failover metric). */
+  prevHolder: string | null;
+  seenAt: number;
 }
 
 export interface ElectionState {
@@ -184,7 +187,7 @@ export function microTime(wallMs: number): string {
 
 const DROP_MARGIN_MS = 250;
 
-const REFUSED_PROBE = /refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|reset/i;
+const REFUSED_PROBE = /refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|reset|unreachable/i;
 
 class Step {
   readonly out: ElectionAction[] = [];
@@ -264,8 +267,6 @@ function onLeaseResult(x: Step, result: LeaseResult): void {
 
   if (result.ok) {
     markReady(x);
-    const seenBefore = s.observedAt;
-    const prevHolder = s.absent ? null : (s.lease?.spec.holderIdentity ?? null);
     observe(x, result.lease);
     if (purpose === "release") {
       s.releasePending = false;
@@ -281,7 +282,8 @@ function onLeaseResult(x: Step, result: LeaseResult): void {
         s.releasePending = true;
         return;
       }
-      becomeLeader(x, req.reason || "a renew sent before giving up succeeded", prevHolder, seenBefore);
+      // The holder as of sending: our own write may come back on the watch before its answer.
+      becomeLeader(x, req.reason || "a renew sent before giving up succeeded", req.prevHolder, req.seenAt);
       return;
     }
     afterRead(x);
@@ -610,7 +612,8 @@ function reconcileVip(x: Step): void {
 
 function sendWrite(x: Step, purpose: WritePurpose, spec: LeaseSpec, reason: string): void {
   const { s } = x;
-  s.inflight = { op: s.absent ? "create" : "update", purpose, sentAt: x.t, reason };
+  const prevHolder = s.absent ? null : (s.lease?.spec.holderIdentity ?? null);
+  s.inflight = { op: s.absent ? "create" : "update", purpose, sentAt: x.t, reason, prevHolder, seenAt: s.observedAt };
   s.lastAttemptAt = x.t;
   s.lastWriteAt = x.t;
   s.attemptNow = false;
@@ -628,7 +631,7 @@ function sendWrite(x: Step, purpose: WritePurpose, spec: LeaseSpec, reason: stri
 
 function sendRead(x: Step): void {
   const { s } = x;
-  s.inflight = { op: "get", purpose: "read", sentAt: x.t, reason: "" };
+  s.inflight = { op: "get", purpose: "read", sentAt: x.t, reason: "", prevHolder: null, seenAt: s.observedAt };
   s.readNow = false;
   s.lastAttemptAt = x.t;
   x.emit({ type: "getLease" });

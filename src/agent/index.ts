@@ -1,0 +1,95 @@
+// The agent the DaemonSet runs: wires the real adapters (Kubernetes Lease,
+// `ip`/arping VIP, local API-server probe, Prometheus metrics) to the runner
+// around the pure election core.
+import { existsSync } from "node:fs";
+import { UsageError, type Config } from "../config/index.ts";
+import { CliError } from "../cli/errors.ts";
+import { KubeLeasePort, loadKubeConfig, probeCredentials } from "../kube/index.ts";
+import { electionConfig } from "./election/index.ts";
+import { createHealthProbe } from "./health/index.ts";
+import { startMetricsServer } from "./metrics/index.ts";
+import { AgentRunner, createLogger, type Logger } from "./runner.ts";
+import { createVipPort, findInterfaceForVip, toVip } from "./vip/index.ts";
+
+export { AgentRunner, createLogger, systemClock, type Clock, type Logger, type RunnerDeps } from "./runner.ts";
+
+export interface AgentOptions {
+  config: Config;
+  /** This node's name (the Lease holderIdentity): $NODE_NAME from the downward API. */
+  nodeName: string;
+  kubeconfig?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs until SIGTERM/SIGINT; resolves with the process exit code. */
+export async function runAgent(opts: AgentOptions): Promise<number> {
+  const { config, nodeName } = opts;
+  if (config.mode !== "arp") throw new UsageError(`--mode "${config.mode}" is not supported by this agent build yet (valid: arp)`);
+  const logger = createLogger(config.logFormat, { node: nodeName });
+
+  const iface = config.interface || (await findInterfaceForVip(config.vip))?.name;
+  if (!iface) {
+    throw new UsageError(`--interface is empty and no interface has an address whose subnet holds the VIP ${config.vip}; set --interface (K3VIP_INTERFACE, kube-vip vip_interface) to the interface that should carry it`);
+  }
+  const vip = toVip(config.vip, iface);
+
+  const env = opts.env ?? process.env;
+  const kube = loadKubeConfig({ ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), env, apiPort: config.apiPort, exists: existsSync });
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>;
+  // /healthz asks the runner, which exists only once the metrics server is up.
+  const ref: { runner?: AgentRunner } = {};
+  try {
+    metricsServer = await startMetricsServer(config, { isAlive: () => ref.runner?.alive() ?? true });
+  } catch (e) {
+    throw new CliError((e as Error).message, 1, { cause: e });
+  }
+  const metrics = metricsServer.metrics;
+  const ec = electionConfig(config, nodeName);
+  // Each request must end well before the renew deadline so the core can retry (or give up) in time.
+  const timeoutMs = Math.min(10_000, Math.max(500, Math.round(ec.renewDeadlineMs / 2)));
+  const lease = new KubeLeasePort(kube.kc, {
+    namespace: config.namespace,
+    name: config.leaseName,
+    timeoutMs,
+    onRequest: (verb, code, seconds) => metrics.apiRequest(verb, code, seconds),
+  });
+  const creds = probeCredentials(kube);
+  const health = createHealthProbe(config, { timeoutMs: Math.min(2000, ec.healthIntervalMs), ...(creds ?? {}) });
+  const vipPort = createVipPort({ warn: (m) => logger.log("warn", m) });
+
+  logStart(logger, { config, nodeName, iface, source: kube.source, server: kube.server, metricsUrl: metricsServer.url, timeoutMs, brownoutHoldMs: ec.brownoutHoldMs });
+  const runner = new AgentRunner({ config: ec, vip, lease, vipPort, health, metrics, logger });
+  ref.runner = runner;
+  const onSignal = (sig: "SIGTERM" | "SIGINT") => () => runner.signal(sig);
+  const term = onSignal("SIGTERM");
+  const int = onSignal("SIGINT");
+  process.on("SIGTERM", term);
+  process.on("SIGINT", int);
+  try {
+    return await runner.run();
+  } finally {
+    process.off("SIGTERM", term);
+    process.off("SIGINT", int);
+    await metricsServer.close();
+  }
+}
+
+function logStart(
+  logger: Logger,
+  o: { config: Config; nodeName: string; iface: string; source: string; server: string; metricsUrl: string; timeoutMs: number; brownoutHoldMs: number },
+): void {
+  const c = o.config;
+  logger.log("info", "k3vip agent starting", {
+    vip: c.vip,
+    interface: o.iface,
+    lease: `${c.namespace}/${c.leaseName}`,
+    api: o.server,
+    kubeconfig: o.source,
+    leaseDuration: c.leaseDuration,
+    renewDeadline: c.renewDeadline,
+    retryPeriod: c.retryPeriod,
+    brownoutHoldSeconds: o.brownoutHoldMs / 1000,
+    requestTimeoutMs: o.timeoutMs,
+    metrics: o.metricsUrl,
+  });
+}
