@@ -2,10 +2,19 @@ import type { Config } from "../../config/index.ts";
 import type { ElectionConfig } from "./types.ts";
 
 /**
- * The election's timings from the config model (seconds → ms). The brown-out
- * hold defaults to one lease duration: a cluster-wide brown-out up to
- * 2 × leaseDuration since the last good renew causes no flap, and an
- * asymmetric one can give a duplicate VIP for at most one lease duration.
+ * The election's timings from the config model (seconds → ms).
+ *
+ * brownoutHold defaults to two lease durations (12 s with the defaults). A
+ * cluster-wide brown-out (every Lease write times out or gets a 5xx) then
+ * causes no flap if it ends within about leaseDuration + brownoutHold −
+ * 2 × retryPeriod − one request (≈ 12.5 s by default; renews that land late,
+ * as on slow SD-card etcd, never drop the VIP at all). The price is the
+ * worst-case duplicate window of an ASYMMETRIC brown-out — only the holder's
+ * writes fail while its own API server still answers /livez and another
+ * node's writes succeed — which is brownoutHold (12 s), unless the holder
+ * sees the new holder earlier through any read, watch event or 409.
+ * Partitions (connection refused/reset) and a dead local API server never
+ * get this extension: the holder drops before anyone else may acquire.
  */
 export function electionConfig(config: Config, identity: string, overrides: Partial<ElectionConfig> = {}): ElectionConfig {
   const ms = (s: number) => Math.round(s * 1000);
@@ -14,7 +23,7 @@ export function electionConfig(config: Config, identity: string, overrides: Part
     leaseDurationMs: ms(config.leaseDuration),
     renewDeadlineMs: ms(config.renewDeadline),
     retryPeriodMs: ms(config.retryPeriod),
-    brownoutHoldMs: ms(config.leaseDuration),
+    brownoutHoldMs: 2 * ms(config.leaseDuration),
     healthIntervalMs: 1000,
     healthFailures: 3,
     announceRefreshMs: ms(config.arpRefresh),

@@ -501,3 +501,19 @@ describe("election: followers in a brown-out", () => {
     assert.equal(d.writes().length, 1);
   });
 });
+
+describe("election: config from the config model", () => {
+  it("defaults: 6/4/2 s, brown-out hold of two lease durations, and the holder survives a 12 s cluster-wide brown-out", async () => {
+    const { electionConfig } = await import("./config.ts");
+    const { defaults } = await import("../../config/index.ts");
+    const ec = electionConfig(defaults("0.0.0"), "srv1");
+    assert.deepEqual([ec.leaseDurationMs, ec.renewDeadlineMs, ec.retryPeriodMs, ec.brownoutHoldMs], [6000, 4000, 2000, 12000]);
+    const d = new Driver(ec);
+    d.bootLeader();
+    d.auto.write = () => ({ ok: false, error: "http5xx", message: "HTTP 504" });
+    d.advance(12_000);
+    d.auto.write = (a) => d.ok(a.spec);
+    d.advance(2000);
+    assert.deepEqual(d.vipOps(), ["add"], "zero flaps");
+  });
+});

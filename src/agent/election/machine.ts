@@ -45,9 +45,10 @@
  *    another node's writes succeed) can give two holders: the other node
  *    acquires at ≥ T + leaseDuration and the old holder drops at the latest
  *    at T + leaseDuration + brownoutHold, or as soon as any read, watch event
- *    or 409 shows it the new holder. Window ≤ brownoutHold (default: one
- *    lease duration). brownoutHold = 0 removes the window but a brown-out
- *    longer than leaseDuration then drops the VIP on every node.
+ *    or 409 shows it the new holder. Window ≤ brownoutHold (default: two
+ *    lease durations, see config.ts). brownoutHold = 0 removes
+ *    the window, but a brown-out longer than about leaseDuration then drops
+ *    the VIP on every node until the API recovers.
  * 5. SIGTERM: remove the VIP first, then release the Lease (holder "",
  *    leaseDurationSeconds 1, like client-go's ReleaseOnCancel); followers
  *    watch the Lease and act on a release at once.
