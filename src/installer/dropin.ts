@@ -74,9 +74,17 @@ const SCALAR_KEYS = ["datastore-endpoint", "datastore-cafile", "datastore-certfi
  * Finds settings in the user's config files that contradict the drop-in.
  * `files` are the user's config.yaml and other drop-ins, in k3s merge order.
  */
-export function configConflicts(files: { path: string; values: Record<string, unknown> }[], ours: Record<string, unknown>): string[] {
+export function configConflicts(files: { path: string; values: Record<string, unknown>; afterOurs?: boolean }[], ours: Record<string, unknown>): string[] {
   const out: string[] = [];
   for (const f of files) {
+    // A plain `key:` in a file merged after ours replaces the list we append to.
+    if (f.afterOurs) {
+      for (const key of ["tls-san", "disable"]) {
+        if (f.values[key] !== undefined && ours[`${key}+`] !== undefined) {
+          out.push(`${f.path} sets ${key}: after k3vip's drop-in, which replaces the list k3vip appends to (${key === "tls-san" ? "the VIP would drop out of the certificate" : "servicelb would come back"}): write ${key}+: there instead`);
+        }
+      }
+    }
     for (const key of SCALAR_KEYS) {
       const theirs = f.values[key];
       const mine = ours[key];

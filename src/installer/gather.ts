@@ -24,6 +24,8 @@ export async function readState(fs: Fs, layout: Layout): Promise<StateRecord | u
 export interface UserConfig {
   path: string;
   values: Record<string, unknown>;
+  /** Merged after k3vip's drop-in (k3s merges config.yaml.d in lexical order). */
+  afterOurs: boolean;
 }
 
 /** config.yaml and every drop-in except k3vip's, in k3s merge order. Malformed → InstallerError. */
@@ -38,7 +40,7 @@ export async function readUserConfigs(fs: Fs, layout: Layout): Promise<UserConfi
     const b = await fs.read(p);
     if (!b) continue;
     try {
-      out.push({ path: p, values: parseConfigFile(p, b.toString("utf8")) });
+      out.push({ path: p, values: parseConfigFile(p, b.toString("utf8")), afterOurs: p !== layout.configFile && p > layout.dropinFile });
     } catch (e) {
       if (e instanceof ConfigFileError) throw new InstallerError(e.message);
       throw e;

@@ -233,6 +233,13 @@ describe("bad input: clear error, nothing changed", () => {
     writeFileSync(join(conf, "config.yaml"), "write-kubeconfig-mode: '0644'\n");
     writeFileSync(join(conf, "config.yaml.d/10-db.yaml"), "datastore-endpoint: postgres://u:secret@h/k\n");
     await rejectsUnchanged(root, () => install(opts(root, { datastore: MYSQL }), deps()), /10-db\.yaml sets a different datastore-endpoint/);
+    rmSync(join(conf, "config.yaml.d/10-db.yaml"));
+    // A later drop-in with a plain list key would replace k3vip's appended list.
+    writeFileSync(join(conf, "config.yaml.d/90-san.yaml"), "tls-san: [other.example]\n");
+    await rejectsUnchanged(root, () => install(opts(root), deps()), /90-san\.yaml sets tls-san: after k3vip's drop-in, .*the VIP would drop out of the certificate\): write tls-san\+: there instead/);
+    writeFileSync(join(conf, "config.yaml.d/90-san.yaml"), "tls-san+: [other.example]\n");
+    writeFileSync(join(conf, "config.yaml.d/10-san.yaml"), "tls-san: [early.example]\n");
+    assert.equal((await install(opts(root), deps())).status, "applied");
   });
 
   it("an existing drop-in k3vip did not write", async () => {
