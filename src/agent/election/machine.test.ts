@@ -259,7 +259,7 @@ describe("election: holder", () => {
     d.advance(60_000);
     assert.equal(d.writes().length - before, 30);
     assert.deepEqual(d.vipOps(), ["add"], "no flap");
-    assert.equal(d.all.filter((a) => a.type === "vip" && a.op === "announce").length, 7, "at acquire, then every arpRefresh");
+    assert.equal(d.all.filter((a) => a.type === "vip" && a.op === "announce").length, 7, "at acquire, 1 s later, then every arpRefresh");
     assert.ok(d.writes().every((w) => w.type === "createLease" || w.purpose === "renew"));
   });
 
@@ -412,6 +412,7 @@ describe("election: holder", () => {
     d.advance(2000); // a renew is now in flight
     const renew = d.find("updateLease");
     assert.ok(renew);
+    d.send({ type: "vip", op: "announce", ok: true }); // the follow-up burst 1 s after taking over
     d.send({ type: "signal", signal: "SIGTERM" });
     assert.deepEqual(d.vipOps(), ["add", "remove"]);
     d.send({ type: "lease", result: d.ok(renew.spec) }); // the renew answers late
@@ -515,5 +516,22 @@ describe("election: config from the config model", () => {
     d.auto.write = (a) => d.ok(a.spec);
     d.advance(2000);
     assert.deepEqual(d.vipOps(), ["add"], "zero flaps");
+  });
+});
+
+describe("election: announcements", () => {
+  it("a removal does not wait for a running ARP burst, but the release does", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto = {};
+    d.advance(1000); // the follow-up burst starts and stays in flight
+    assert.ok(d.has("vip", (a) => a.op === "announce"));
+    d.send({ type: "signal", signal: "SIGTERM" });
+    assert.ok(d.has("vip", (a) => a.op === "remove"), "removed at once");
+    d.send({ type: "vip", op: "remove", ok: true });
+    assert.equal(d.find("updateLease"), undefined, "no release while our burst may still claim the VIP");
+    d.send({ type: "vip", op: "announce", ok: false, error: "arping: address not available" });
+    const u = d.find("updateLease");
+    assert.ok(u && u.purpose === "release");
   });
 });

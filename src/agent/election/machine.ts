@@ -129,8 +129,12 @@ export interface ElectionState {
   failoverFrom: number | null;
   // The VIP.
   vipHave: boolean | null;
+  /** The add, remove or check in flight. */
   vipOp: VipOp | null;
+  /** An announcement burst in flight: a removal does not wait for it. */
+  announcing: boolean;
   announceDue: boolean;
+  announcesSinceAdd: number;
   nextAnnounceAt: number;
   vipRetryAt: number | null;
   // Timers as last armed, so actions are only emitted on change.
@@ -173,7 +177,9 @@ export function initialState(config: ElectionConfig): ElectionState {
     failoverFrom: null,
     vipHave: null,
     vipOp: null,
+    announcing: false,
     announceDue: false,
+    announcesSinceAdd: 0,
     nextAnnounceAt: Infinity,
     vipRetryAt: null,
     timers: { lease: null, health: null, deadline: null, announce: null },
@@ -374,7 +380,8 @@ function onHealth(x: Step, ok: boolean, reason: string): void {
 
 function onVip(x: Step, op: VipOp, ok: boolean, held: boolean | undefined, error: string | undefined): void {
   const { s } = x;
-  s.vipOp = null;
+  if (op === "announce") s.announcing = false;
+  else s.vipOp = null;
   const why = error ?? "unknown error";
   switch (op) {
     case "check":
@@ -390,6 +397,7 @@ function onVip(x: Step, op: VipOp, ok: boolean, held: boolean | undefined, error
       if (ok) {
         s.vipHave = true;
         s.announceDue = true;
+        s.announcesSinceAdd = 0;
         x.emit({ type: "metric", update: { kind: "vipHeld", value: true } });
         x.log("info", "VIP added", "this node holds the Lease");
         if (s.failoverFrom !== null) {
@@ -423,8 +431,12 @@ function onVip(x: Step, op: VipOp, ok: boolean, held: boolean | undefined, error
       return;
     case "announce":
       s.announceDue = false;
-      s.nextAnnounceAt = x.t + x.c.announceRefreshMs;
-      if (!ok) x.log("warn", "could not announce the VIP", why);
+      // A second burst a second after taking over, for clients that missed the
+      // first (or heard a late one from the old holder); then the refresh rate.
+      s.announcesSinceAdd++;
+      s.nextAnnounceAt = x.t + (s.announcesSinceAdd === 1 ? Math.min(1000, x.c.announceRefreshMs) : x.c.announceRefreshMs);
+      // A burst cut short by our own removal is expected, not worth a warning.
+      if (!ok && s.phase === "leader" && s.vipHave) x.log("warn", "could not announce the VIP", why);
       return;
   }
 }
@@ -596,6 +608,7 @@ function reconcileVip(x: Step): void {
   const { s } = x;
   if (s.vipOp !== null) return;
   if (s.vipHave === null) {
+    if (s.announcing) return;
     if (s.phase === "init") return;
     s.vipOp = "check";
     x.emit({ type: "vip", op: "check" });
@@ -603,11 +616,13 @@ function reconcileVip(x: Step): void {
   }
   const want = s.phase === "leader" && s.healthy === true;
   let op: VipOp | null = null;
-  if (want && !s.vipHave) op = "add";
+  // An add waits for a running announcement (the VIP can't be re-added while it's being announced anyway).
+  if (want && !s.vipHave && !s.announcing) op = "add";
   else if (!want && s.vipHave && (s.vipRetryAt === null || x.t >= s.vipRetryAt)) op = "remove";
-  else if (want && s.vipHave && (s.announceDue || x.t >= s.nextAnnounceAt)) op = "announce";
+  else if (want && s.vipHave && !s.announcing && (s.announceDue || x.t >= s.nextAnnounceAt)) op = "announce";
   if (op === null) return;
-  s.vipOp = op;
+  if (op === "announce") s.announcing = true;
+  else s.vipOp = op;
   x.emit({ type: "vip", op });
 }
 
@@ -663,7 +678,8 @@ function leaseStep(x: Step): void {
   if (s.readNow) return sendRead(x);
   if (s.phase === "stopping") {
     // Rule 5: the VIP goes first, then the Lease.
-    if (s.vipHave !== false || s.vipOp !== null) return;
+    // A running ARP burst would still claim the VIP for us after the successor announced it.
+    if (s.vipHave !== false || s.vipOp !== null || s.announcing) return;
     if (s.releasePending && s.lease && !s.absent) return sendWrite(x, "release", releaseSpec(x), "");
     x.log("info", "stopped", s.lease?.spec.holderIdentity === "" ? "VIP removed and Lease released" : "VIP removed");
     stop(x, 0);
@@ -672,7 +688,7 @@ function leaseStep(x: Step): void {
   if (s.phase === "init") return;
   if (s.releasePending) {
     // Like shutdown: the VIP goes before the Lease, or a follower could add a second copy.
-    if (s.vipHave !== false || s.vipOp !== null) return;
+    if (s.vipHave !== false || s.vipOp !== null || s.announcing) return;
     if (s.lease && !s.absent && s.lease.spec.holderIdentity === c.identity) return sendWrite(x, "release", releaseSpec(x), "");
     s.releasePending = false;
   }
@@ -728,7 +744,7 @@ function armTimers(x: Step): void {
   }
   if (!s.probing && s.phase !== "stopping") want.health = Math.max(s.nextProbeAt, x.t);
   want.deadline = vipDeadline(x);
-  if (s.vipOp === null && s.vipHave === true) {
+  if (s.vipOp === null && !s.announcing && s.vipHave === true) {
     if (s.phase === "leader") want.announce = s.nextAnnounceAt === Infinity ? null : s.nextAnnounceAt;
     else if (s.vipRetryAt !== null) want.announce = s.vipRetryAt;
   }
