@@ -4,7 +4,7 @@
 // certificates). For amd64 also the start time and peak RSS of the image's
 // agent CLI under runc (NET_ADMIN/NET_RAW, read-only rootfs).
 import { execFile } from "node:child_process";
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -24,8 +24,10 @@ const flag = (name: string, dflt: string) => {
 const arches = parseArchList(flag("--arch", "all"));
 const runs = Number(flag("--runs", "5"));
 const REPO = new URL("..", import.meta.url).pathname;
-const BUNDLE = join(REPO, "dist/k3vip.mjs");
+const DIST = join(REPO, "dist/k3vip.mjs");
 const work = mkdtempSync(join(tmpdir(), "k3v-bench-image-"));
+// A private copy, so every figure is of one bundle even if dist/ is rebuilt meanwhile.
+const BUNDLE = join(work, "k3vip.mjs");
 const MB = 1e6;
 const err = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -150,7 +152,8 @@ function median(xs: number[]): number {
 const mb = (n: number) => (n / MB).toFixed(1);
 
 try {
-  if (!existsSync(BUNDLE)) await exec(process.execPath, [join(REPO, "scripts/build.mjs")]);
+  if (!existsSync(DIST)) await exec(process.execPath, [join(REPO, "scripts/build.mjs")]);
+  copyFileSync(DIST, BUNDLE);
   const figures: ArchFigures[] = [];
   for (const a of arches) figures.push(await measure(a));
 
