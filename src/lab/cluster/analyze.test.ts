@@ -28,6 +28,11 @@ describe("trial analysis", () => {
     assert.equal(analyzeTrial(records, { from: 0, to: 2000 }, 1).outageMs, 110);
   });
 
+  it("counts a client still black-holed at the end of the window", () => {
+    const records = [...steady(0, 1000, "srv1"), ...steady(1000, 2000, null)];
+    assert.equal(analyzeTrial(records, { from: 0, to: 2000 }, 1).outageMs, 2000 - 992);
+  });
+
   it("counts back-and-forth as flaps, and nothing at all as a full outage", () => {
     const flappy = [...steady(0, 100, "srv1"), ...steady(100, 200, "srv2"), ...steady(200, 300, "srv1")];
     const s = analyzeTrial(flappy, { from: 0, to: 300 }, 0);

@@ -34,8 +34,8 @@ export function analyzeTrial(records: readonly PingRecord[], window: { from: num
     outage = Math.max(outage, e - prev);
     prev = Math.max(prev, e);
   }
-  // No success at all until the window closed: the outage lasts at least that long.
-  outage = Math.max(outage, (ends.length === 0 ? window.to : 0) - prev);
+  // Still no answer when the window closed: the outage lasts at least until then.
+  outage = Math.max(outage, window.to - prev);
   const byStart = [...ok].sort((a, b) => a.s - b.s);
   let transitions = 0;
   const servedBy: Record<string, number> = {};

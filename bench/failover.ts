@@ -1,0 +1,104 @@
+// npm run bench:failover -- --scenario kill|linkdown|sigterm|apiserver-down|brownout|partition|all --trials N [--json] [--verbose] [--bundle dist/k3vip.mjs]
+//
+// Builds the netns lab (3 servers, a client), runs the in-process fake
+// Kubernetes API, one responder (stand-in API server) and one real
+// `k3vip agent` (dist/k3vip.mjs) per server, and a client that asks
+// VIP:6443 who it is every 10 ms over a new connection. Per trial it prints
+// the client-observed outage, failed requests (after the client's retries),
+// flaps, and per scenario the steady-state API writes/s and agent RSS, then
+// p50/p95/max. With --json the last line is one JSON object per scenario
+// (one line each; the last line is the last scenario's).
+import { parseArgs } from "node:util";
+import { assertLabSupported, LabUnavailableError, percentile, runTrial, SCENARIOS, singleHolder, type Scenario, type TrialResult } from "../src/lab/index.ts";
+import { startLabCluster, type RunningLab } from "../src/lab/cluster/run.ts";
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: "string", default: "all" },
+    trials: { type: "string", default: "5" },
+    json: { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
+    bundle: { type: "string" },
+  },
+});
+
+const scenarioArg = values.scenario ?? "all";
+if (scenarioArg !== "all" && !(SCENARIOS as readonly string[]).includes(scenarioArg)) {
+  process.stderr.write(`bench:failover: --scenario ${JSON.stringify(scenarioArg)} is not one of ${SCENARIOS.join(", ")}, all\n`);
+  process.exit(2);
+}
+const trials = Number(values.trials);
+if (!Number.isInteger(trials) || trials < 1) {
+  process.stderr.write(`bench:failover: --trials ${JSON.stringify(values.trials)} must be a whole number ≥ 1\n`);
+  process.exit(2);
+}
+const scenarios: Scenario[] = scenarioArg === "all" ? [...SCENARIOS] : [scenarioArg as Scenario];
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+try {
+  await assertLabSupported();
+} catch (e) {
+  if (e instanceof LabUnavailableError) {
+    process.stderr.write(`bench:failover: ${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
+
+interface Summary {
+  scenario: Scenario;
+  trials: number;
+  p50_ms: number;
+  p95_ms: number;
+  max_ms: number;
+  failed_requests: number;
+  flaps: number;
+  api_writes_per_s: number;
+  rss_mib: number;
+}
+
+const summaries: Summary[] = [];
+for (const scenario of scenarios) {
+  // A fresh lab per scenario: one scenario's leftovers never bias the next.
+  const run: RunningLab = await startLabCluster({ verbose: values.verbose === true, log, ...(values.bundle ? { bundle: values.bundle } : {}) });
+  try {
+    const { cluster, api, timings } = run;
+    await singleHolder(cluster, 30_000);
+    const pinger = await cluster.startPinger(10);
+    // Steady state: API writes/s and RSS while nothing happens.
+    const steadyMs = 10_000;
+    const w0 = api.leaseWrites();
+    await new Promise((r) => setTimeout(r, steadyMs));
+    const writesPerS = (api.leaseWrites() - w0) / (steadyMs / 1000);
+    const rss = Math.max(...(await Promise.all(cluster.servers.map((s) => cluster.agentRssMiB(s.name)))).map((x) => x ?? 0));
+    log(`${scenario}: steady state ${writesPerS.toFixed(2)} API writes/s, agent RSS ${rss} MiB`);
+    const results: TrialResult[] = [];
+    for (let i = 1; i <= trials; i++) {
+      const r = await runTrial(cluster, api, pinger, scenario, i, timings);
+      results.push(r);
+      out(
+        `${scenario} trial ${i}: ${r.from} → ${r.to ?? r.lastServer ?? "?"}  outage ${r.outageMs} ms  failed ${r.failedRequests}/${r.requests}  flaps ${r.flaps}` +
+          `  duplicate ${r.duplicateMs} ms  settled ${r.settled ? "yes" : "NO"}`,
+      );
+    }
+    await pinger.stop();
+    const outages = results.map((r) => r.outageMs);
+    const s: Summary = {
+      scenario,
+      trials,
+      p50_ms: percentile(outages, 50),
+      p95_ms: percentile(outages, 95),
+      max_ms: Math.max(...outages),
+      failed_requests: results.reduce((n, r) => n + r.failedRequests, 0),
+      flaps: results.reduce((n, r) => n + r.flaps, 0),
+      api_writes_per_s: Math.round(writesPerS * 100) / 100,
+      rss_mib: rss,
+    };
+    summaries.push(s);
+    out(`${scenario}: outage p50 ${s.p50_ms} ms  p95 ${s.p95_ms} ms  max ${s.max_ms} ms  failed ${s.failed_requests}  flaps ${s.flaps}  writes/s ${s.api_writes_per_s}  RSS ${s.rss_mib} MiB`);
+  } finally {
+    await run.close();
+  }
+}
+if (values.json) for (const s of summaries) out(JSON.stringify(s));

@@ -1,0 +1,116 @@
+// Everything the benchmark, the lab tests and the demo start: the fake
+// Kubernetes API (in this process, on a unix socket), the lab cluster with a
+// responder per server, and a real `k3vip agent` per server from the built
+// bundle dist/k3vip.mjs.
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startFakeApi, type FakeApi } from "../fakeapi/index.ts";
+import { LabCluster, type AgentContext } from "./cluster.ts";
+import type { ApiControl, TrialTimings } from "./scenarios.ts";
+
+export const BUNDLE = fileURLToPath(new URL("../../../dist/k3vip.mjs", import.meta.url));
+
+/** Default timings of the config model (seconds), which the agents run with. */
+export const LAB_TIMINGS: TrialTimings = { leaseDurationMs: 6000, retryPeriodMs: 2000, brownoutMs: 9000 };
+
+export interface RunningLab {
+  cluster: LabCluster;
+  fakeApi: FakeApi;
+  api: ApiControl;
+  timings: TrialTimings;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  servers?: number;
+  vip?: string;
+  /** Print agent log lines to `log`. */
+  verbose?: boolean;
+  log?: (line: string) => void;
+  /** Start agents on every server (default true). */
+  agents?: boolean;
+  /** Extra agent flags. */
+  agentArgs?: string[];
+  /** The k3vip bundle the agents run. Default dist/k3vip.mjs. */
+  bundle?: string;
+  /** Run the agent from the TypeScript sources (tsx) instead of a bundle: tests exercise the code as it is now. */
+  fromSource?: boolean;
+}
+
+const CLI_SOURCE = fileURLToPath(new URL("../../cli/main.ts", import.meta.url));
+
+/** `k3vip agent` inside a lab namespace, configured like the DaemonSet would, pointed at the node's own API server. */
+export function agentArgv(ctx: AgentContext, extra: string[] = [], command: string[] = [process.execPath, BUNDLE]): string[] {
+  return [
+    ...command,
+    "agent",
+    "--vip",
+    ctx.vip,
+    "--interface",
+    ctx.node.ifname,
+    "--kubeconfig",
+    ctx.kubeconfig,
+    "--node-name",
+    ctx.node.name,
+    "--metrics-addr",
+    ctx.metricsAddr,
+    ...extra,
+  ];
+}
+
+function leaseWrites(api: FakeApi): number {
+  let n = 0;
+  for (const s of Object.values(api.stats())) {
+    for (const [verb, count] of Object.entries(s.byVerb)) if (/ leases$/.test(verb) && !verb.startsWith("GET")) n += count;
+  }
+  return n;
+}
+
+export async function startLabCluster(opts: StartOptions = {}): Promise<RunningLab> {
+  const bundle = opts.bundle ?? BUNDLE;
+  if (!opts.fromSource && !existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+  const command = opts.fromSource ? [process.execPath, "--import", "tsx", CLI_SOURCE] : [process.execPath, bundle];
+  const dir = await mkdtemp(join(tmpdir(), "k3vl-api-"));
+  const fakeApi = await startFakeApi({ socket: join(dir, "api.sock") });
+  let cluster: LabCluster | undefined;
+  try {
+    cluster = await LabCluster.create({
+      servers: opts.servers ?? 3,
+      upstreamSocket: fakeApi.socket as string,
+      ...(opts.vip ? { vip: opts.vip } : {}),
+      agentArgv: (ctx) => agentArgv(ctx, opts.agentArgs, command),
+      ...(opts.verbose ? { onAgentLine: (node, line) => opts.log?.(`[${node.name}] ${line}`) } : {}),
+    });
+    if (opts.agents !== false) for (const s of cluster.servers) await cluster.startAgent(s.name);
+  } catch (e) {
+    await cluster?.destroy();
+    await fakeApi.close();
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const c = cluster;
+  const api: ApiControl = {
+    leaseWrites: () => leaseWrites(fakeApi),
+    // Every client's requests take a second and then fail with 504: a datastore brown-out.
+    brownout: (on) => fakeApi.setFault(null, on ? { latencyMs: 1000, status: 504 } : null),
+    // Requests from this node's token are reset before they are served.
+    partition: (token, on) => fakeApi.setFault(token, on ? { refuse: true } : null),
+  };
+  return {
+    cluster: c,
+    fakeApi,
+    api,
+    timings: LAB_TIMINGS,
+    close: async () => {
+      try {
+        await c.destroy();
+      } finally {
+        await fakeApi.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
