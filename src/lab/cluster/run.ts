@@ -3,7 +3,7 @@
 // responder per server, and a real `k3vip agent` per server from the built
 // bundle dist/k3vip.mjs.
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,8 +72,10 @@ function leaseWrites(api: FakeApi): number {
 export async function startLabCluster(opts: StartOptions = {}): Promise<RunningLab> {
   const bundle = opts.bundle ?? BUNDLE;
   if (!opts.fromSource && !existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
-  const command = opts.fromSource ? [process.execPath, "--import", "tsx", CLI_SOURCE] : [process.execPath, bundle];
   const dir = await mkdtemp(join(tmpdir(), "k3vl-api-"));
+  // A private copy: agents restarted mid-run must run the same code even if dist/ is rebuilt meanwhile.
+  if (!opts.fromSource) await copyFile(bundle, join(dir, "k3vip.mjs"));
+  const command = opts.fromSource ? [process.execPath, "--import", "tsx", CLI_SOURCE] : [process.execPath, join(dir, "k3vip.mjs")];
   const fakeApi = await startFakeApi({ socket: join(dir, "api.sock") });
   let cluster: LabCluster | undefined;
   try {

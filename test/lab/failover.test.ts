@@ -1,0 +1,107 @@
+// Each benchmark scenario's behaviour with three real `k3vip agent`
+// processes (from the sources), their stand-in API servers and the fake
+// Kubernetes API: one holder, the VIP moves, nobody flaps in a brown-out, no
+// orphaned VIP, exactly one holder under partition. Times are printed, never
+// asserted (bench:failover measures them).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { runTrial, singleHolder, type Pinger, type Scenario, type TrialResult } from "../../src/lab/index.ts";
+import { startLabCluster, type RunningLab } from "../../src/lab/cluster/run.ts";
+
+describe("failover scenarios with real agents", () => {
+  let run: RunningLab;
+  let pinger: Pinger;
+  const agentLog: string[] = [];
+
+  before(async () => {
+    run = await startLabCluster({ fromSource: true, verbose: true, log: (l) => agentLog.push(l) });
+    await singleHolder(run.cluster, 60_000);
+    pinger = await run.cluster.startPinger(10);
+  });
+  after(async () => {
+    await pinger?.stop();
+    await run?.close();
+  });
+
+  async function trial(scenario: Scenario): Promise<TrialResult> {
+    try {
+      const r = await runTrial(run.cluster, run.api, pinger, scenario, 1, run.timings);
+      console.log(`# ${scenario}: ${r.from} → ${r.to ?? r.lastServer} outage ${r.outageMs} ms, failed ${r.failedRequests}/${r.requests}, transitions ${r.transitions}, duplicate ${r.duplicateMs} ms`);
+      return r;
+    } catch (e) {
+      // The agents' last lines say why.
+      console.log(agentLog.slice(-40).join("\n"));
+      throw e;
+    }
+  }
+
+  it("elects exactly one holder, which the client reaches through the VIP", async () => {
+    const holder = await singleHolder(run.cluster, 10_000);
+    for (let i = 0; i < 200 && !pinger.records.some((r) => r.by === holder); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(pinger.records.some((r) => r.by === holder), `client answered by ${holder}`);
+  });
+
+  it("sigterm: the holder hands over; a retrying client sees no failed request and no duplicate", async () => {
+    const r = await trial("sigterm");
+    assert.notEqual(r.to, undefined);
+    assert.notEqual(r.to, r.from);
+    assert.equal(r.lastServer, r.to);
+    assert.equal(r.failedRequests, 0);
+    assert.equal(r.duplicateMs, 0);
+    assert.equal(r.flaps, 0);
+    assert.ok(r.settled);
+  });
+
+  it("apiserver-down: the holder whose API server died gives the VIP up (no orphan) and another server takes it", async () => {
+    const r = await trial("apiserver-down");
+    assert.notEqual(r.to, r.from);
+    assert.equal(r.lastServer, r.to);
+    assert.equal(r.duplicateMs, 0, "the old holder removed the VIP before anyone else added it");
+    assert.equal(r.flaps, 0);
+    assert.ok(r.settled, "after its API server came back the old holder stayed a follower");
+  });
+
+  it("kill: a crashed holder is replaced, and its restarted agent removes the stale VIP", async () => {
+    const r = await trial("kill");
+    assert.notEqual(r.to, r.from);
+    assert.equal(r.lastServer, r.to);
+    assert.equal(r.flaps, 0);
+    assert.ok(r.settled, "exactly one holder after the restart: no orphaned VIP");
+  });
+
+  it("linkdown: a holder cut off from the network is replaced, and drops the VIP once back", async () => {
+    const r = await trial("linkdown");
+    assert.notEqual(r.to, r.from);
+    assert.equal(r.lastServer, r.to);
+    assert.equal(r.flaps, 0);
+    assert.ok(r.settled);
+  });
+
+  it("brownout: every Lease write fails for 1.5 lease durations and nobody flaps", async () => {
+    const r = await trial("brownout");
+    assert.equal(r.transitions, 0);
+    assert.equal(r.flaps, 0);
+    assert.equal(r.failedRequests, 0);
+    assert.equal(r.lastServer, r.from);
+    assert.equal(r.duplicateMs, 0);
+    assert.ok(r.settled);
+  });
+
+  // The issue: "within lease duration + retry period, exactly one node holds
+  // the VIP". The agent at dc5e57c keeps the VIP for its brown-out hold after
+  // another node acquired (two holders ~12 s) and re-announces meanwhile,
+  // which flips the client back and forth. Marked todo until the agent's
+  // partition rule changes; the figures are printed either way.
+  it(
+    "partition: the holder loses the API while others keep it; exactly one holder within lease + retry, no flap",
+    { todo: "agent holds the VIP through its brown-out hold after another node acquired (duplicate ~12 s, re-announce flips the client)" },
+    async () => {
+      const r = await trial("partition");
+      assert.notEqual(r.to, r.from);
+      assert.ok(r.settled);
+      assert.equal(r.lastServer, r.to);
+      assert.ok(r.duplicateMs <= run.timings.retryPeriodMs, `two holders for ${r.duplicateMs} ms`);
+      assert.equal(r.flaps, 0);
+    },
+  );
+});
