@@ -8,10 +8,12 @@ import { KubeLeasePort, loadKubeConfig, probeCredentials } from "../kube/index.t
 import { electionConfig } from "./election/index.ts";
 import { createHealthProbe } from "./health/index.ts";
 import { startMetricsServer } from "./metrics/index.ts";
+import { SegmentConflictProbe } from "./conflict.ts";
 import { AgentRunner, createLogger, type Logger } from "./runner.ts";
 import { createVipPort, findInterfaceForVip, toVip } from "./vip/index.ts";
 
-export { AgentRunner, createLogger, systemClock, type Clock, type Logger, type RunnerDeps } from "./runner.ts";
+export { AgentRunner, createLogger, systemClock, type Clock, type ConflictProbe, type Logger, type RunnerDeps } from "./runner.ts";
+export { SegmentConflictProbe, type ConflictProbeOptions } from "./conflict.ts";
 
 export interface AgentOptions {
   config: Config;
@@ -58,7 +60,8 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   const vipPort = createVipPort({ warn: (m) => logger.log("warn", m) });
 
   logStart(logger, { config, nodeName, iface, source: kube.source, server: kube.server, metricsUrl: metricsServer.url, timeoutMs, brownoutHoldMs: ec.brownoutHoldMs });
-  const runner = new AgentRunner({ config: ec, vip, lease, vipPort, health, metrics, logger });
+  const conflict = new SegmentConflictProbe();
+  const runner = new AgentRunner({ config: ec, vip, lease, vipPort, health, metrics, logger, conflict });
   ref.runner = runner;
   const onSignal = (sig: "SIGTERM" | "SIGINT") => () => runner.signal(sig);
   const term = onSignal("SIGTERM");

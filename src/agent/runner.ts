@@ -44,6 +44,11 @@ export function createLogger(format: LogFormat, base: Record<string, string>, wr
   };
 }
 
+/** Does another host answer for the VIP on its segment? (see rule 3 of the election) */
+export interface ConflictProbe {
+  check(vip: Vip): Promise<{ result: "clear" | "conflict" | "unusable"; detail: string }>;
+}
+
 export interface RunnerDeps {
   config: ElectionConfig;
   vip: Vip;
@@ -52,6 +57,8 @@ export interface RunnerDeps {
   health: HealthProbe;
   metrics: AgentMetrics;
   logger: Logger;
+  /** Duplicate-address probe; without one, a brown-out is bounded by brownoutHold alone. */
+  conflict?: ConflictProbe;
   clock?: Clock;
   /** Wait before re-opening a watch that ended (ms). Default 1000. */
   watchRetryMs?: number;
@@ -146,6 +153,17 @@ export class AgentRunner {
           (e: unknown) => this.dispatch({ type: "health", ok: false, reason: errorText(e) }),
         );
         return;
+      case "probeConflict": {
+        if (!d.conflict) {
+          queueMicrotask(() => this.dispatch({ type: "conflict", result: "unknown", detail: "no duplicate-address probe" }));
+          return;
+        }
+        d.conflict.check(d.vip).then(
+          (r) => this.dispatch({ type: "conflict", result: r.result, detail: r.detail }),
+          (e: unknown) => this.dispatch({ type: "conflict", result: "unknown", detail: errorText(e) }),
+        );
+        return;
+      }
       case "timer": {
         const old = this.timers.get(a.name);
         if (old !== undefined) this.clock.clearTimer(old);

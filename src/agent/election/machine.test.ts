@@ -535,3 +535,48 @@ describe("election: announcements", () => {
     assert.ok(u && u.purpose === "release");
   });
 });
+
+describe("election: duplicate-address probe while renews fail", () => {
+  it("no probe while renews succeed; probes from T + renewDeadline; another host answering → VIP removed at once", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.advance(30_000);
+    assert.ok(!d.all.some((a) => a.type === "probeConflict"), "never while renewing fine");
+    const T = d.state.renewedAt ?? 0;
+    d.auto.write = () => ({ ok: false, error: "http5xx", message: "HTTP 503" });
+    d.advance(3000);
+    assert.ok(!d.all.some((a) => a.type === "probeConflict"), "not before T + renewDeadline");
+    d.advance(1000);
+    assert.ok(d.has("probeConflict"));
+    assert.equal(d.mono, T + 4000);
+    d.send({ type: "conflict", result: "clear", detail: "no ARP reply" });
+    d.advance(1000);
+    assert.ok(d.has("probeConflict"), "again a second later");
+    assert.deepEqual(d.vipOps(), ["add"], "kept while nobody else answers");
+    d.send({ type: "conflict", result: "conflict", detail: "another host answered" });
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    assert.ok(d.has("log", (a) => /another host answers for the VIP/.test(a.reason)));
+    assert.equal(d.state.phase, "follower");
+  });
+
+  it("no carrier on the interface while renews fail → VIP removed", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto.write = () => ({ ok: false, error: "timeout", message: "" });
+    d.advance(4000);
+    d.send({ type: "conflict", result: "unusable", detail: "eth0 has no carrier" });
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+  });
+
+  it("an answer that arrives after renews recovered changes nothing", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto.write = () => ({ ok: false, error: "timeout", message: "" });
+    d.advance(4000);
+    assert.ok(d.has("probeConflict"));
+    d.auto.write = (a) => d.ok(a.spec);
+    d.advance(2000);
+    d.send({ type: "conflict", result: "conflict", detail: "late" });
+    assert.deepEqual(d.vipOps(), ["add"]);
+  });
+});

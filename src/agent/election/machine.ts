@@ -37,15 +37,22 @@
  *      brownoutHold from its observation: after a cluster-wide brown-out the
  *      old holder has dropped the VIP before anyone else may write (and if
  *      the brown-out ended sooner, the holder's renew wins and nobody moves).
- *      A renew that timed out but landed is recognised later (its
+ *      While it keeps the VIP past T + renewDeadline it probes the segment
+ *      every second (ARP duplicate-address detection / neighbour
+ *      solicitation): if another host answers for the VIP (a node whose
+ *      writes succeed took over: an asymmetric partition such as this node's
+ *      datastore link being cut) or its own interface lost carrier, it drops
+ *      the VIP at once. A renew that timed out but landed is recognised later (its
  *      renewTime shows up in a read, a watch event or a 409 re-read) and
  *      moves T forward, so slow-but-working etcd never drops the VIP.
  * 4. Worst-case duplicate window: only an ASYMMETRIC brown-out (the holder's
- *    Lease requests time out while its API server answers probes, and
- *    another node's writes succeed) can give two holders: the other node
- *    acquires at ≥ T + leaseDuration and the old holder drops at the latest
- *    at T + leaseDuration + brownoutHold, or as soon as any read, watch event
- *    or 409 shows it the new holder. Window ≤ brownoutHold (default: two
+ *    Lease requests time out or get 5xx while its API server answers probes,
+ *    and another node's writes succeed) can give two holders: the other node
+ *    acquires at ≥ T + leaseDuration and the old holder drops at its next
+ *    duplicate-address probe (≤ 1 s + one probe when both still share the
+ *    segment), and at the latest at T + leaseDuration + brownoutHold (when
+ *    the probe can't tell, e.g. no arping/ndisc6), or as soon as any read,
+ *    watch event or 409 shows it the new holder. Window ≤ brownoutHold (default: two
  *    lease durations, see config.ts). brownoutHold = 0 removes
  *    the window, but a brown-out longer than about leaseDuration then drops
  *    the VIP on every node until the API recovers.
@@ -137,6 +144,9 @@ export interface ElectionState {
   announcesSinceAdd: number;
   nextAnnounceAt: number;
   vipRetryAt: number | null;
+  /** A duplicate-address probe is in flight; when the next is due. */
+  conflictProbing: boolean;
+  nextConflictAt: number;
   // Timers as last armed, so actions are only emitted on change.
   timers: Record<TimerName, number | null>;
   ready: boolean;
@@ -182,7 +192,9 @@ export function initialState(config: ElectionConfig): ElectionState {
     announcesSinceAdd: 0,
     nextAnnounceAt: Infinity,
     vipRetryAt: null,
-    timers: { lease: null, health: null, deadline: null, announce: null },
+    conflictProbing: false,
+    nextConflictAt: -Infinity,
+    timers: { lease: null, health: null, deadline: null, announce: null, conflict: null },
     ready: false,
   };
 }
@@ -193,6 +205,7 @@ export function microTime(wallMs: number): string {
 }
 
 const DROP_MARGIN_MS = 250;
+const CONFLICT_INTERVAL_MS = 1000;
 
 const REFUSED_PROBE = /refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|reset|unreachable/i;
 
@@ -241,6 +254,9 @@ export function step(state: ElectionState, event: ElectionEvent, now: Instant): 
       break;
     case "signal":
       onSignal(x, event.signal);
+      break;
+    case "conflict":
+      onConflict(x, event.result, event.detail);
       break;
   }
   settle(x);
@@ -441,6 +457,21 @@ function onVip(x: Step, op: VipOp, ok: boolean, held: boolean | undefined, error
   }
 }
 
+function onConflict(x: Step, result: string, detail: string): void {
+  const { s } = x;
+  s.conflictProbing = false;
+  s.nextConflictAt = x.t + CONFLICT_INTERVAL_MS;
+  if (!atRisk(x)) return;
+  if (result === "conflict") loseLeadership(x, "warn", `another host answers for the VIP while our renews fail (${detail}): it took over`, false);
+  else if (result === "unusable") loseLeadership(x, "warn", `the VIP's interface cannot carry it while our renews fail (${detail})`, false);
+}
+
+/** The holder keeps the VIP past client-go's give-up point (a brown-out, rule 3): check the segment. */
+function atRisk(x: Step): boolean {
+  const { s } = x;
+  return s.phase === "leader" && s.renewedAt !== null && x.t >= s.renewedAt + x.c.renewDeadlineMs && s.vipHave === true;
+}
+
 function onSignal(x: Step, signal: string): void {
   const { s } = x;
   if (s.phase === "stopping") return;
@@ -596,7 +627,15 @@ function settle(x: Step): void {
   leaseStep(x);
   if (isStopped(s)) return;
   probeStep(x);
+  conflictStep(x);
   armTimers(x);
+}
+
+function conflictStep(x: Step): void {
+  const { s } = x;
+  if (s.conflictProbing || !atRisk(x) || x.t < s.nextConflictAt) return;
+  s.conflictProbing = true;
+  x.emit({ type: "probeConflict" });
 }
 
 // A function, so TypeScript doesn't narrow `phase` across calls that change it.
@@ -731,7 +770,7 @@ function probeStep(x: Step): void {
 
 function armTimers(x: Step): void {
   const { s, c } = x;
-  const want: Record<TimerName, number | null> = { lease: null, health: null, deadline: null, announce: null };
+  const want: Record<TimerName, number | null> = { lease: null, health: null, deadline: null, announce: null, conflict: null };
   if (!s.inflight && s.phase !== "init" && s.phase !== "stopping") {
     // The next poll/renew, or earlier the moment a follower may write. Only
     // future instants: anything due now was done by leaseStep already.
@@ -744,6 +783,11 @@ function armTimers(x: Step): void {
   }
   if (!s.probing && s.phase !== "stopping") want.health = Math.max(s.nextProbeAt, x.t);
   want.deadline = vipDeadline(x);
+  if (s.phase === "leader" && s.renewedAt !== null && !s.conflictProbing) {
+    // First probe at the give-up point, then every interval while at risk.
+    want.conflict = Math.max(s.renewedAt + c.renewDeadlineMs, s.nextConflictAt);
+    if (want.conflict <= x.t) want.conflict = null; // due now: conflictStep sent it (or not at risk)
+  }
   if (s.vipOp === null && !s.announcing && s.vipHave === true) {
     if (s.phase === "leader") want.announce = s.nextAnnounceAt === Infinity ? null : s.nextAnnounceAt;
     else if (s.vipRetryAt !== null) want.announce = s.vipRetryAt;

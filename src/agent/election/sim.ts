@@ -67,6 +67,8 @@ export interface SimOptions {
   requestTimeoutMs?: number;
   /** Probability that a hung or reset write is applied by the server anyway. */
   lateApply?: number;
+  /** Nodes can tell whether another host answers for the VIP (ARP DAD). Default true. */
+  conflictProbe?: boolean;
 }
 
 interface Queued {
@@ -306,6 +308,13 @@ export class Simulation {
             this.deliver(n, { type: "timer", name: a.name });
           }
         });
+        return;
+      }
+      case "probeConflict": {
+        // Everyone shares one segment: another carrier answers the probe.
+        const others = this.carriers().filter((id) => id !== n.id);
+        const result = this.opts.conflictProbe === false ? "unknown" : others.length > 0 ? "conflict" : "clear";
+        this.later(n, Math.round(this.rng.between(2, 20)), { type: "conflict", result, detail: others.join(",") });
         return;
       }
       case "metric":

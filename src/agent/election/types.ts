@@ -34,7 +34,7 @@ export interface Instant {
   wall: number;
 }
 
-export type TimerName = "lease" | "health" | "deadline" | "announce";
+export type TimerName = "lease" | "health" | "deadline" | "announce" | "conflict";
 export type WritePurpose = "acquire" | "renew" | "release";
 export type VipOp = "add" | "remove" | "announce" | "check";
 
@@ -48,7 +48,16 @@ export type ElectionEvent =
   | { type: "health"; ok: boolean; reason: string }
   /** The answer to the one VIP operation in flight; `held` answers `check`. */
   | { type: "vip"; op: VipOp; ok: boolean; held?: boolean; error?: string }
-  | { type: "signal"; signal: "SIGTERM" | "SIGINT" };
+  | { type: "signal"; signal: "SIGTERM" | "SIGINT" }
+  /**
+   * The answer to a duplicate-address probe for the VIP (ARP DAD / neighbour
+   * solicitation): another host answers for it (`conflict`), nobody does
+   * (`clear`), this node's interface cannot carry it (`unusable`: no carrier),
+   * or no answer could be had (`unknown`).
+   */
+  | { type: "conflict"; result: ConflictResult; detail: string };
+
+export type ConflictResult = "clear" | "conflict" | "unusable" | "unknown";
 
 export type MetricUpdate =
   | { kind: "leader"; value: boolean }
@@ -66,6 +75,8 @@ export type ElectionAction =
   | { type: "updateLease"; spec: LeaseSpec; resourceVersion: string; purpose: WritePurpose }
   | { type: "vip"; op: VipOp }
   | { type: "probe" }
+  /** Is another host answering for the VIP? (only while renews fail: see rule 3) */
+  | { type: "probeConflict" }
   /** (Re)arm the named one-shot timer at monotonic time `at`; null = cancel it. */
   | { type: "timer"; name: TimerName; at: number | null }
   | { type: "metric"; update: MetricUpdate }
