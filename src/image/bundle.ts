@@ -78,3 +78,17 @@ export function configureBundle(bundle: string, o: RuncOptions = {}): Json {
   writeFileSync(file, JSON.stringify(c, null, 2));
   return c;
 }
+
+/**
+ * A second bundle dir for another container of the same unpacked image: its
+ * own config.json (from umoci's, via runcConfig) whose root points at the
+ * shared, read-only rootfs. Several lab nodes run one image this way.
+ */
+export function sharedRootBundle(bundle: string, dir: string, o: RuncOptions = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const orig = join(bundle, existsSync(join(bundle, "config.umoci.json")) ? "config.umoci.json" : "config.json");
+  const c = runcConfig(JSON.parse(readFileSync(orig, "utf8")) as Json, o);
+  c.root = { path: join(bundle, "rootfs"), readonly: true };
+  writeFileSync(join(dir, "config.json"), JSON.stringify(c, null, 2));
+  return dir;
+}
