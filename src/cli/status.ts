@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { badValue, defaults, optionByKey, Problem } from "../config/index.ts";
+import { badValue, defaults, optionByKey, Problem, UsageError } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 import { CliError } from "./errors.ts";
 
@@ -13,10 +13,13 @@ export function registerStatus(program: Command): void {
     .option("--kubeconfig <path>", `kubeconfig [env KUBECONFIG]; default ${DISTRO_KUBECONFIGS.join(" or ")}`)
     .option("--namespace <name>", "namespace of the Lease [env K3VIP_NAMESPACE]")
     .option("--lease-name <name>", "name of the Lease [env K3VIP_LEASE_NAME]")
+    .option("--metrics-port <port>", "also ask each server's agent (its /metrics on this port; 0 = don't)", "2112")
     .option("--json", "print JSON (with --watch: one object per line)")
     .option("--watch", "keep printing on every change until interrupted");
   cmd.action(async () => {
-    const o = cmd.opts<{ kubeconfig?: string; namespace?: string; leaseName?: string; json?: boolean; watch?: boolean }>();
+    const o = cmd.opts<{ kubeconfig?: string; namespace?: string; leaseName?: string; metricsPort: string; json?: boolean; watch?: boolean }>();
+    const metricsPort = Number(o.metricsPort);
+    if (!/^\d+$/.test(o.metricsPort) || metricsPort > 65535) throw new UsageError(`--metrics-port "${o.metricsPort}" is not a port number (0-65535; 0 = don't ask the agents)`);
     const namespace = pick("namespace", o.namespace, "--namespace");
     const leaseName = pick("leaseName", o.leaseName, "--lease-name");
     const { existsSync } = await import("node:fs");
@@ -45,7 +48,17 @@ export function registerStatus(program: Command): void {
       if (err.kind !== "notFound") throw new CliError(`could not read the Lease ${where.lease} from ${where.server}: ${err.message}`, 1, { cause: e });
     }
     if (!o.watch) {
-      print(lease);
+      let agents: Awaited<ReturnType<typeof kube.agentViews>> = [];
+      if (metricsPort > 0) {
+        try {
+          agents = await kube.agentViews(await kube.serverNodes(loaded.kc), metricsPort);
+        } catch (e) {
+          process.stderr.write(`k3vip: could not list the server nodes to ask their agents: ${(e as Error).message}\n`);
+        }
+      }
+      const st = kube.leaseStatus(lease, where, Date.now());
+      if (o.json) process.stdout.write(`${JSON.stringify({ ...st, agents })}\n`);
+      else process.stdout.write(kube.formatStatus(st, Date.now()) + (agents.length > 0 ? `\n${kube.formatAgents(agents)}` : ""));
       return;
     }
     print(lease, "INITIAL");

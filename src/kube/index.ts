@@ -3,4 +3,5 @@
 export { loadKubeConfig, probeCredentials, type KubeConfigSource, type LoadedKubeConfig } from "./config.ts";
 export { KubeLeasePort, LeaseError, classify, toLeaseObject, type LeasePort, type LeaseWatch, type WatchKind, type KubeLeaseOptions } from "./lease.ts";
 export { FakeLeasePort } from "./fake.ts";
-export { leaseStatus, formatStatus, formatStatusLine, type LeaseStatus } from "./status.ts";
+export { leaseStatus, formatStatus, formatStatusLine, formatAgents, parseAgentMetrics, type LeaseStatus, type AgentView } from "./status.ts";
+export { serverNodes, agentViews } from "./agents.ts";

@@ -68,3 +68,36 @@ export function formatStatusLine(st: LeaseStatus, event: string): string {
   if (!st.exists) return `${t} ${event} no Lease\n`;
   return `${t} ${event} holder=${st.holder ?? "-"} transitions=${st.transitions} renewAge=${st.renewAgeSeconds ?? "-"}s${st.expired ? " EXPIRED" : ""}\n`;
 }
+
+/** One server's agent as its /metrics tell it (null fields: not reachable / not exported). */
+export interface AgentView {
+  node: string;
+  address: string;
+  reachable: boolean;
+  error?: string;
+  leader: boolean | null;
+  vipHeld: boolean | null;
+  apiServerHealthy: boolean | null;
+  ready: boolean | null;
+}
+
+/** Reads the gauges k3vip's agent exports from a Prometheus text page. */
+export function parseAgentMetrics(text: string): Pick<AgentView, "leader" | "vipHeld" | "apiServerHealthy" | "ready"> {
+  const gauge = (name: string): boolean | null => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, "m").exec(text);
+    return m ? Number(m[1]) === 1 : null;
+  };
+  return { leader: gauge("k3vip_leader"), vipHeld: gauge("k3vip_vip_held"), apiServerHealthy: gauge("k3vip_apiserver_healthy"), ready: gauge("k3vip_ready") };
+}
+
+export function formatAgents(agents: AgentView[]): string {
+  if (agents.length === 0) return "";
+  const yn = (v: boolean | null) => (v === null ? "?" : v ? "yes" : "no");
+  const rows = agents.map((a) =>
+    a.reachable ? [a.node, a.address, yn(a.leader), yn(a.vipHeld), yn(a.apiServerHealthy), yn(a.ready)] : [a.node, a.address, "-", "-", "-", `unreachable: ${a.error ?? ""}`],
+  );
+  const head = ["SERVER", "ADDRESS", "LEADER", "VIP", "API SERVER OK", "READY"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  return `${[line(head), ...rows.map(line)].join("\n")}\n`;
+}

@@ -231,7 +231,7 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
             return startWatch(res, url, r, client);
           }
           if (r.name !== null) return answer(200, store.get(r.rt, r.ns ?? "", r.name));
-          const items = filterByField(store.list(r.rt, r.ns), url.searchParams.get("fieldSelector"));
+          const items = filterByLabel(filterByField(store.list(r.rt, r.ns), url.searchParams.get("fieldSelector")), url.searchParams.get("labelSelector"));
           return answer(200, { kind: `${r.rt.kind}List`, apiVersion: apiVersionOf(r.rt), metadata: { resourceVersion: String(store.resourceVersion) }, items });
         }
         case "POST": {
@@ -511,6 +511,22 @@ function fieldName(selector: string | null): string | null {
 function filterByField(items: KubeObject[], selector: string | null): KubeObject[] {
   const name = fieldName(selector);
   return name === null ? items : items.filter((o) => o.metadata.name === name);
+}
+
+/** Label selectors: `k=v`, `k==v`, `k!=v`, `k`, `!k`, comma separated (no set-based `in`/`notin`). */
+function filterByLabel(items: KubeObject[], selector: string | null): KubeObject[] {
+  if (!selector) return items;
+  const terms = selector.split(",").map((t) => t.trim()).filter(Boolean);
+  return items.filter((o) => {
+    const labels = (o.metadata.labels ?? {}) as Record<string, string>;
+    return terms.every((t) => {
+      let m: RegExpExecArray | null;
+      if ((m = /^([^!=]+)!=(.*)$/.exec(t))) return labels[m[1] ?? ""] !== m[2];
+      if ((m = /^([^!=]+)==?(.*)$/.exec(t))) return labels[m[1] ?? ""] === m[2];
+      if (t.startsWith("!")) return !(t.slice(1) in labels);
+      return t in labels;
+    });
+  });
 }
 
 function parseObject(body: string, r: Route): KubeObject {
