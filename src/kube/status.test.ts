@@ -1,7 +1,8 @@
 // `k3vip status`: the Lease read through the real client against the fake
 // API, the agents' /metrics scraped from loopback, and the text/JSON output.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -128,5 +129,28 @@ current-context: c
       assert.match(e.stderr, /--metrics-port "http" is not a port number/);
       return true;
     });
+  });
+
+  it("--watch --json prints one line per change", async () => {
+    const p = spawn(process.execPath, ["--import", "tsx", MAIN, "status", "--kubeconfig", kubeconfig, "--watch", "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+    const lines: { event: string; holder: string | null }[] = [];
+    const rl = createInterface({ input: p.stdout });
+    rl.on("line", (l) => lines.push(JSON.parse(l) as { event: string; holder: string | null }));
+    try {
+      const until = async (n: number) => {
+        for (let i = 0; i < 400 && lines.length < n; i++) await new Promise((r) => setTimeout(r, 25));
+      };
+      await until(2); // INITIAL, then the watch's ADDED
+      const cur = api.store.get(resourceType("leases", "coordination.k8s.io"), "kube-system", "k3vip-cp");
+      api.store.update(resourceType("leases", "coordination.k8s.io"), "kube-system", { ...cur, spec: { ...(cur.spec as object), holderIdentity: "srv3" } });
+      await until(3);
+      assert.equal(lines[0]?.event, "INITIAL");
+      assert.equal(lines[0]?.holder, "srv1");
+      assert.equal(lines.at(-1)?.event, "MODIFIED");
+      assert.equal(lines.at(-1)?.holder, "srv3");
+    } finally {
+      p.kill("SIGINT");
+      await new Promise((r) => p.once("exit", r));
+    }
   });
 });
