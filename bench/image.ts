@@ -9,9 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { configureBundle, unpackBundle } from "../src/image/bundle.ts";
+import { configureBundle, sharedRootBundle, unpackBundle } from "../src/image/bundle.ts";
 import { compress } from "../src/image/compress.ts";
-import { ARCH_INFO, buildImage, buildRootfs, parseArchList, type Arch } from "../src/image/index.ts";
+import { ARCH_INFO, buildImage, buildRootfs, ENTRYPOINT, parseArchList, type Arch } from "../src/image/index.ts";
+import { startFakeApi } from "../src/lab/fakeapi/index.ts";
+import { LabCluster, type AgentContext } from "../src/lab/index.ts";
 import { VERSION } from "../src/version.ts";
 
 const exec = promisify(execFile);
@@ -49,6 +51,13 @@ interface ArchFigures {
   help_rss_mib?: number;
   node_start_ms?: number;
   node_rss_mib?: number;
+  /** `k3vip agent` from the image under runc in a lab namespace: start to VIP held, and RSS after 3 s holding it. */
+  agent_ready_ms?: number;
+  agent_rss_mib?: number;
+  /** The same agent as a bare process on the host's Node (for comparison). */
+  bare_agent_ready_ms?: number;
+  bare_agent_rss_mib?: number;
+  host_node?: string;
 }
 
 function partOf(path: string): Part {
@@ -106,7 +115,7 @@ async function measure(arch: Arch): Promise<ArchFigures> {
     files: img.layers.reduce((n, l) => n + l.files, 0),
     parts,
   };
-  if (arch === "amd64") Object.assign(fig, await runcHelp(zstdOut));
+  if (arch === "amd64") Object.assign(fig, await runcHelp(zstdOut), await agentInLab(zstdOut));
   return fig;
 }
 
@@ -144,6 +153,67 @@ async function timeInRunc(bundle: string, argv: string[]): Promise<{ ms: number;
   return { ms: Math.round(median(times)), rss: Math.round(median(rss) * 10) / 10 };
 }
 
+/**
+ * The agent for real: one lab server, the fake API behind its stand-in API
+ * server; time from starting the agent to the VIP on the interface, and RSS
+ * after 3 s of holding. Once from the image under runc, once bare.
+ */
+async function agentInLab(archive: string): Promise<Partial<ArchFigures>> {
+  const image = await unpackBundle(archive, `v${VERSION}`, work, "agent");
+  const api = await startFakeApi({ socket: join(work, "api.sock") });
+  const ids: string[] = [];
+  const runcArgv = (ctx: AgentContext): string[] => {
+    const id = `k3v-bench-${process.pid}-${ids.length}`;
+    ids.push(id);
+    const dir = sharedRootBundle(image, join(work, "containers", id), {
+      args: [...ENTRYPOINT, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", "/etc/k3vip/kubeconfig", "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr],
+      binds: [{ source: ctx.kubeconfig, destination: "/etc/k3vip/kubeconfig" }],
+    });
+    // runc from this mount namespace: under `ip netns exec` it finds no cgroup mounts.
+    return ["nsenter", `--mount=/proc/${process.pid}/ns/mnt`, "--", "runc", "run", "--bundle", dir, id];
+  };
+  const bareArgv = (ctx: AgentContext): string[] => [process.execPath, BUNDLE, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", ctx.kubeconfig, "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr];
+  const out: Partial<ArchFigures> = { host_node: process.version };
+  try {
+    for (const mode of ["runc", "bare"] as const) {
+      err(`amd64: agent in the lab (${mode}), ${runs} runs`);
+      const cluster = await LabCluster.create({ servers: 1, prefix: "k3vbi", upstreamSocket: join(work, "api.sock"), agentArgv: mode === "runc" ? runcArgv : bareArgv });
+      const ready: number[] = [];
+      const rss: number[] = [];
+      try {
+        const node = cluster.servers[0];
+        if (!node) throw new Error("no lab server");
+        for (let i = 0; i < runs; i++) {
+          const t0 = performance.now();
+          await cluster.startAgent(node.name);
+          await cluster.waitForHolders((h) => h.length === 1, 30_000, "agent holds the VIP");
+          ready.push(performance.now() - t0);
+          await new Promise((r) => setTimeout(r, 3000));
+          const m = mode === "runc" ? await containerRss(ids.at(-1) ?? "") : await cluster.agentRssMiB(node.name);
+          if (m !== undefined) rss.push(m);
+          await cluster.stopAgent(node.name, "SIGTERM", 10_000);
+          await cluster.waitForHolders((h) => h.length === 0, 10_000, "VIP released");
+        }
+      } finally {
+        await cluster.destroy();
+      }
+      const fig = { ready: Math.round(median(ready)), rss: Math.round(median(rss) * 10) / 10 };
+      if (mode === "runc") Object.assign(out, { agent_ready_ms: fig.ready, agent_rss_mib: fig.rss });
+      else Object.assign(out, { bare_agent_ready_ms: fig.ready, bare_agent_rss_mib: fig.rss });
+    }
+  } finally {
+    for (const id of ids) await exec("runc", ["delete", "--force", id]).catch(() => undefined);
+    await api.close();
+  }
+  return out;
+}
+
+async function containerRss(id: string): Promise<number | undefined> {
+  const state = JSON.parse((await exec("runc", ["state", id])).stdout) as { pid: number };
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${state.pid}/status`, "utf8"))?.[1]);
+  return Number.isFinite(kb) ? kb / 1024 : undefined;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : (s[Math.floor((s.length - 1) / 2)] ?? Number.NaN);
@@ -179,6 +249,8 @@ try {
     out(`amd64 under runc (median of ${runs}, includes runc's container setup):`);
     out(`  k3vip --help  start-to-exit ${amd.help_start_ms} ms, node peak RSS ${amd.help_rss_mib} MiB`);
     out(`  node -e 0     start-to-exit ${amd.node_start_ms} ms, node peak RSS ${amd.node_rss_mib} MiB (the runtime's floor)`);
+    out(`  k3vip agent   start to VIP held ${amd.agent_ready_ms} ms, RSS ${amd.agent_rss_mib} MiB after 3 s holding (lab namespace, fake API)`);
+    out(`  bare agent on the host's Node ${amd.host_node}: start to VIP held ${amd.bare_agent_ready_ms} ms, RSS ${amd.bare_agent_rss_mib} MiB`);
   }
   if (json) out(JSON.stringify({ version: VERSION, budget: { gzip_bytes: 50 * MB, zstd_bytes: 36 * MB }, arches: figures }));
 } finally {
