@@ -66,13 +66,18 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   const onSignal = (sig: "SIGTERM" | "SIGINT") => () => runner.signal(sig);
   const term = onSignal("SIGTERM");
   const int = onSignal("SIGINT");
+  // A long-running agent must not die on a stray rejected promise in some
+  // adapter (it would leave the VIP up and the Lease held until expiry): log it.
+  const stray = (e: unknown) => logger.log("error", "unhandled promise rejection (a bug; the agent keeps running)", { reason: e instanceof Error ? e.message : String(e) });
   process.on("SIGTERM", term);
   process.on("SIGINT", int);
+  process.on("unhandledRejection", stray);
   try {
     return await runner.run();
   } finally {
     process.off("SIGTERM", term);
     process.off("SIGINT", int);
+    process.off("unhandledRejection", stray);
     await metricsServer.close();
   }
 }
