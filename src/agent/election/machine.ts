@@ -717,8 +717,9 @@ function leaseStep(x: Step): void {
   if (s.readNow) return sendRead(x);
   if (s.phase === "stopping") {
     // Rule 5: the VIP goes first, then the Lease.
-    // A running ARP burst would still claim the VIP for us after the successor announced it.
-    if (s.vipHave !== false || s.vipOp !== null || s.announcing) return;
+    // A running ARP burst needs no waiting: arping binds the VIP as its source,
+    // so once the address is gone no further announcement can leave this node.
+    if (s.vipHave !== false || s.vipOp !== null) return;
     if (s.releasePending && s.lease && !s.absent) return sendWrite(x, "release", releaseSpec(x), "");
     x.log("info", "stopped", s.lease?.spec.holderIdentity === "" ? "VIP removed and Lease released" : "VIP removed");
     stop(x, 0);
@@ -727,7 +728,7 @@ function leaseStep(x: Step): void {
   if (s.phase === "init") return;
   if (s.releasePending) {
     // Like shutdown: the VIP goes before the Lease, or a follower could add a second copy.
-    if (s.vipHave !== false || s.vipOp !== null || s.announcing) return;
+    if (s.vipHave !== false || s.vipOp !== null) return;
     if (s.lease && !s.absent && s.lease.spec.holderIdentity === c.identity) return sendWrite(x, "release", releaseSpec(x), "");
     s.releasePending = false;
   }
