@@ -222,3 +222,25 @@ async function waitFor(pred: () => boolean, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe("KubeLeasePort watch against a hung API server", () => {
+  it("gives up opening a watch the server never answers (the runner then opens another)", async () => {
+    const hung = await startFakeApi({ port: 0 });
+    try {
+      hung.setFault("srv1", { hang: true });
+      const { kc } = loadKubeConfig({ kubeconfig: kubeconfig("srv1", hung.url) });
+      const p = new KubeLeasePort(kc, { namespace: "kube-system", name: "k3vip-cp", timeoutMs: 100 });
+      const t0 = performance.now();
+      await rejects(
+        p.watch(
+          () => undefined,
+          () => undefined,
+        ),
+        "timeout",
+      );
+      assert.ok(performance.now() - t0 < 8000);
+    } finally {
+      await hung.close();
+    }
+  });
+});

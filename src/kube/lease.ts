@@ -187,18 +187,34 @@ export class KubeLeasePort implements LeasePort {
       ended = true;
       onEnd(err);
     };
-    const controller = await this.watcher.watch(
+    let stopped = false;
+    const opening = this.watcher.watch(
       path,
       { fieldSelector: `metadata.name=${this.opts.name}`, timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 },
       (type: string, obj: unknown) => {
+        if (stopped) return;
         if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") onEvent(type, toLeaseObject(obj as Record<string, unknown>));
         else if (type === "ERROR") end(new LeaseError("other", statusMessage(obj) ?? "watch error"));
       },
       (err: unknown) => end(err ? classify(err) : null),
     );
+    // Watch.watch() resolves only once the server answered; one that never does
+    // (a hung API server) must not block the stream forever: give up on it and
+    // let the caller open another. (Polling keeps the election correct meanwhile.)
+    const connectMs = Math.max(5000, this.opts.timeoutMs * 2);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), connectMs)));
+    const controller = await Promise.race([opening, timedOut]);
+    clearTimeout(timer);
+    if (controller === null) {
+      stopped = true;
+      void opening.then((c) => c.abort(), () => undefined);
+      throw new LeaseError("timeout", `watch not answered within ${connectMs} ms`);
+    }
     return {
       stop: () => {
         ended = true;
+        stopped = true;
         controller.abort();
       },
     };
