@@ -12,7 +12,10 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { sharedRootBundle, unpackBundle } from "../../src/image/bundle.ts";
 import { buildImage, ENTRYPOINT } from "../../src/image/index.ts";
+import { parseAllDocuments } from "yaml";
+import { resolveConfig } from "../../src/config/index.ts";
 import { startFakeApi, type FakeApi } from "../../src/lab/fakeapi/index.ts";
+import { renderAddon } from "../../src/render/index.ts";
 import { LabCluster, type AgentContext } from "../../src/lab/index.ts";
 import { VERSION } from "../../src/version.ts";
 
@@ -39,6 +42,25 @@ describe("the amd64 image's agent under runc in the lab", () => {
       binds: [{ source: ctx.kubeconfig, destination: "/etc/k3vip/kubeconfig" }],
     });
     return ["nsenter", `--mount=/proc/${process.pid}/ns/mnt`, "--", "runc", "run", "--bundle", dir, id];
+  }
+
+  /** The container's cgroup memory charge (what a pod's memory limit applies to) and its anonymous part, from `runc events --stats`. */
+  async function cgroupMemory(id: string): Promise<{ usageMiB: number; anonMiB: number }> {
+    const ev = JSON.parse((await exec("runc", ["events", "--stats", id])).stdout) as { data: { memory: { usage: { usage: number }; raw?: Record<string, number> } } };
+    const raw = ev.data.memory.raw ?? {};
+    const anon = raw.total_rss ?? raw.anon ?? Number.NaN; // cgroup v1 : v2
+    return { usageMiB: ev.data.memory.usage.usage / 1048576, anonMiB: anon / 1048576 };
+  }
+
+  function daemonSetMemoryLimitMiB(): number {
+    const config = resolveConfig({ scope: "install", version: VERSION, flags: { vip: "192.168.0.10", interface: "eth0" } });
+    const ds = parseAllDocuments(renderAddon(config))
+      .map((d) => d.toJSON() as { kind: string; spec: { template: { spec: { containers: { resources: { limits: { memory: string } } }[] } } } })
+      .find((d) => d.kind === "DaemonSet");
+    const raw = ds?.spec.template.spec.containers[0]?.resources.limits.memory ?? "";
+    const m = /^(\d+)Mi$/.exec(raw);
+    assert.ok(m?.[1], `memory limit ${raw} in Mi`);
+    return Number(m[1]);
   }
 
   function lease(): { spec: { holderIdentity?: string; leaseTransitions?: number } } | undefined {
@@ -84,7 +106,12 @@ describe("the amd64 image's agent under runc in the lab", () => {
     const cmdline = readFileSync(`/proc/${state.pid}/cmdline`, "utf8").split("\0");
     assert.deepEqual(cmdline.slice(0, 3), [...ENTRYPOINT, "agent"]);
     const rss = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${state.pid}/status`, "utf8"))?.[1];
-    console.log(`# containerised agent RSS ${(Number(rss) / 1024).toFixed(1)} MiB (holder ${holder})`);
+    const mem = await cgroupMemory(id);
+    console.log(`# containerised agent: RSS ${(Number(rss) / 1024).toFixed(1)} MiB; cgroup memory ${mem.usageMiB.toFixed(1)} MiB, of which anonymous ${mem.anonMiB.toFixed(1)} MiB (holder ${holder})`);
+    // Anonymous memory cannot be reclaimed: above the DaemonSet's limit the pod is OOM-killed.
+    // (File pages of node's text, ~45 MiB of the RSS, count too where this container reads them first, but are reclaimable.)
+    const limit = daemonSetMemoryLimitMiB();
+    assert.ok(mem.anonMiB < limit, `anonymous memory ${mem.anonMiB.toFixed(1)} MiB under the DaemonSet's limit ${limit} MiB`);
     // Still exactly one a few renewals later.
     await new Promise((r) => setTimeout(r, 3000));
     assert.deepEqual(await cluster.holders(), [holder]);
