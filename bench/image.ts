@@ -54,6 +54,9 @@ interface ArchFigures {
   /** `k3vip agent` from the image under runc in a lab namespace: start to VIP held, and RSS after 3 s holding it. */
   agent_ready_ms?: number;
   agent_rss_mib?: number;
+  /** The container's cgroup memory charge (what a pod limit applies to) and its anonymous part. */
+  agent_cgroup_mib?: number;
+  agent_anon_mib?: number;
   /** The same agent as a bare process on the host's Node (for comparison). */
   bare_agent_ready_ms?: number;
   bare_agent_rss_mib?: number;
@@ -180,6 +183,8 @@ async function agentInLab(archive: string): Promise<Partial<ArchFigures>> {
       const cluster = await LabCluster.create({ servers: 1, prefix: "k3vbi", upstreamSocket: join(work, "api.sock"), agentArgv: mode === "runc" ? runcArgv : bareArgv });
       const ready: number[] = [];
       const rss: number[] = [];
+      const cg: number[] = [];
+      const anon: number[] = [];
       try {
         const node = cluster.servers[0];
         if (!node) throw new Error("no lab server");
@@ -191,6 +196,11 @@ async function agentInLab(archive: string): Promise<Partial<ArchFigures>> {
           await new Promise((r) => setTimeout(r, 3000));
           const m = mode === "runc" ? await containerRss(ids.at(-1) ?? "") : await cluster.agentRssMiB(node.name);
           if (m !== undefined) rss.push(m);
+          if (mode === "runc") {
+            const ev = JSON.parse((await exec("runc", ["events", "--stats", ids.at(-1) ?? ""])).stdout) as { data: { memory: { usage: { usage: number }; raw?: Record<string, number> } } };
+            cg.push(ev.data.memory.usage.usage / 1048576);
+            anon.push((ev.data.memory.raw?.total_rss ?? ev.data.memory.raw?.anon ?? Number.NaN) / 1048576);
+          }
           await cluster.stopAgent(node.name, "SIGTERM", 10_000);
           await cluster.waitForHolders((h) => h.length === 0, 10_000, "VIP released");
         }
@@ -198,7 +208,8 @@ async function agentInLab(archive: string): Promise<Partial<ArchFigures>> {
         await cluster.destroy();
       }
       const fig = { ready: Math.round(median(ready)), rss: Math.round(median(rss) * 10) / 10 };
-      if (mode === "runc") Object.assign(out, { agent_ready_ms: fig.ready, agent_rss_mib: fig.rss });
+      const r1 = (x: number) => Math.round(x * 10) / 10;
+      if (mode === "runc") Object.assign(out, { agent_ready_ms: fig.ready, agent_rss_mib: fig.rss, agent_cgroup_mib: r1(median(cg)), agent_anon_mib: r1(median(anon)) });
       else Object.assign(out, { bare_agent_ready_ms: fig.ready, bare_agent_rss_mib: fig.rss });
     }
   } finally {
@@ -250,6 +261,7 @@ try {
     out(`  k3vip --help  start-to-exit ${amd.help_start_ms} ms, node peak RSS ${amd.help_rss_mib} MiB`);
     out(`  node -e 0     start-to-exit ${amd.node_start_ms} ms, node peak RSS ${amd.node_rss_mib} MiB (the runtime's floor)`);
     out(`  k3vip agent   start to VIP held ${amd.agent_ready_ms} ms, RSS ${amd.agent_rss_mib} MiB after 3 s holding (lab namespace, fake API)`);
+    out(`                cgroup memory ${amd.agent_cgroup_mib} MiB, anonymous ${amd.agent_anon_mib} MiB (node's text pages are shared page cache here)`);
     out(`  bare agent on the host's Node ${amd.host_node}: start to VIP held ${amd.bare_agent_ready_ms} ms, RSS ${amd.bare_agent_rss_mib} MiB`);
   }
   if (json) out(JSON.stringify({ version: VERSION, budget: { gzip_bytes: 50 * MB, zstd_bytes: 36 * MB }, arches: figures }));
