@@ -88,13 +88,9 @@ describe("failover scenarios with real agents", () => {
   });
 
   // The issue: "within lease duration + retry period, exactly one node holds
-  // the VIP". The agent at dc5e57c keeps the VIP for its brown-out hold after
-  // another node acquired (two holders ~12 s) and re-announces meanwhile,
-  // which flips the client back and forth. Marked todo until the agent's
-  // partition rule changes; the figures are printed either way.
+  // the VIP" — the cut-off holder must not keep (or re-announce) it.
   it(
     "partition: the holder loses the API while others keep it; exactly one holder within lease + retry, no flap",
-    { todo: "agent holds the VIP through its brown-out hold after another node acquired (duplicate ~12 s, re-announce flips the client)" },
     async () => {
       const r = await trial("partition");
       assert.notEqual(r.to, r.from);
