@@ -17,7 +17,7 @@ export class ArpingUnavailableError extends Error {
   override readonly name = "ArpingUnavailableError";
 }
 
-/** Candidates tried when no binary is configured: the image ships busybox-static. */
+/** Candidates tried when no binary is configured: the image ships iputils' arping. */
 const AUTO_CANDIDATES: readonly (readonly string[])[] = [["arping"], ["busybox", "arping"]];
 
 function classify(text: string): ArpingFlavor | "habets" | undefined {
@@ -79,12 +79,22 @@ export const DEFAULT_BURST: Burst = { count: 3, intervalMs: 100 };
  * send faster than one per second by itself.
  */
 export async function arpBurst(runner: Runner, arping: Arping, dev: string, address: string, burst: Burst = DEFAULT_BURST): Promise<void> {
-  const sends: Promise<unknown>[] = [];
+  // Each send is settled as it is created: one that fails while the burst
+  // sleeps (the VIP was removed mid-burst on SIGTERM) must not become an
+  // unhandled rejection, which would end the process with the Lease held.
+  const sends: Promise<PromiseSettledResult<unknown>>[] = [];
   for (let i = 0; i < burst.count; i++) {
     if (i > 0) await sleep(burst.intervalMs);
-    for (const mode of ["-U", "-A"]) sends.push(runner([...arping.argv, mode, "-c", "1", "-I", dev, address]));
+    for (const mode of ["-U", "-A"]) {
+      sends.push(
+        runner([...arping.argv, mode, "-c", "1", "-I", dev, address]).then(
+          (value): PromiseSettledResult<unknown> => ({ status: "fulfilled", value }),
+          (reason: unknown): PromiseSettledResult<unknown> => ({ status: "rejected", reason }),
+        ),
+      );
+    }
   }
-  const results = await Promise.allSettled(sends);
+  const results = await Promise.all(sends);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
   // One lost packet is no failure; every packet failing is (interface gone, no permission).
   if (failed.length === results.length && failed[0]) throw failed[0].reason;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ArpingUnavailableError, CommandError, detectArping, FakeVipPort, parseIpAddrJson, toVip, type Runner } from "./index.ts";
+import { arpBurst } from "./arping.ts";
 import { interfaceForVip } from "./ip.ts";
 
 const IP_J = JSON.stringify([
@@ -99,5 +100,35 @@ describe("FakeVipPort", () => {
     await assert.rejects(f.add(vip), /EPERM/);
     await f.add(vip);
     assert.equal(f.isHeld(vip), true);
+  });
+});
+
+describe("arpBurst", () => {
+  const arping = { argv: ["arping"], flavor: "iputils" } as const;
+
+  it("a send that fails while the burst sleeps is no unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      let calls = 0;
+      // The first packet fails after 5 ms, while the burst sleeps 30 ms before the next round.
+      const runner: Runner = (argv) => {
+        calls++;
+        if (calls === 1) return new Promise((_, reject) => setTimeout(() => reject(new Error(`bind: Cannot assign requested address (${argv.join(" ")})`)), 5));
+        return Promise.resolve({ stdout: "", stderr: "" });
+      };
+      await arpBurst(runner, arping, "eth0", "198.18.0.10", { count: 2, intervalMs: 30 });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(calls, 4);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  it("fails when every packet fails, with the first error", async () => {
+    const runner: Runner = () => Promise.reject(new Error("no such device"));
+    await assert.rejects(arpBurst(runner, arping, "eth9", "198.18.0.10", { count: 2, intervalMs: 1 }), /no such device/);
   });
 });
