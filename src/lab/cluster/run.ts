@@ -36,6 +36,8 @@ export interface StartOptions {
   agentArgs?: string[];
   /** The k3vip bundle the agents run. Default dist/k3vip.mjs. */
   bundle?: string;
+  /** Extra environment for the agents (e.g. NODE_OPTIONS). */
+  agentEnv?: NodeJS.ProcessEnv;
   /** Run the agent from the TypeScript sources (tsx) instead of a bundle: tests exercise the code as it is now. */
   fromSource?: boolean;
 }
@@ -84,6 +86,7 @@ export async function startLabCluster(opts: StartOptions = {}): Promise<RunningL
       upstreamSocket: fakeApi.socket as string,
       ...(opts.vip ? { vip: opts.vip } : {}),
       agentArgv: (ctx) => agentArgv(ctx, opts.agentArgs, command),
+      ...(opts.agentEnv ? { agentEnv: opts.agentEnv } : {}),
       ...(opts.verbose ? { onAgentLine: (node, line) => opts.log?.(`[${node.name}] ${line}`) } : {}),
     });
     if (opts.agents !== false) for (const s of cluster.servers) await cluster.startAgent(s.name);
