@@ -5,7 +5,7 @@
 // asserted (bench:failover measures them).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { runTrial, singleHolder, type Pinger, type Scenario, type TrialResult } from "../../src/lab/index.ts";
+import { LAB_VIP6, runTrial, singleHolder, type Pinger, type Scenario, type TrialResult } from "../../src/lab/index.ts";
 import { startLabCluster, type RunningLab } from "../../src/lab/cluster/run.ts";
 
 describe("failover scenarios with real agents", () => {
@@ -100,4 +100,39 @@ describe("failover scenarios with real agents", () => {
       assert.equal(r.flaps, 0);
     },
   );
+});
+
+describe("failover with an IPv6 VIP (the kernel's unsolicited NA moves the client)", () => {
+  let run: RunningLab;
+  let pinger: Pinger;
+  const agentLog: string[] = [];
+
+  before(async () => {
+    run = await startLabCluster({ fromSource: true, vip: LAB_VIP6, verbose: true, log: (l) => agentLog.push(l) });
+    await singleHolder(run.cluster, 60_000);
+    pinger = await run.cluster.startPinger(10);
+  });
+  after(async () => {
+    await pinger?.stop();
+    await run?.close();
+  });
+
+  for (const scenario of ["sigterm", "apiserver-down"] as const) {
+    it(`${scenario}: the VIP moves and the client follows without a flap`, async () => {
+      let r: TrialResult;
+      try {
+        r = await runTrial(run.cluster, run.api, pinger, scenario, 1, run.timings);
+      } catch (e) {
+        console.log(agentLog.slice(-40).join("\n"));
+        throw e;
+      }
+      console.log(`# IPv6 ${scenario}: ${r.from} → ${r.to} outage ${r.outageMs} ms, failed ${r.failedRequests}/${r.requests}`);
+      assert.notEqual(r.to, r.from);
+      assert.equal(r.lastServer, r.to);
+      assert.equal(r.flaps, 0);
+      assert.equal(r.duplicateMs, 0);
+      assert.ok(r.settled);
+      if (scenario === "sigterm") assert.equal(r.failedRequests, 0);
+    });
+  }
 });
