@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import type { InstallOptions, InstallResult } from "../installer/index.ts";
 import { VERSION } from "../version.ts";
+import { UsageError } from "../config/index.ts";
 import { CliError } from "./errors.ts";
 import { addConfigOptions, configFlags, configFromCommand } from "./options.ts";
 
@@ -18,7 +19,9 @@ interface InstallFlags {
   migrate?: boolean;
   dryRun?: boolean;
   preflight: boolean;
-  imageArchive?: string;
+  /** A file, or false for --no-image-archive. */
+  imageArchive?: string | false;
+  arch?: string;
   kubeconfig?: string;
   json?: boolean;
 }
@@ -39,7 +42,9 @@ export function registerInstall(program: Command): void {
     .addOption(new Option("--tls-san <name>", "extra name or address for the API certificate (repeatable)").argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
     .option("--kubeconfig <file>", "kubeconfig for the cluster scan and --migrate's deletes (default: the distro's, on the host)")
     .option("--migrate", "remove an existing kube-vip manifest or static pod (backed up; uninstall restores it)")
-    .option("--image-archive <file>", "image archive to place in the airgap images dir")
+    .option("--image-archive <file>", "image archive (.tar, .tar.gz, .tar.zst) to place in the airgap images dir (default: the one shipped with k3vip, cached, or built now)")
+    .option("--no-image-archive", "place no image archive (the node pulls the image, or has it already)")
+    .option("--arch <arch>", "architecture of the image archive: amd64, arm64 or arm (default: this machine's)")
     .option("--dry-run", "print a diff of what would change and write nothing")
     .option("--no-preflight", "skip the preflight checks")
     .option("--json", "print a machine-readable summary on stdout");
@@ -47,6 +52,9 @@ export function registerInstall(program: Command): void {
     const f = cmd.opts<InstallFlags>();
     const config = configFromCommand(cmd, "install");
     const explicit = configFlags(cmd).distro ?? process.env.K3VIP_DISTRO;
+    const { parseImageArch } = await import("../installer/index.ts");
+    if (f.arch !== undefined && f.imageArchive === false) throw new UsageError(`--arch ${JSON.stringify(f.arch)} picks the image archive's architecture; it has no effect with --no-image-archive`);
+    const imageArch = f.arch === undefined ? undefined : parseImageArch(f.arch);
     await runInstall(
       {
         config,
@@ -64,7 +72,9 @@ export function registerInstall(program: Command): void {
         migrate: f.migrate === true,
         dryRun: f.dryRun === true,
         preflight: f.preflight,
-        ...(f.imageArchive !== undefined ? { imageArchive: f.imageArchive } : {}),
+        ...(typeof f.imageArchive === "string" ? { imageArchive: f.imageArchive } : {}),
+        autoImageArchive: f.imageArchive !== false,
+        ...(imageArch ? { imageArch } : {}),
         ...(f.kubeconfig !== undefined ? { kubeconfig: f.kubeconfig } : {}),
       },
       f.json === true,
@@ -87,6 +97,10 @@ async function runInstall(o: InstallOptions, json: boolean): Promise<void> {
       reporter,
       version: VERSION,
       kube: (p) => inst.KubeObjectDeleter.fromFile(p),
+      images: async (arch) => {
+        const { imageArchiveFor } = await import("../image/index.ts");
+        return reporter.step(`find or build the ${arch} image archive`, () => imageArchiveFor(arch, { log: (l) => reporter.line(`  ${l}`) }));
+      },
     });
   } catch (e) {
     if (e instanceof inst.InstallerError) throw new CliError(e.message, 1, { cause: e });
@@ -101,5 +115,7 @@ async function runInstall(o: InstallOptions, json: boolean): Promise<void> {
     reporter.line(r.changes.length === 0 ? "dry run: up to date, nothing would change" : `dry run: ${r.changes.length} file(s) would change; nothing was written`);
   } else if (r.status === "up-to-date") reporter.line(`k3vip is up to date (${r.distro}): nothing changed`);
   else for (const c of r.changes) reporter.line(`  ${c.kind} ${c.label}: ${c.path}`);
+  const img = r.image;
+  reporter.line(img.archive ? `image: ${img.ref} from ${img.archive} (${img.arch ?? ""}, ${img.source})` : img.source === "registry" ? `image: ${img.ref}, pulled from its registry (no archive placed)` : `image: ${img.ref} (no archive placed: the node pulls it or has it already)`);
   for (const n of r.notes) reporter.line(`note: ${n}`);
 }

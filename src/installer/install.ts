@@ -1,7 +1,8 @@
 // `k3vip install`: options → (read tree) → preflight → plan → diff or apply.
-import { basename, isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import ipaddr from "ipaddr.js";
-import { badValue, UsageError, type Config, type Distro } from "../config/index.ts";
+import { badValue, defaults, UsageError, type Config, type Distro } from "../config/index.ts";
+import { archAlias, archiveFileName, hostArch, type Arch } from "../image/index.ts";
 import { applyPlan, ApplyError } from "./apply.ts";
 import type { DatastoreChecker, TlsFiles } from "./datastore/check.ts";
 import { datastoreSecrets, maskDatastore, parseDatastore, type Datastore } from "./datastore/url.ts";
@@ -17,7 +18,7 @@ import type { Reporter } from "./report.ts";
 import { parseAllDocuments } from "yaml";
 import { kubectlDelete, type ClusterProbe, type KubeAccess, type ObjectDeleter } from "./kube.ts";
 import type { Found } from "./preflight/conflicts.ts";
-import { toRoot } from "./state.ts";
+import { toHost, toRoot } from "./state.ts";
 
 export interface InstallOptions {
   config: Config;
@@ -39,8 +40,17 @@ export interface InstallOptions {
   dryRun?: boolean;
   /** Default true. */
   preflight?: boolean;
-  /** An image archive to place in the airgap images dir. */
+  /** An image archive to place in the airgap images dir (named `archiveFileName(arch)`, its compression suffix kept). */
   imageArchive?: string;
+  /**
+   * Without --image-archive: place the archive of `imageArch` from the
+   * `images` port (shipped → cache → build), unless the config names a
+   * registry image other than the default (the archive's tag). The CLI's
+   * default; off for callers that don't ask.
+   */
+  autoImageArchive?: boolean;
+  /** The archive's architecture (the node's, not necessarily this host's under --root). */
+  imageArch?: Arch;
   /** Kubeconfig for the cluster scan and --migrate's deletes; default the distro's on the real host. */
   kubeconfig?: string;
   /** More files for the same plan (image placement adds its archive here). */
@@ -60,6 +70,26 @@ export interface InstallDeps {
   version: string;
   /** API access from a kubeconfig file (optional: without it only files are checked). */
   kube?: (kubeconfigPath: string) => KubeAccess;
+  /** The image archive for an arch (src/image's imageArchiveFor): needed for autoImageArchive. */
+  images?: (arch: Arch) => Promise<ImageArchive>;
+}
+
+export interface ImageArchive {
+  path: string;
+  /** The reference the archive is tagged with. */
+  ref: string;
+  source: string;
+}
+
+/** Where the DaemonSet's image comes from, for the summary. */
+export interface ImageSummary {
+  /** The reference the manifest names. */
+  ref: string;
+  /** "file" (--image-archive), the images port's source (shipped, cache, built), "registry" or "none" (--no-image-archive). */
+  source: string;
+  arch?: Arch;
+  /** The archive's path in the airgap images dir. */
+  archive?: string;
 }
 
 export interface InstallResult {
@@ -70,6 +100,7 @@ export interface InstallResult {
   notes: string[];
   /** --dry-run: the unified diff (secrets masked). */
   diff?: string;
+  image: ImageSummary;
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -94,6 +125,28 @@ export function validateInstallOptions(o: InstallOptions): void {
   }
   if (o.root !== "" && !isAbsolute(o.root)) throw badValue("--root", o.root, "is not an absolute path (example: /tmp/image-root)");
   if (o.datastore !== undefined) parseDatastore(o.datastore);
+  if (o.imageArchive !== undefined) archiveSuffix(o.imageArchive);
+}
+
+/** The compression suffixes k3s and RKE2 import from agent/images/ (they pick the decompressor by name). */
+const ARCHIVE_SUFFIXES = [".tar.zst", ".tzst", ".tar.gz", ".tgz", ".tar"];
+
+export function archiveSuffix(file: string): string {
+  const s = ARCHIVE_SUFFIXES.find((x) => file.toLowerCase().endsWith(x));
+  if (!s) throw badValue("--image-archive", file, "is not a .tar, .tar.gz or .tar.zst file (k3s and RKE2 import only those by name)");
+  return s;
+}
+
+/** `--arch` → the archive's arch. */
+export function parseImageArch(raw: string): Arch {
+  const a = archAlias(raw);
+  if (!a) throw badValue("--arch", raw, "is not an architecture (valid: amd64, arm64, arm)");
+  return a;
+}
+
+/** The file name in agent/images/: stable per version and arch, so a rerun is up to date and an upgrade replaces it. */
+export function placedArchiveName(arch: Arch, version: string, suffix = ".tar"): string {
+  return archiveFileName(arch, version).replace(/\.tar$/, suffix);
 }
 
 export async function install(o: InstallOptions, d: InstallDeps): Promise<InstallResult> {
@@ -133,13 +186,8 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
     { path: manifestPath, content: Buffer.from(d.render(config)), mode: 0o600, label: "manifest", secret: config.bgp.peers.some((p) => p.password) },
     { path: layout.dropinFile, content: Buffer.from(renderDropin(dropin)), mode: 0o600, label: "drop-in", secret: true },
   ];
-  if (o.imageArchive !== undefined) {
-    const b = await fs.read(o.imageArchive).catch((e: unknown) => {
-      throw new InstallerError(`--image-archive ${o.imageArchive ?? ""} cannot be read (${(e as Error).message}); nothing was changed`);
-    });
-    if (!b) throw new InstallerError(`--image-archive ${o.imageArchive} does not exist; nothing was changed`);
-    desired.push({ path: join(layout.imagesDir, basename(o.imageArchive)), content: b, mode: 0o644, label: "image archive", binary: true });
-  }
+  const image = await imageFile(o, d, config, layout);
+  if (image.file) desired.push(image.file);
   if (o.extraFiles) desired.push(...(await o.extraFiles(layout)));
 
   const found = await findLoadBalancers(fs, layout, new Set([manifestPath]));
@@ -194,7 +242,7 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
   }
   const secrets = [...(datastore ? datastoreSecrets(datastore) : []), ...dropinSecrets(dropin), ...config.bgp.peers.flatMap((p) => (p.password ? [p.password] : []))];
   const changes = plan.files.filter((f) => !f.internal && f.kind !== "unchanged").map((f) => ({ path: f.path, kind: f.kind, label: f.label }));
-  const base = { distro: layout.distro, changes, checks, notes: [...plan.notes] };
+  const base = { distro: layout.distro, changes, checks, notes: [...plan.notes], image: image.summary };
 
   if (o.dryRun) return { ...base, status: "dry-run", diff: planDiff(plan, secrets) };
   if (isNoop(plan)) return { ...base, status: "up-to-date" };
@@ -207,6 +255,43 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
   base.notes.push(...afterNotes(o, layout, detection.found, plan, datastore, checks));
   if (removedObjects.length > 0) base.notes.push(...(await deleteMigrated(removedObjects, access, reporter)));
   return { ...base, status: "applied" };
+}
+
+/** The archive to place (if any) and what the summary says about the image. Reads it before anything is written. */
+async function imageFile(o: InstallOptions, d: InstallDeps, config: Config, layout: Layout): Promise<{ file?: DesiredFile; summary: ImageSummary }> {
+  let src: ImageArchive;
+  const arch = (): Arch => o.imageArch ?? hostArch();
+  if (o.imageArchive !== undefined) {
+    src = { path: o.imageArchive, ref: config.image, source: "file" };
+  } else if (!o.autoImageArchive) {
+    return { summary: { ref: config.image, source: "none" } };
+  } else if (config.image !== defaults(d.version).image) {
+    return { summary: { ref: config.image, source: "registry" } };
+  } else {
+    if (!d.images) throw new Error("install: autoImageArchive needs the images port");
+    try {
+      src = await d.images(arch());
+    } catch (e) {
+      const why = ((e as Error).message ?? String(e)).split("\n")[0] ?? "";
+      throw new InstallerError(
+        `could not find or build the ${arch()} image archive (${why}); nothing was changed. Build it where npm and apt-get work (k3vip image build --arch ${arch()} --out k3vip-${arch()}.tar) and give it with --image-archive <file>, use a registry image with --image <ref>, or skip the archive with --no-image-archive`,
+        { cause: e },
+      );
+    }
+    // The manifest must name the tag the archive carries, or containerd would pull instead.
+    if (src.ref !== config.image) throw new InstallerError(`the image archive ${src.path} is tagged ${src.ref} but the manifest names ${config.image}; nothing was changed`);
+  }
+  const flag = o.imageArchive !== undefined ? "--image-archive " : "the image archive ";
+  const content = await d.fs.read(src.path).catch((e: unknown) => {
+    throw new InstallerError(`${flag}${src.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was changed`);
+  });
+  if (!content) throw new InstallerError(`${flag}${src.path} does not exist; nothing was changed`);
+  const a = arch();
+  const path = join(layout.imagesDir, placedArchiveName(a, d.version, archiveSuffix(src.path)));
+  return {
+    file: { path, content, mode: 0o644, label: "image archive", binary: true },
+    summary: { ref: config.image, source: src.source, arch: a, archive: path },
+  };
 }
 
 /** The distro's kubeconfig on the real host, or --kubeconfig; none under --root unless given. */
@@ -300,9 +385,12 @@ export function afterNotes(o: InstallOptions, layout: Layout, installed: boolean
       notes.push(`if the serving certificate still lacks the VIP after the restart: systemctl stop ${svc} && ${layout.distro} certificate rotate && systemctl start ${svc}`);
     }
   }
-  const archive = plan.files.find((f) => f.label === "image archive" && f.kind !== "unchanged");
+  const archive = plan.files.find((f) => f.label === "image archive" && (f.kind === "create" || f.kind === "update"));
   if (archive && installed && o.root === "") {
+    // k3s/RKE2 import new files in agent/images/ live only since v1.31.5/v1.32.0; older ones at start.
     notes.push(layout.distro === "k3s" ? `import it now: k3s ctr images import ${archive.path}` : `import it now: /var/lib/rancher/rke2/bin/ctr --address /run/k3s/containerd/containerd.sock -n k8s.io images import ${archive.path}`);
+  } else if (archive) {
+    notes.push(`${layout.distro} imports ${toHost(layout, archive.path)} when it starts (no registry needed)`);
   }
   return notes;
 }

@@ -266,7 +266,9 @@ export function planDiff(p: Plan, secrets: readonly string[]): string {
   for (const f of p.files) {
     if (f.internal || f.kind === "unchanged") continue;
     const modeNote = f.before && f.before.mode !== f.mode && f.kind === "update" ? ` (mode ${oct(f.before.mode)} → ${oct(f.mode)})` : f.kind === "create" ? ` (mode ${oct(f.mode)})` : "";
-    if (f.binary) {
+    // A file a previous run wrote comes back from the state record without
+    // its flag (e.g. the image archive being removed): sniff it like git does.
+    if (f.binary || looksBinary(f.content) || looksBinary(f.before?.content)) {
       out.push(`${f.kind} ${f.path}${modeNote}: binary, ${f.content?.length ?? f.before?.content.length ?? 0} bytes\n`);
       continue;
     }
@@ -279,3 +281,6 @@ export function planDiff(p: Plan, secrets: readonly string[]): string {
 }
 
 const oct = (m: number): string => `0${m.toString(8)}`;
+
+/** A NUL byte in the first 8000 bytes: git's test for a binary file. */
+const looksBinary = (b: Buffer | undefined): boolean => b !== undefined && b.subarray(0, 8000).includes(0);

@@ -1,7 +1,7 @@
 // install/uninstall through the functions, on real temp trees with the real
 // renderer: the file is the interface, so trees are compared byte for byte.
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -183,17 +183,100 @@ describe("install variants", () => {
 
   it("--image-archive places the archive in the airgap images dir through the same plan", async () => {
     const root = tmpRoot();
-    const src = join(tmpRoot(), "k3vip-amd64.tar.zst");
+    const src = join(tmpRoot(), "my-build.tar.zst");
     writeFileSync(src, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]));
     const before = snapshotTree(root);
-    const r = await install(opts(root, { imageArchive: src }), deps());
+    const r = await install(opts(root, { imageArchive: src, imageArch: "arm64" }), deps());
     assert.ok(r.changes.some((c) => c.label === "image archive"));
-    assert.deepEqual(readFileSync(join(root, "var/lib/rancher/k3s/agent/images/k3vip-amd64.tar.zst")), readFileSync(src));
+    // Named per version and arch (install.sh names it the same), its compression suffix kept: k3s picks the decompressor by name.
+    const placed = join(root, "var/lib/rancher/k3s/agent/images/k3vip-v0.1.0-arm64.tar.zst");
+    assert.deepEqual(readFileSync(placed), readFileSync(src));
+    assert.deepEqual(r.image, { ref: cfg().image, source: "file", arch: "arm64", archive: placed });
+    assert.deepEqual(r.notes, ["k3s imports /var/lib/rancher/k3s/agent/images/k3vip-v0.1.0-arm64.tar.zst when it starts (no registry needed)"]);
+    assert.equal((await install(opts(root, { imageArchive: src, imageArch: "arm64" }), deps())).status, "up-to-date");
     // Dropping the option later removes the archive this run no longer wants.
     const r2 = await install(opts(root), deps());
     assert.deepEqual(r2.changes.map((c) => [c.kind, c.label]), [["delete", "image archive"]]);
     await un(root);
     assert.deepEqual(snapshotTree(root), before);
+  });
+});
+
+describe("image archive by default (the images port: shipped → cache → build)", () => {
+  const fakeArchive = (arch: string) => {
+    const p = join(tmpRoot(), `${arch}.tar`);
+    writeFileSync(p, `oci archive for ${arch}\0`);
+    return p;
+  };
+  const withImages = (asked: string[], ref = cfg().image) => ({
+    ...deps(),
+    images: (arch: string) => {
+      asked.push(arch);
+      return Promise.resolve({ path: fakeArchive(arch), ref, source: "cache" });
+    },
+  });
+  const IMAGES = "var/lib/rancher/k3s/agent/images";
+
+  it("places the node's arch archive, is up to date the second time, follows --arch, an upgrade and --image, and uninstall removes it", async () => {
+    const root = tmpRoot();
+    const before = snapshotTree(root);
+    const asked: string[] = [];
+    const r1 = await install(opts(root, { autoImageArchive: true, imageArch: "amd64" }), withImages(asked));
+    assert.equal(r1.status, "applied");
+    assert.deepEqual(asked, ["amd64"]);
+    assert.equal(read(join(root, IMAGES, "k3vip-v0.1.0-amd64.tar")), "oci archive for amd64\0");
+    assert.equal(mode(join(root, IMAGES, "k3vip-v0.1.0-amd64.tar")), 0o644);
+    assert.deepEqual(r1.image, { ref: "ghcr.io/k3vip/k3vip:v0.1.0", source: "cache", arch: "amd64", archive: join(root, IMAGES, "k3vip-v0.1.0-amd64.tar") });
+    // The manifest names the very tag the archive carries, and keeps it if present.
+    const manifest = read(join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml"));
+    assert.match(manifest, /image: "ghcr\.io\/k3vip\/k3vip:v0\.1\.0"\n\s+imagePullPolicy: "IfNotPresent"/);
+    const state = JSON.parse(read(join(root, "var/lib/rancher/k3s/k3vip/state.json"))) as { files: { path: string; label: string }[] };
+    assert.ok(state.files.some((f) => f.path === `/${IMAGES}/k3vip-v0.1.0-amd64.tar` && f.label === "image archive"));
+
+    assert.equal((await install(opts(root, { autoImageArchive: true, imageArch: "amd64" }), withImages(asked))).status, "up-to-date");
+
+    const r3 = await install(opts(root, { autoImageArchive: true, imageArch: "arm" }), withImages(asked));
+    assert.deepEqual(r3.changes.map((c) => [c.kind, c.path.slice(root.length)]), [["create", `/${IMAGES}/k3vip-v0.1.0-arm.tar`], ["delete", `/${IMAGES}/k3vip-v0.1.0-amd64.tar`]]);
+
+    // An upgrade: the new version's archive replaces the old one.
+    const up = await install({ ...opts(root, { autoImageArchive: true, imageArch: "arm" }), config: resolveConfig({ scope: "install", version: "0.2.0", flags: { vip: "192.168.0.10", interface: "eth0" } }) }, { ...withImages(asked, "ghcr.io/k3vip/k3vip:v0.2.0"), version: "0.2.0" });
+    assert.deepEqual(up.changes.filter((c) => c.label === "image archive").map((c) => [c.kind, c.path.slice(root.length)]), [["create", `/${IMAGES}/k3vip-v0.2.0-arm.tar`], ["delete", `/${IMAGES}/k3vip-v0.1.0-arm.tar`]]);
+
+    // --image <ref>: a registry image, the port is not asked, the archive goes.
+    const n = asked.length;
+    const reg = await install(opts(root, { autoImageArchive: true, config: cfg({ image: "registry.example.com/k3vip:v9" }) }), withImages(asked));
+    assert.equal(asked.length, n);
+    assert.deepEqual(reg.image, { ref: "registry.example.com/k3vip:v9", source: "registry" });
+    assert.deepEqual(reg.changes.filter((c) => c.label === "image archive").map((c) => c.kind), ["delete"]);
+    assert.deepEqual(readdirSync(join(root, IMAGES)), []);
+
+    await install(opts(root, { autoImageArchive: true, imageArch: "amd64" }), withImages(asked));
+    await un(root);
+    assert.deepEqual(snapshotTree(root), before);
+  });
+
+  it("--dry-run names the archive as a binary file and writes nothing", async () => {
+    const root = tmpRoot();
+    const before = snapshotTree(root);
+    const r = await install(opts(root, { autoImageArchive: true, imageArch: "arm64", dryRun: true }), withImages([]));
+    assert.equal(r.status, "dry-run");
+    assert.match(r.diff ?? "", new RegExp(`^create ${root}/${IMAGES}/k3vip-v0\\.1\\.0-arm64\\.tar \\(mode 0644\\): binary, 22 bytes$`, "m"));
+    assert.doesNotMatch(r.diff ?? "", /oci archive for/);
+    assert.deepEqual(snapshotTree(root), before);
+  });
+
+  it("cannot find or build it: a clear error that names the ways out, nothing changed", async () => {
+    const root = tmpRoot();
+    const failing = { ...deps(), images: () => Promise.reject(new Error("apt-get download libc6:arm64 failed (exit 100): Temporary failure resolving 'deb.debian.org'\nmore")) };
+    await rejectsUnchanged(
+      root,
+      () => install(opts(root, { autoImageArchive: true, imageArch: "arm64" }), failing),
+      /^could not find or build the arm64 image archive \(apt-get download libc6:arm64 failed .*'deb\.debian\.org'\); nothing was changed\. .*--image-archive <file>.*--image <ref>.*--no-image-archive$/,
+    );
+    // An archive tagged differently from the manifest would make containerd pull: refused.
+    await rejectsUnchanged(root, () => install(opts(root, { autoImageArchive: true, imageArch: "amd64" }), withImages([], "ghcr.io/k3vip/k3vip:v0.0.9")), /is tagged ghcr\.io\/k3vip\/k3vip:v0\.0\.9 but the manifest names ghcr\.io\/k3vip\/k3vip:v0\.1\.0; nothing was changed$/);
+    await rejectsUnchanged(root, () => install(opts(root, { imageArchive: join(root, "nope.tar") }), deps()), /^--image-archive .*nope\.tar does not exist; nothing was changed$/);
+    await rejectsUnchanged(root, () => install(opts(root, { imageArchive: "/x/k3vip.img" }), deps()), /^--image-archive "\/x\/k3vip\.img" is not a \.tar, \.tar\.gz or \.tar\.zst file/, UsageError);
   });
 });
 

@@ -61,6 +61,13 @@ describe("planInstall (pure)", () => {
     assert.match(d, /^\+token: \*\*\*\*$/m);
     assert.doesNotMatch(d, /s3cr3t|state\.json/);
     assert.match(d, /create \/r\/img\.tar \(mode 0644\): binary, 3 bytes/);
+    // The next run without the archive deletes it; the state record knows no
+    // "binary" flag, so the diff sniffs the bytes instead of printing a tar.
+    const state = JSON.parse(p.files.at(-1)?.content?.toString() ?? "") as StateRecord;
+    const current = new Map<string, Current>(p.files.map((f) => [f.path, { content: f.content ?? Buffer.alloc(0), mode: f.mode }]));
+    const drop = planInstall({ ...base, desired: desired(), current, state });
+    assert.deepEqual(drop.files.filter((f) => f.kind === "delete").map((f) => [f.path, f.binary]), [["/r/img.tar", undefined]]);
+    assert.equal(planDiff(drop, []), "delete /r/img.tar: binary, 3 bytes\n");
   });
 
   it("uninstall plan: deletes what matches, keeps what was edited, removes only emptied dirs", () => {
@@ -105,7 +112,19 @@ describe("after-install notes and output", () => {
       "if the serving certificate still lacks the VIP after the restart: systemctl stop k3s && k3s certificate rotate && systemctl start k3s",
       "import it now: k3s ctr images import /var/lib/rancher/k3s/agent/images/k3vip.tar.zst",
     ]);
-    assert.deepEqual(afterNotes({ config, root: "/tmp/x" }, l, true, plan, undefined, []), []);
+    // Under --root (image preparation) nothing runs yet: the distro imports it at start.
+    const lr = layoutFor("k3s", "/tmp/x");
+    const planR = { dirs: [], notes: [], files: [{ kind: "create" as const, path: `${lr.imagesDir}/k3vip.tar.zst`, label: "image archive", mode: 0o644 }] };
+    assert.deepEqual(afterNotes({ config, root: "/tmp/x" }, lr, true, planR, undefined, []), ["k3s imports /var/lib/rancher/k3s/agent/images/k3vip.tar.zst when it starts (no registry needed)"]);
+    // RKE2's ctr talks to its own containerd socket, in the k8s.io namespace.
+    const l2 = layoutFor("rke2");
+    const plan2 = { dirs: [], notes: [], files: [{ kind: "create" as const, path: `${l2.imagesDir}/k3vip.tar`, label: "image archive", mode: 0o644 }] };
+    assert.deepEqual(afterNotes({ config, root: "" }, l2, true, plan2, undefined, []), [
+      "import it now: /var/lib/rancher/rke2/bin/ctr --address /run/k3s/containerd/containerd.sock -n k8s.io images import /var/lib/rancher/rke2/agent/images/k3vip.tar",
+    ]);
+    // A removed archive (e.g. switched to --image) has nothing to import.
+    const planD = { dirs: [], notes: [], files: [{ kind: "delete" as const, path: `${l.imagesDir}/k3vip.tar`, label: "image archive", mode: 0o644 }] };
+    assert.deepEqual(afterNotes({ config, root: "" }, l, true, planD, undefined, []), []);
   });
 
   it("spinners only on a TTY without --json", () => {
