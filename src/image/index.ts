@@ -25,6 +25,21 @@ export interface ArchiveFor {
 }
 
 /**
+ * What a cached archive (`<cache>/archives/<name>`) was built from, stored
+ * beside it as `<name>.key`: a different bundle, Node or format rebuilds it.
+ * Exported so tests can seed a cache the way a build would.
+ */
+export function archiveCacheKey(arch: Arch, bundle: string, opts: { compress?: Compression; format?: Format } = {}): string {
+  return JSON.stringify({
+    version: VERSION,
+    bundle: existsSync(bundle) ? fileSha256(bundle) : "",
+    node: ARCH_INFO[arch].node,
+    compress: opts.compress ?? "zstd",
+    format: opts.format ?? "oci",
+  });
+}
+
+/**
  * The image archive for one arch and this k3vip version, for `k3vip install`
  * to copy into `/var/lib/rancher/<distro>/agent/images/`. Looks for
  * `images/<name>` beside the bundle (a release may ship them), then the
@@ -43,13 +58,7 @@ export async function imageArchiveFor(
 
   const cache = opts.cacheDir ?? cacheDir();
   const path = join(cache, "archives", name);
-  const key = JSON.stringify({
-    version: VERSION,
-    bundle: existsSync(bundle) ? fileSha256(bundle) : "",
-    node: ARCH_INFO[arch].node,
-    compress: opts.compress ?? "zstd",
-    format: opts.format ?? "oci",
-  });
+  const key = archiveCacheKey(arch, bundle, opts);
   const keyFile = `${path}.key`;
   if (existsSync(path) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key) return { path, ref, arch, source: "cache" };
   const r: BuildResult = await buildImage({
