@@ -4,13 +4,23 @@
 // RKE2, and --cluster-init/--join. Plus exit codes, --dry-run and --json.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { archiveCacheKey, archiveFileName, hostArch } from "../../src/image/index.ts";
 import { snapshotTree } from "../../src/installer/testing/tree.ts";
 
 const CLI = join(process.cwd(), "dist/k3vip.mjs");
+// `k3vip install` places this machine's image archive by default, from a
+// cache keyed on the bundle: seed a private cache as a build would have left
+// it (a small stand-in archive: the installer copies bytes, it does not read
+// them), so these tests stay fast and offline. test/lab/image-install.test.ts
+// does the same with a real archive.
+const ARCH = hostArch();
+const ARCHIVE = archiveFileName(ARCH);
+const ARCHIVE_BYTES = Buffer.from(`stand-in OCI archive for ${ARCH}\0`);
+const cache = mkdtempSync(join(tmpdir(), "k3vip-cli-cache-"));
 const roots: string[] = [];
 const tmpRoot = () => {
   const r = mkdtempSync(join(tmpdir(), "k3vip-cli-"));
@@ -19,14 +29,17 @@ const tmpRoot = () => {
 };
 before(() => {
   execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+  mkdirSync(join(cache, "archives"));
+  writeFileSync(join(cache, "archives", ARCHIVE), ARCHIVE_BYTES);
+  writeFileSync(join(cache, "archives", `${ARCHIVE}.key`), archiveCacheKey(ARCH, CLI));
 });
 after(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
+  for (const r of [...roots, cache]) rmSync(r, { recursive: true, force: true });
 });
 
-function k3vip(args: string[]) {
+function k3vip(args: string[], env: Record<string, string> = {}) {
   // Not a TTY: plain lines, no spinner escape codes.
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, K3VIP_VIP: undefined, vipAddress: undefined } });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, K3VIP_VIP: undefined, vipAddress: undefined, K3VIP_CACHE: cache, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -37,7 +50,10 @@ function roundTrip(extra: string[], expect: { dropin: string; manifest: string; 
   const r1 = k3vip(base);
   assert.equal(r1.code, 0, r1.stderr);
   assert.equal(r1.stdout, "");
-  assert.match(r1.stderr, /✓ write \d files? for/);
+  assert.match(r1.stderr, /✓ write 3 files for/);
+  const distro = expect.dropin.split("/")[2] ?? "";
+  assert.deepEqual(readFileSync(join(root, "var/lib/rancher", distro, "agent/images", ARCHIVE)), ARCHIVE_BYTES);
+  assert.match(r1.stderr, new RegExp(`^image: ghcr\\.io/k3vip/k3vip:v\\S+ from \\S+/${ARCHIVE} \\(${ARCH}, cache\\)$`, "m"));
   const dropin = readFileSync(join(root, expect.dropin), "utf8");
   for (const re of expect.dropinHas) assert.match(dropin, re);
   assert.match(readFileSync(join(root, expect.manifest), "utf8"), /kind: DaemonSet/);
@@ -87,9 +103,46 @@ describe("k3vip install / uninstall through the built CLI", () => {
     assert.equal(j.code, 0, j.stderr);
     const summary = JSON.parse(j.stdout) as { status: string; changes: { label: string }[]; checks: { id: string }[] };
     assert.equal(summary.status, "applied");
-    assert.deepEqual(summary.changes.map((c) => c.label), ["manifest", "drop-in"]);
+    assert.deepEqual(summary.changes.map((c) => c.label), ["manifest", "drop-in", "image archive"]);
+    assert.deepEqual((JSON.parse(j.stdout) as { image: unknown }).image, { ref: "ghcr.io/k3vip/k3vip:v0.1.0", source: "cache", arch: ARCH, archive: join(root, "var/lib/rancher/k3s/agent/images", ARCHIVE) });
     assert.ok(summary.checks.some((c) => c.id === "root"));
     assert.ok(!j.stderr.includes("\u001b["), "no ANSI escapes when not a TTY");
+  });
+
+  it("image: --dry-run names the archive, --arch picks another, --image and --no-image-archive place none", () => {
+    const root = tmpRoot();
+    const base = ["install", "--root", root, "--vip", "192.168.0.10", "--interface", "eth0", "--no-preflight"];
+    const dry = k3vip([...base, "--dry-run"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`^create ${root}/var/lib/rancher/k3s/agent/images/${ARCHIVE} \\(mode 0644\\): binary, ${ARCHIVE_BYTES.length} bytes$`, "m"));
+    assert.doesNotMatch(dry.stdout, /stand-in/);
+    assert.equal(k3vip(base).code, 0);
+
+    const reg = k3vip([...base, "--image", "registry.example.com/k3vip:v9"]);
+    assert.equal(reg.code, 0, reg.stderr);
+    assert.match(reg.stderr, /^ {2}delete image archive: .*\n/m);
+    assert.match(reg.stderr, /^image: registry\.example\.com\/k3vip:v9, pulled from its registry \(no archive placed\)$/m);
+    assert.match(readFileSync(join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml"), "utf8"), /image: "registry\.example\.com\/k3vip:v9"/);
+
+    const none = k3vip([...base, "--no-image-archive"]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stderr, /no archive placed/);
+    assert.deepEqual(readdirSync(join(root, "var/lib/rancher/k3s/agent/images")), []);
+
+    const bad = k3vip([...base, "--arch", "riscv64"]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, 'k3vip: --arch "riscv64" is not an architecture (valid: amd64, arm64, arm)\n');
+    assert.equal(k3vip([...base, "--arch", "arm64", "--no-image-archive"]).code, 2);
+  });
+
+  it("image: building on the spot is impossible (empty cache, no npm or apt-get): exit 1, nothing changed, the ways out named", () => {
+    const root = tmpRoot();
+    const before = snapshotTree(root);
+    const empty = tmpRoot();
+    const r = k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--interface", "eth0", "--no-preflight", "--arch", "arm64"], { K3VIP_CACHE: join(empty, "cache"), PATH: empty });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^k3vip: could not find or build the arm64 image archive \(.+\); nothing was changed\. .*--image-archive <file>.*--image <ref>.*--no-image-archive$/m);
+    assert.deepEqual(snapshotTree(root), before);
   });
 
   it("exit codes: 2 for bad usage (one line), 1 for a runtime failure with nothing changed", () => {
@@ -141,11 +194,13 @@ describe("k3vip install / uninstall through the built CLI", () => {
   it("on a terminal: ora spinners per step (run in a pty with script(1)); a pty without a size gets plain lines", () => {
     const root = tmpRoot();
     const inPty = (cmd: string) => execFileSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30000 });
-    const sized = inPty(`stty cols 100 rows 40; ${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.10 --no-preflight`);
+    const sized = inPty(`stty cols 100 rows 40; K3VIP_CACHE=${cache} ${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.10 --no-preflight`);
     const ESC = "\u001b";
     assert.ok(sized.includes(`${ESC}[?25l`), "hides the cursor while spinning");
-    assert.ok(sized.includes(`\u2714${ESC}[39m write 2 files for k3s`), "ora's succeed mark");
-    const unsized = inPty(`${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.11 --no-preflight`);
+    assert.ok(sized.includes(`\u2714${ESC}[39m find or build the ${ARCH} image archive`), "ora's succeed mark");
+    assert.ok(sized.includes(`\u2714${ESC}[39m write 3 files for k3s`), "ora's succeed mark");
+    // The archive is up to date: only the manifest and the drop-in change.
+    const unsized = inPty(`K3VIP_CACHE=${cache} ${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.11 --no-preflight`);
     assert.match(unsized, /^\u2713 write 2 files for k3s\r$/m);
   });
 });
