@@ -221,7 +221,7 @@ export class IpVipPort implements VipPort {
     if (vip.family === 4) {
       this.arping ??= detectArping(this.run, this.opts.arping);
       // A failed detection is remembered: the error names the fix.
-      await arpBurst(this.run, await this.arping, vip.interface, vip.address, this.burst);
+      await arpBurst(this.run, await this.arping, vip.interface, vip.address, this.burst, () => this.held(vip).catch(() => false));
       return;
     }
     // IPv6: the kernel sent the unsolicited NA when add() put the address on

@@ -78,13 +78,24 @@ export const DEFAULT_BURST: Burst = { count: 3, intervalMs: 100 };
  * replies), so both go out. One `-c 1` process per packet: neither arping can
  * send faster than one per second by itself.
  */
-export async function arpBurst(runner: Runner, arping: Arping, dev: string, address: string, burst: Burst = DEFAULT_BURST): Promise<void> {
+export async function arpBurst(
+  runner: Runner,
+  arping: Arping,
+  dev: string,
+  address: string,
+  burst: Burst = DEFAULT_BURST,
+  /** Checked between rounds and after failures: false = the VIP was removed meanwhile (a release), stop quietly. */
+  stillHeld: () => Promise<boolean> = () => Promise.resolve(true),
+): Promise<void> {
   // Each send is settled as it is created: one that fails while the burst
   // sleeps (the VIP was removed mid-burst on SIGTERM) must not become an
   // unhandled rejection, which would end the process with the Lease held.
   const sends: Promise<PromiseSettledResult<unknown>>[] = [];
   for (let i = 0; i < burst.count; i++) {
-    if (i > 0) await sleep(burst.intervalMs);
+    if (i > 0) {
+      await sleep(burst.intervalMs);
+      if (!(await stillHeld())) break;
+    }
     for (const mode of ["-U", "-A"]) {
       sends.push(
         runner([...arping.argv, mode, "-c", "1", "-I", dev, address]).then(
@@ -96,8 +107,9 @@ export async function arpBurst(runner: Runner, arping: Arping, dev: string, addr
   }
   const results = await Promise.all(sends);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-  // One lost packet is no failure; every packet failing is (interface gone, no permission).
-  if (failed.length === results.length && failed[0]) throw failed[0].reason;
+  // One lost packet is no failure; every packet failing is (interface gone,
+  // no permission) — unless the VIP was removed under us (a release).
+  if (failed.length === results.length && failed[0] && (await stillHeld())) throw failed[0].reason;
 }
 
 function sleep(ms: number): Promise<void> {

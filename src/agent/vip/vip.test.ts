@@ -132,3 +132,24 @@ describe("arpBurst", () => {
     await assert.rejects(arpBurst(runner, arping, "eth9", "198.18.0.10", { count: 2, intervalMs: 1 }), /no such device/);
   });
 });
+
+describe("arpBurst rounds and releases", () => {
+  const arping = { argv: ["arping"], flavor: "iputils" as const };
+  const fast = { count: 3, intervalMs: 1 };
+
+  it("sends a request and a reply per round", async () => {
+    const calls: string[] = [];
+    await arpBurst((argv) => (calls.push(argv.join(" ")), Promise.resolve({ stdout: "", stderr: "" })), arping, "eth0", "192.0.2.10", fast);
+    assert.deepEqual(calls, Array.from({ length: 3 }, () => ["arping -U -c 1 -I eth0 192.0.2.10", "arping -A -c 1 -I eth0 192.0.2.10"]).flat());
+  });
+
+  it("stops quietly when the VIP was removed mid-burst (a release), even if every send failed", async () => {
+    let calls = 0;
+    const failing = (argv: readonly string[]) => {
+      calls++;
+      return Promise.reject(new CommandError(argv, 2, undefined, "bind: Cannot assign requested address", { cause: new Error("exit 2") }));
+    };
+    await arpBurst(failing, arping, "eth0", "192.0.2.10", fast, () => Promise.resolve(false));
+    assert.equal(calls, 2, "no round after the VIP disappeared");
+  });
+});
