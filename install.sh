@@ -90,8 +90,12 @@
 #   - K3VIP_ROOT (flag --root <dir>)
 #     Prefix for every path written (tests, image preparation). Default: none.
 #   - K3VIP_IMAGE_ARCHIVE (flag --image-archive <file|url>)
-#     An image archive (file path or http(s) URL) to place in
-#     <root>/var/lib/rancher/<distro>/agent/images/ for air-gapped servers.
+#     An image archive (file path or http(s) URL; .tar, .tar.gz or .tar.zst)
+#     to place in <root>/var/lib/rancher/<distro>/agent/images/ for
+#     air-gapped servers, as k3vip-v<version>-<arch>.tar[.gz|.zst]: the name
+#     `k3vip install` gives it, so either tool replaces the other's copy.
+#   - K3VIP_ARCH (flag --arch <amd64|arm64|arm>)
+#     The archive's architecture, for its name. Default: this machine's.
 #
 # Bad input exits with code 2 and one line naming the variable, the value
 # and what is valid; nothing is written then.
@@ -140,7 +144,7 @@ setup_tmp() {
 
 print_usage() {
     cat <<'K3VIP_USAGE'
-Usage: install.sh [--print] [--root <dir>] [--image-archive <file|url>] [options]
+Usage: install.sh [--print] [--root <dir>] [--image-archive <file|url>] [--arch <arch>] [options]
 
 Writes the k3vip add-on into /var/lib/rancher/<distro>/server/manifests/k3vip.yaml.
   --print               print the manifest on stdout, write nothing
@@ -192,10 +196,10 @@ parse_args() {
             -h | --help)
                 print_usage
                 exit 0 ;;
-            --root=* | --image-archive=*)
+            --root=* | --image-archive=* | --arch=*)
                 name=${1%%=*}
                 set_installer_flag "${name#--}" "${1#*=}" ;;
-            --root | --image-archive)
+            --root | --image-archive | --arch)
                 [ $# -ge 2 ] || usage_error "option '$1' needs a value (run with --help for usage)"
                 set_installer_flag "${1#--}" "$2"
                 shift ;;
@@ -217,6 +221,7 @@ set_installer_flag() {
     case $1 in
         root) K3VIP_ROOT=$2 ;;
         image-archive) K3VIP_IMAGE_ARCHIVE=$2 ;;
+        arch) K3VIP_ARCH=$2 ;;
     esac
 }
 
@@ -1227,7 +1232,24 @@ write_manifest() {
 place_image_archive() {
     [ -n "${K3VIP_IMAGE_ARCHIVE:-}" ] || return 0
     dir="${K3VIP_ROOT%/}/var/lib/rancher/${DISTRO}/agent/images"
-    name=$(basename "${K3VIP_IMAGE_ARCHIVE%%[?#]*}")
+    # Named like `k3vip install` names it (k3vip-v<version>-<arch>), the
+    # compression suffix kept: k3s/RKE2 pick the decompressor by name.
+    case ${K3VIP_IMAGE_ARCHIVE%%[?#]*} in
+        *.tar.zst | *.TAR.ZST) suffix=.tar.zst ;;
+        *.tzst | *.TZST) suffix=.tzst ;;
+        *.tar.gz | *.TAR.GZ) suffix=.tar.gz ;;
+        *.tgz | *.TGZ) suffix=.tgz ;;
+        *.tar | *.TAR) suffix=.tar ;;
+        *) usage_error "K3VIP_IMAGE_ARCHIVE \"${K3VIP_IMAGE_ARCHIVE}\" is not a .tar, .tar.gz or .tar.zst file (k3s and RKE2 import only those by name)" ;;
+    esac
+    arch=${K3VIP_ARCH:-$(uname -m)}
+    case ${arch} in
+        amd64 | x86_64 | x64) arch=amd64 ;;
+        arm64 | aarch64) arch=arm64 ;;
+        arm | armhf | armv7 | armv7l | armv8l) arch=arm ;;
+        *) usage_error "K3VIP_ARCH \"${arch}\" is not an architecture (valid: amd64, arm64, arm)" ;;
+    esac
+    name="k3vip-v${K3VIP_VERSION}-${arch}${suffix}"
     case ${K3VIP_IMAGE_ARCHIVE} in
         http://* | https://*)
             if command -v curl >/dev/null 2>&1; then

@@ -6,7 +6,10 @@ import { once } from "node:events";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { hostArch } from "../../src/image/index.ts";
+import { placedArchiveName } from "../../src/installer/index.ts";
 import { ADDON_FILENAME } from "../../src/render/index.ts";
+import { VERSION } from "../../src/version.ts";
 import { fakeCommand, INSTALL_SH, k3vip, runInstallSh, runners, scratchDir, shMessage, type Inputs } from "./install-sh.helpers.ts";
 
 const RUNNERS = runners();
@@ -251,11 +254,25 @@ describe("install.sh writes", () => {
       const root = scratchDir();
       const archive = join(scratchDir(), "k3vip-image-amd64.tar");
       writeFileSync(archive, "not really a tar");
-      const got = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: archive, K3VIP_DISTRO: "rke2" } }, ["--root", root]);
+      const got = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: archive, K3VIP_DISTRO: "rke2" } }, ["--root", root, "--arch", "aarch64"]);
       assert.equal(got.status, 0, got.stderr);
       const dir = join(root, "var/lib/rancher/rke2/agent/images");
-      assert.deepEqual(readdirSync(dir), ["k3vip-image-amd64.tar"]);
-      assert.equal(readFileSync(join(dir, "k3vip-image-amd64.tar"), "utf8"), "not really a tar");
+      // The name `k3vip install` gives the same arch's archive, so each tool replaces the other's copy.
+      assert.deepEqual(readdirSync(dir), [placedArchiveName("arm64", VERSION)]);
+      assert.equal(readFileSync(join(dir, placedArchiveName("arm64", VERSION)), "utf8"), "not really a tar");
+      // Default arch: this machine's (uname -m), compression suffix kept.
+      const root2 = scratchDir();
+      const zst = join(scratchDir(), "mine.tar.zst");
+      writeFileSync(zst, "zstd bytes");
+      const got2 = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: zst } }, ["--root", root2]);
+      assert.equal(got2.status, 0, got2.stderr);
+      assert.deepEqual(readdirSync(join(root2, "var/lib/rancher/k3s/agent/images")), [placedArchiveName(hostArch(), VERSION, ".tar.zst")]);
+      const badArch = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: archive, K3VIP_ARCH: "riscv64" } }, ["--root", root2]);
+      assert.equal(badArch.status, 2);
+      assert.match(badArch.stderr, /K3VIP_ARCH "riscv64" is not an architecture \(valid: amd64, arm64, arm\)/);
+      const badName = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: join(root2, "x.img") } }, ["--root", root2]);
+      assert.equal(badName.status, 2);
+      assert.match(badName.stderr, /is not a \.tar, \.tar\.gz or \.tar\.zst file/);
       const missing = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: "/nonexistent.tar" } }, ["--root", scratchDir()]);
       assert.equal(missing.status, 2);
       assert.match(missing.stderr, /K3VIP_IMAGE_ARCHIVE "\/nonexistent.tar" is not a file/);
@@ -276,9 +293,9 @@ describe("install.sh downloads an image archive URL (K3VIP_IMAGE_ARCHIVE hook)",
       const base = `http://127.0.0.1:${chunk.toString().trim()}`;
       for (const r of RUNNERS) {
         const root = scratchDir();
-        const got = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: `${base}/img.tar?sig=1` } }, ["--root", root]);
+        const got = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: `${base}/img.tar?sig=1`, K3VIP_ARCH: "arm" } }, ["--root", root]);
         assert.equal(got.status, 0, got.stderr);
-        assert.equal(readFileSync(join(root, "var/lib/rancher/k3s/agent/images/img.tar"), "utf8"), "archive-bytes");
+        assert.equal(readFileSync(join(root, "var/lib/rancher/k3s/agent/images", placedArchiveName("arm", VERSION)), "utf8"), "archive-bytes");
         const root2 = scratchDir();
         const bad = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: `${base}/missing.tar` } }, ["--root", root2]);
         assert.equal(bad.status, 1);
