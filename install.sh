@@ -150,6 +150,7 @@ Writes the k3vip add-on into /var/lib/rancher/<distro>/server/manifests/k3vip.ya
   --print               print the manifest on stdout, write nothing
   --root <dir>          prefix every path written
   --image-archive <f>   place an image archive for air-gapped servers
+  --arch <arch>         the archive's architecture: amd64, arm64, arm (default: this machine's)
 Options (each also K3VIP_<NAME>; see the header of this script):
   --vip <address>                    K3VIP_VIP
   --interface <name>                 K3VIP_INTERFACE
