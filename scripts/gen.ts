@@ -211,6 +211,7 @@ export function optionsMd(): string {
     "| `--print` | `K3VIP_PRINT=1` | Print the manifest on stdout; write nothing. |",
     "| `--root <dir>` | `K3VIP_ROOT` | Prefix every path written (tests, image preparation). |",
     "| `--image-archive <file\\|url>` | `K3VIP_IMAGE_ARCHIVE` | Place an image archive in `<root>/var/lib/rancher/<distro>/agent/images/`. |",
+    "| `--arch <amd64\\|arm64\\|arm>` | `K3VIP_ARCH` | Architecture named in the placed archive's file name (default: `uname -m`). |",
     "",
   );
   return lines.join("\n");
