@@ -1,7 +1,9 @@
-// The Lease as the election sees it: a port with a real adapter on
-// client-node's CoordinationV1Api + Watch, and an in-memory fake.
-import { ApiException, CoordinationV1Api, KubeConfig, Observable, V1MicroTime, Watch, type RequestContext, type ResponseContext, type V1Lease } from "@kubernetes/client-node";
+// The Lease as the election sees it: a port with a real adapter (client-node's
+// KubeConfig for connecting and auth, a small typed client for the Lease
+// calls: see rest.ts for why not CoordinationV1Api) and an in-memory fake.
+import type { KubeConfig, V1Lease } from "@kubernetes/client-node";
 import type { ApiErrorKind, LeaseObject, LeaseSpec } from "../agent/election/index.ts";
+import { kubeJson, kubeOpen, readWatch } from "./rest.ts";
 
 export type WatchKind = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -36,9 +38,12 @@ const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", 
 /** What a failed request means to the election (see ApiErrorKind). */
 export function classify(e: unknown, timeoutMs?: number): LeaseError {
   if (e instanceof LeaseError) return e;
-  if (e instanceof ApiException) {
-    const code = e.code;
-    const msg = statusMessage(e.body) ?? `HTTP ${code}`;
+  // An HTTP answer: our KubeHttpError or client-node's ApiException (both carry a numeric code and the body).
+  const http = e as { code?: unknown; body?: unknown } | null;
+  if (typeof http?.code === "number") {
+    const code = http.code;
+    const body = http.body;
+    const msg = statusMessage(body) ?? `HTTP ${code}`;
     if (code === 409) return new LeaseError("conflict", msg, code, { cause: e });
     if (code === 404) return new LeaseError("notFound", msg, code, { cause: e });
     if (code >= 500 || code === 429) return new LeaseError("http5xx", `HTTP ${code}: ${msg}`, code, { cause: e });
@@ -77,7 +82,7 @@ function micro(v: unknown): string | null {
   return d.toISOString().replace(/Z$/, "000Z");
 }
 
-/** A V1Lease (typed, from the API client) or a raw JSON Lease (from a watch) → LeaseObject. */
+/** A Lease as JSON (an answer or a watch event; or a typed V1Lease) → LeaseObject. */
 export function toLeaseObject(l: V1Lease | Record<string, unknown>): LeaseObject {
   const o = l as { metadata?: { resourceVersion?: string }; spec?: Record<string, unknown> };
   const s = o.spec ?? {};
@@ -104,41 +109,31 @@ export interface KubeLeaseOptions {
   watchTimeoutSeconds?: number;
 }
 
-/** The real adapter: CoordinationV1Api for reads and writes, Watch for the stream. */
+/** A coordination.k8s.io/v1 Lease on the wire (MicroTime as a string, as LeaseSpec already holds it). */
+interface LeaseJson {
+  apiVersion: "coordination.k8s.io/v1";
+  kind: "Lease";
+  metadata: { name: string; namespace: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { holderIdentity: string; leaseDurationSeconds: number; leaseTransitions: number; acquireTime?: string; renewTime?: string };
+}
+
+/** The real adapter: GET/POST/PUT of the one Lease and a watch on it, over rest.ts. */
 export class KubeLeasePort implements LeasePort {
-  private readonly api: CoordinationV1Api;
-  private readonly watcher: Watch;
   /** Labels and annotations of the Lease as last seen, so a replace keeps them. */
   private meta: { labels?: Record<string, string>; annotations?: Record<string, string> } = {};
+  private readonly collection: string;
 
   constructor(
-    kc: KubeConfig,
+    private readonly kc: KubeConfig,
     private readonly opts: KubeLeaseOptions,
   ) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
-    this.watcher = new Watch(kc);
+    this.collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(opts.namespace)}/leases`;
   }
 
-  private options() {
-    const ms = this.opts.timeoutMs;
-    return {
-      middleware: [
-        {
-          pre: (ctx: RequestContext) => {
-            ctx.setSignal(AbortSignal.timeout(ms));
-            return new Observable(Promise.resolve(ctx));
-          },
-          post: (ctx: ResponseContext) => new Observable(Promise.resolve(ctx)),
-        },
-      ],
-      middlewareMergeStrategy: "append" as const,
-    };
-  }
-
-  private async call(verb: string, fn: () => Promise<V1Lease>): Promise<LeaseObject> {
+  private async call(verb: "GET" | "POST" | "PUT", path: string, body?: LeaseJson): Promise<LeaseObject> {
     const t0 = performance.now();
     try {
-      const l = await fn();
+      const l = (await kubeJson(this.kc, { method: verb, path, ...(body ? { body } : {}), signal: AbortSignal.timeout(this.opts.timeoutMs) })) as V1Lease;
       this.opts.onRequest?.(verb, "200", (performance.now() - t0) / 1000);
       this.meta = { ...(l.metadata?.labels ? { labels: l.metadata.labels } : {}), ...(l.metadata?.annotations ? { annotations: l.metadata.annotations } : {}) };
       return toLeaseObject(l);
@@ -149,10 +144,8 @@ export class KubeLeasePort implements LeasePort {
     }
   }
 
-  private body(spec: LeaseSpec, resourceVersion?: string): V1Lease {
-    const t = (s: string | null) => (s ? new V1MicroTime(s) : undefined);
-    const acquireTime = t(spec.acquireTime);
-    const renewTime = t(spec.renewTime);
+  /** The Lease as JSON: MicroTime strings as the API server expects them (RFC 3339, six fractional digits). */
+  private body(spec: LeaseSpec, resourceVersion?: string): LeaseJson {
     return {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
@@ -161,59 +154,65 @@ export class KubeLeasePort implements LeasePort {
         holderIdentity: spec.holderIdentity,
         leaseDurationSeconds: spec.leaseDurationSeconds,
         leaseTransitions: spec.leaseTransitions,
-        ...(acquireTime ? { acquireTime } : {}),
-        ...(renewTime ? { renewTime } : {}),
+        ...(spec.acquireTime ? { acquireTime: spec.acquireTime } : {}),
+        ...(spec.renewTime ? { renewTime: spec.renewTime } : {}),
       },
     };
+  }
+
+  private item(): string {
+    return `${this.collection}/${encodeURIComponent(this.opts.name)}`;
   }
 
   get(): Promise<LeaseObject> {
-    return this.call("GET", () => this.api.readNamespacedLease({ name: this.opts.name, namespace: this.opts.namespace }, this.options()));
+    return this.call("GET", this.item());
   }
 
   create(spec: LeaseSpec): Promise<LeaseObject> {
-    return this.call("POST", () => this.api.createNamespacedLease({ namespace: this.opts.namespace, body: this.body(spec) }, this.options()));
+    return this.call("POST", this.collection, this.body(spec));
   }
 
   update(spec: LeaseSpec, resourceVersion: string): Promise<LeaseObject> {
-    return this.call("PUT", () => this.api.replaceNamespacedLease({ name: this.opts.name, namespace: this.opts.namespace, body: this.body(spec, resourceVersion) }, this.options()));
+    return this.call("PUT", this.item(), this.body(spec, resourceVersion));
   }
 
   async watch(onEvent: (kind: WatchKind, lease: LeaseObject) => void, onEnd: (err: Error | null) => void): Promise<LeaseWatch> {
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.opts.namespace)}/leases`;
-    let ended = false;
-    const end = (err: Error | null) => {
-      if (ended) return;
-      ended = true;
-      onEnd(err);
-    };
+    const query = new URLSearchParams({ watch: "true", fieldSelector: `metadata.name=${this.opts.name}`, timeoutSeconds: String(this.opts.watchTimeoutSeconds ?? 300) });
+    const controller = new AbortController();
+    // An API server that never answers the watch (hung) must not block the
+    // stream forever: give up on it and let the caller open another.
+    // (Polling keeps the election correct meanwhile.)
+    const connectMs = Math.max(5000, this.opts.timeoutMs * 2);
+    const timer = setTimeout(() => controller.abort(), connectMs);
+    let res;
+    try {
+      res = await kubeOpen(this.kc, { method: "GET", path: `${this.collection}?${query.toString()}`, signal: controller.signal });
+    } catch (e) {
+      if (controller.signal.aborted) throw new LeaseError("timeout", `watch not answered within ${connectMs} ms`, undefined, { cause: e });
+      throw classify(e);
+    } finally {
+      clearTimeout(timer);
+    }
     let stopped = false;
-    const opening = this.watcher.watch(
-      path,
-      { fieldSelector: `metadata.name=${this.opts.name}`, timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 },
-      (type: string, obj: unknown) => {
+    readWatch(
+      res,
+      (type, obj) => {
         if (stopped) return;
         if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") onEvent(type, toLeaseObject(obj as Record<string, unknown>));
-        else if (type === "ERROR") end(new LeaseError("other", statusMessage(obj) ?? "watch error"));
+        else if (type === "ERROR") {
+          stopped = true;
+          controller.abort();
+          onEnd(new LeaseError("other", statusMessage(obj) ?? "watch error"));
+        }
       },
-      (err: unknown) => end(err ? classify(err) : null),
+      (err) => {
+        if (stopped) return;
+        stopped = true;
+        onEnd(err ? classify(err) : null);
+      },
     );
-    // Watch.watch() resolves only once the server answered; one that never does
-    // (a hung API server) must not block the stream forever: give up on it and
-    // let the caller open another. (Polling keeps the election correct meanwhile.)
-    const connectMs = Math.max(5000, this.opts.timeoutMs * 2);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), connectMs)));
-    const controller = await Promise.race([opening, timedOut]);
-    clearTimeout(timer);
-    if (controller === null) {
-      stopped = true;
-      void opening.then((c) => c.abort(), () => undefined);
-      throw new LeaseError("timeout", `watch not answered within ${connectMs} ms`);
-    }
     return {
       stop: () => {
-        ended = true;
         stopped = true;
         controller.abort();
       },
