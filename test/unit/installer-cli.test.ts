@@ -193,7 +193,8 @@ describe("k3vip install / uninstall through the built CLI", () => {
 
   it("on a terminal: ora spinners per step (run in a pty with script(1)); a pty without a size gets plain lines", () => {
     const root = tmpRoot();
-    const inPty = (cmd: string) => execFileSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30000 });
+    // CI=… makes ora non-interactive (is-interactive), as it should on a CI log: a user's terminal has no CI.
+    const inPty = (cmd: string) => execFileSync("script", ["-qec", `unset CI; ${cmd}`, "/dev/null"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30000 });
     const sized = inPty(`stty cols 100 rows 40; K3VIP_CACHE=${cache} ${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.10 --no-preflight`);
     const ESC = "\u001b";
     assert.ok(sized.includes(`${ESC}[?25l`), "hides the cursor while spinning");
