@@ -20,6 +20,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY scripts/ scripts/
 COPY src/ src/
+# Writes dist/k3vip.mjs (the CLI that builds the rootfs) and dist/agent.mjs (the agent the rootfs gets).
 RUN node scripts/build.mjs
 ARG TARGETARCH
 ARG TARGETVARIANT
@@ -31,5 +32,6 @@ RUN node dist/k3vip.mjs image rootfs --arch "$TARGETARCH" --out /rootfs
 FROM scratch
 COPY --from=build /rootfs/ /
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-ENTRYPOINT ["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs"]
+# = AGENT_COMMAND of src/image/agent-entry.ts (Node flags measured there; test/unit/image-dockerfile.test.ts checks).
+ENTRYPOINT ["/usr/local/bin/node", "--no-opt", "--no-maglev", "--no-sparkplug", "--max-semi-space-size=1", "/opt/k3vip/k3vip.mjs"]
 CMD ["agent"]

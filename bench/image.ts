@@ -4,7 +4,7 @@
 // certificates). For amd64 also the start time and peak RSS of the image's
 // agent CLI under runc (NET_ADMIN/NET_RAW, read-only rootfs).
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -12,6 +12,7 @@ import { gzipSync } from "node:zlib";
 import { configureBundle, sharedRootBundle, unpackBundle } from "../src/image/bundle.ts";
 import { compress } from "../src/image/compress.ts";
 import { ARCH_INFO, buildImage, buildRootfs, ENTRYPOINT, parseArchList, type Arch } from "../src/image/index.ts";
+import { AGENT_BUNDLE, AGENT_NODE_FLAGS } from "../src/image/agent-entry.ts";
 import { startFakeApi } from "../src/lab/fakeapi/index.ts";
 import { LabCluster, type AgentContext } from "../src/lab/index.ts";
 import { VERSION } from "../src/version.ts";
@@ -26,7 +27,8 @@ const flag = (name: string, dflt: string) => {
 const arches = parseArchList(flag("--arch", "all"));
 const runs = Number(flag("--runs", "5"));
 const REPO = new URL("..", import.meta.url).pathname;
-const DIST = join(REPO, "dist/k3vip.mjs");
+// What the image ships (scripts/build.mjs writes it).
+const DIST = join(REPO, AGENT_BUNDLE);
 const work = mkdtempSync(join(tmpdir(), "k3v-bench-image-"));
 // A private copy, so every figure is of one bundle even if dist/ is rebuilt meanwhile.
 const BUNDLE = join(work, "k3vip.mjs");
@@ -128,7 +130,7 @@ async function runcHelp(archive: string): Promise<{ help_start_ms: number; help_
   // The container's node reports its own peak RSS (getrusage) on exit, via a read-only bind mount.
   const probe = join(work, "rss.cjs");
   writeFileSync(probe, "process.on('exit', () => require('fs').writeSync(2, `k3vip-bench-rss ${process.resourceUsage().maxRSS}\\n`));\n");
-  const help = await timeInRunc(bundle, ["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs", "--help"]);
+  const help = await timeInRunc(bundle, [...ENTRYPOINT, "--help"]);
   const bare = await timeInRunc(bundle, ["/usr/local/bin/node", "-e", "0"]);
   return { help_start_ms: help.ms, help_rss_mib: help.rss, node_start_ms: bare.ms, node_rss_mib: bare.rss };
 }
@@ -175,7 +177,7 @@ async function agentInLab(archive: string): Promise<Partial<ArchFigures>> {
     // runc from this mount namespace: under `ip netns exec` it finds no cgroup mounts.
     return ["nsenter", `--mount=/proc/${process.pid}/ns/mnt`, "--", "runc", "run", "--bundle", dir, id];
   };
-  const bareArgv = (ctx: AgentContext): string[] => [process.execPath, BUNDLE, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", ctx.kubeconfig, "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr];
+  const bareArgv = (ctx: AgentContext): string[] => [process.execPath, ...AGENT_NODE_FLAGS, BUNDLE, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", ctx.kubeconfig, "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr];
   const out: Partial<ArchFigures> = { host_node: process.version };
   try {
     for (const mode of ["runc", "bare"] as const) {
@@ -233,7 +235,8 @@ function median(xs: number[]): number {
 const mb = (n: number) => (n / MB).toFixed(1);
 
 try {
-  if (!existsSync(DIST)) await exec(process.execPath, [join(REPO, "scripts/build.mjs")]);
+  // Always rebuild: the figures must be of the sources as they are.
+  await exec(process.execPath, [join(REPO, "scripts/build.mjs")]);
   copyFileSync(DIST, BUNDLE);
   const figures: ArchFigures[] = [];
   for (const a of arches) figures.push(await measure(a));

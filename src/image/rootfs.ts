@@ -5,11 +5,11 @@ import { join, posix } from "node:path";
 import type { ArchInfo } from "./arch.ts";
 import { EF_ARM_ABI_FLOAT_HARD, isElf, parseElf } from "./elf.ts";
 import type { TarEntry } from "./tar.ts";
+import { AGENT_COMMAND, AGENT_PATH, NODE_PATH } from "./agent-entry.ts";
 
-/** Paths the DaemonSet template and the Dockerfile rely on. */
-export const NODE_PATH = "/usr/local/bin/node";
-export const AGENT_PATH = "/opt/k3vip/k3vip.mjs";
-export const ENTRYPOINT = [NODE_PATH, AGENT_PATH];
+/** Paths and the command the DaemonSet template and the Dockerfile rely on (defined in agent-entry.ts). */
+export { AGENT_PATH, NODE_PATH };
+export const ENTRYPOINT = [...AGENT_COMMAND];
 export const CMD = ["agent"];
 export const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 export const CA_BUNDLE_PATH = "/etc/ssl/certs/ca-certificates.crt";
@@ -50,7 +50,7 @@ export interface RootfsInputs {
   arch: ArchInfo;
   /** The (stripped) Node binary for the arch. */
   node: string;
-  /** The agent bundle (dist/k3vip.mjs). */
+  /** The agent bundle (dist/agent.mjs). */
   bundle: string;
   /** Debian package name → unpacked directory. */
   debs: ReadonlyMap<string, string>;

@@ -18,10 +18,12 @@ import { startFakeApi, type FakeApi } from "../../src/lab/fakeapi/index.ts";
 import { renderAddon } from "../../src/render/index.ts";
 import { LabCluster, type AgentContext } from "../../src/lab/index.ts";
 import { VERSION } from "../../src/version.ts";
+import { AGENT_BUNDLE } from "../../src/image/agent-entry.ts";
 
 const exec = promisify(execFile);
 const REPO = new URL("../..", import.meta.url).pathname;
-const DIST = join(REPO, "dist/k3vip.mjs");
+// The agent-only bundle the image ships.
+const DIST = join(REPO, AGENT_BUNDLE);
 const LEASES = { group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true };
 
 describe("the amd64 image's agent under runc in the lab", () => {
@@ -104,7 +106,7 @@ describe("the amd64 image's agent under runc in the lab", () => {
     const state = JSON.parse((await exec("runc", ["state", id])).stdout) as { status: string; pid: number };
     assert.equal(state.status, "running");
     const cmdline = readFileSync(`/proc/${state.pid}/cmdline`, "utf8").split("\0");
-    assert.deepEqual(cmdline.slice(0, 3), [...ENTRYPOINT, "agent"]);
+    assert.deepEqual(cmdline.slice(0, ENTRYPOINT.length + 1), [...ENTRYPOINT, "agent"]);
     const rss = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${state.pid}/status`, "utf8"))?.[1];
     const mem = await cgroupMemory(id);
     console.log(`# containerised agent: RSS ${(Number(rss) / 1024).toFixed(1)} MiB; cgroup memory ${mem.usageMiB.toFixed(1)} MiB, of which anonymous ${mem.anonMiB.toFixed(1)} MiB (holder ${holder})`);

@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { AGENT_BUNDLE } from "../../src/image/agent-entry.ts";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
@@ -44,9 +45,11 @@ function daemonSetImage(manifest: string): string {
 
 before(() => {
   // `npm test` builds dist/ first; a lone run of this file does it here.
-  if (!existsSync(DIST)) execFileSync(process.execPath, [join(REPO, "scripts/build.mjs")], { stdio: "inherit" });
+  if (!existsSync(DIST) || !existsSync(join(REPO, AGENT_BUNDLE))) execFileSync(process.execPath, [join(REPO, "scripts/build.mjs")], { stdio: "inherit" });
   mkdirSync(join(work, "pkg"));
   copyFileSync(DIST, CLI);
+  // The image ships the agent-only bundle found beside the CLI, as in the npm package's dist/.
+  copyFileSync(join(REPO, AGENT_BUNDLE), join(work, "pkg", basename(AGENT_BUNDLE)));
 });
 after(() => {
   rmSync(work, { recursive: true, force: true });

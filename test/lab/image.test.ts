@@ -16,10 +16,12 @@ import { ARCH_INFO, ARCHES, archiveFileName, buildImage, defaultImageRef, imageA
 import { isElf, parseElf } from "../../src/image/elf.ts";
 import { Lab } from "../../src/lab/index.ts";
 import { VERSION } from "../../src/version.ts";
+import { AGENT_BUNDLE, AGENT_COMMAND } from "../../src/image/agent-entry.ts";
 
 const exec = promisify(execFile);
 const REPO = new URL("../..", import.meta.url).pathname;
-const DIST = join(REPO, "dist/k3vip.mjs");
+// The agent-only bundle the image ships.
+const DIST = join(REPO, AGENT_BUNDLE);
 const work = mkdtempSync(join(tmpdir(), "k3v-image-"));
 // A private copy: another `npm run build` in this tree must not change the bundle mid-test.
 const BUNDLE = join(work, "k3vip.mjs");
@@ -180,7 +182,7 @@ describe("image contents", () => {
       for (const f of ["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs", "/usr/bin/ip", "/usr/bin/arping", "/etc/ssl/certs/ca-certificates.crt", "/etc/passwd"]) {
         assert.ok(files.includes(f), `${arch}: ${f}`);
       }
-      assert.ok(readFileSync(join(root, "opt/k3vip/k3vip.mjs")).equals(readFileSync(BUNDLE)), `${arch}: the bundle is the one built from dist/k3vip.mjs`);
+      assert.ok(readFileSync(join(root, "opt/k3vip/k3vip.mjs")).equals(readFileSync(BUNDLE)), `${arch}: the bundle is the one built from ${AGENT_BUNDLE}`);
       for (const f of files) {
         assert.doesNotMatch(f, /\/(sh|bash|dash|busybox|apt|apt-get|dpkg|npm)$/, `${arch}: ${f}`);
         assert.doesNotMatch(f, /^\/usr\/share\/(doc|man)\//, `${arch}: ${f}`);
@@ -189,7 +191,7 @@ describe("image contents", () => {
       const certs = readFileSync(join(root, "etc/ssl/certs/ca-certificates.crt"), "utf8").match(/BEGIN CERTIFICATE/g) ?? [];
       assert.ok(certs.length > 100, `${arch}: ${certs.length} CA certificates`);
       const cfg = JSON.parse(readFileSync(join(bundles.get(arch) ?? "", "config.json"), "utf8")) as { process: { args: string[] } };
-      assert.deepEqual(cfg.process.args, ["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs", "agent"]);
+      assert.deepEqual(cfg.process.args, [...AGENT_COMMAND, "agent"]);
     }
   });
 });
@@ -202,8 +204,10 @@ describe("arm images under qemu-user", () => {
       const inRoot = (args: string[]) => sh(q, ["-L", root, ...args.map((a) => (a.startsWith("/") ? join(root, a) : a))], 300_000);
       assert.equal((await inRoot(["/usr/local/bin/node", "--version"])).trim(), `v${ARCH_INFO[arch].node.version}`);
       assert.equal((await inRoot(["/usr/local/bin/node", "-p", "process.arch"])).trim(), arch);
-      assert.match(await inRoot(["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs", "--help"]), /^Usage: k3vip /);
-      assert.match(await inRoot(["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs", "--version"]), new RegExp(`^${VERSION.replace(/\./g, "\\.")}\\n`));
+      // The entrypoint as shipped: its Node flags must be accepted by this arch's Node (20.11 on armv7).
+      assert.match(await inRoot([...AGENT_COMMAND, "--help"]), /^Usage: k3vip /);
+      assert.match(await inRoot([...AGENT_COMMAND, "agent", "--help"]), /^Usage: k3vip agent /);
+      assert.match(await inRoot([...AGENT_COMMAND, "--version"]), new RegExp(`^${VERSION.replace(/\./g, "\\.")}\\n`));
       assert.match(await inRoot(["/usr/bin/ip", "-V"]), /iproute2/);
       assert.match(await inRoot(["/usr/bin/arping", "-V"]), /iputils/);
       // ip -j in a namespace of our own (only its loopback): JSON, as the VIP adapter parses it.
@@ -246,7 +250,7 @@ describe("amd64 image under runc in a lab namespace (NET_ADMIN + NET_RAW, read-o
   }
 
   it("the image's entrypoint runs the agent CLI", async () => {
-    assert.match(await runIn(["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs", "--help"]), /^Usage: k3vip /);
+    assert.match(await runIn([...AGENT_COMMAND, "--help"]), /^Usage: k3vip /);
     assert.equal((await runIn(["/usr/local/bin/node", "--version"])).trim(), `v${ARCH_INFO.amd64.node.version}`);
   });
 

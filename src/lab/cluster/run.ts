@@ -1,7 +1,8 @@
 // Everything the benchmark, the lab tests and the demo start: the fake
 // Kubernetes API (in this process, on a unix socket), the lab cluster with a
 // responder per server, and a real `k3vip agent` per server from the built
-// bundle dist/k3vip.mjs.
+// agent bundle dist/agent.mjs, started with the same Node flags as the image
+// (src/image/agent-entry.ts), so the figures are those of what ships.
 import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,8 +11,10 @@ import { fileURLToPath } from "node:url";
 import { startFakeApi, type FakeApi } from "../fakeapi/index.ts";
 import { LabCluster, type AgentContext } from "./cluster.ts";
 import type { ApiControl, TrialTimings } from "./scenarios.ts";
+// The one definition of how the agent starts; a leaf module (no imports), so not through the image's index.
+import { AGENT_BUNDLE, AGENT_NODE_FLAGS } from "../../image/agent-entry.ts";
 
-export const BUNDLE = fileURLToPath(new URL("../../../dist/k3vip.mjs", import.meta.url));
+export const BUNDLE = fileURLToPath(new URL(`../../../${AGENT_BUNDLE}`, import.meta.url));
 
 /** Default timings of the config model (seconds), which the agents run with. */
 export const LAB_TIMINGS: TrialTimings = { leaseDurationMs: 6000, retryPeriodMs: 2000, brownoutMs: 9000 };
@@ -34,18 +37,21 @@ export interface StartOptions {
   agents?: boolean;
   /** Extra agent flags. */
   agentArgs?: string[];
-  /** The k3vip bundle the agents run. Default dist/k3vip.mjs. */
+  /** The bundle the agents run. Default dist/agent.mjs (what the image ships). */
   bundle?: string;
+  /** Node flags for the agents. Default the image's (AGENT_NODE_FLAGS). */
+  nodeFlags?: readonly string[];
   /** Extra environment for the agents (e.g. NODE_OPTIONS). */
   agentEnv?: NodeJS.ProcessEnv;
   /** Run the agent from the TypeScript sources (tsx) instead of a bundle: tests exercise the code as it is now. */
   fromSource?: boolean;
 }
 
-const CLI_SOURCE = fileURLToPath(new URL("../../cli/main.ts", import.meta.url));
+// The agent-only entry, the one the image ships.
+const CLI_SOURCE = fileURLToPath(new URL("../../cli/agent-main.ts", import.meta.url));
 
 /** `k3vip agent` inside a lab namespace, configured like the DaemonSet would, pointed at the node's own API server. */
-export function agentArgv(ctx: AgentContext, extra: string[] = [], command: string[] = [process.execPath, BUNDLE]): string[] {
+export function agentArgv(ctx: AgentContext, extra: string[] = [], command: string[] = [process.execPath, ...AGENT_NODE_FLAGS, BUNDLE]): string[] {
   return [
     ...command,
     "agent",
@@ -77,7 +83,8 @@ export async function startLabCluster(opts: StartOptions = {}): Promise<RunningL
   const dir = await mkdtemp(join(tmpdir(), "k3vl-api-"));
   // A private copy: agents restarted mid-run must run the same code even if dist/ is rebuilt meanwhile.
   if (!opts.fromSource) await copyFile(bundle, join(dir, "k3vip.mjs"));
-  const command = opts.fromSource ? [process.execPath, "--import", "tsx", CLI_SOURCE] : [process.execPath, join(dir, "k3vip.mjs")];
+  const flags = opts.nodeFlags ?? AGENT_NODE_FLAGS;
+  const command = opts.fromSource ? [process.execPath, ...flags, "--import", "tsx", CLI_SOURCE] : [process.execPath, ...flags, join(dir, "k3vip.mjs")];
   const fakeApi = await startFakeApi({ socket: join(dir, "api.sock") });
   let cluster: LabCluster | undefined;
   try {

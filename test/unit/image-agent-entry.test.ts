@@ -1,0 +1,33 @@
+// The agent's start command (src/image/agent-entry.ts): its Node flags are
+// accepted by this Node, leave WebAssembly (Node's fetch) working, and the
+// agent bundle answers --help under them. The image tests run the same
+// command under each arch's own Node (qemu for arm).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { AGENT_BUNDLE, AGENT_COMMAND, AGENT_NODE_FLAGS, AGENT_PATH, NODE_PATH } from "../../src/image/agent-entry.ts";
+
+const REPO = new URL("../..", import.meta.url).pathname;
+
+describe("agent entry", () => {
+  it("the command is node, the flags, the bundle", () => {
+    assert.deepEqual(AGENT_COMMAND, [NODE_PATH, ...AGENT_NODE_FLAGS, AGENT_PATH]);
+    for (const f of AGENT_NODE_FLAGS) assert.match(f, /^--[a-z-]+(=\S+)?$/);
+  });
+
+  it("this Node accepts the flags (an unknown one would stop node with 'bad option') and WebAssembly stays available", () => {
+    const out = execFileSync(process.execPath, [...AGENT_NODE_FLAGS, "-e", "process.stdout.write(typeof WebAssembly)"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    assert.equal(out, "object");
+    assert.throws(() => execFileSync(process.execPath, ["--no-such-v8-flag-k3vip", "-e", "0"], { stdio: "ignore" }), "the check above can fail");
+  });
+
+  it("the agent bundle runs `agent --help` under the flags", () => {
+    const bundle = join(REPO, AGENT_BUNDLE);
+    if (!existsSync(bundle)) execFileSync(process.execPath, [join(REPO, "scripts/build.mjs")], { stdio: "inherit" });
+    const r = execFileSync(process.execPath, [...AGENT_NODE_FLAGS, bundle, "agent", "--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    assert.match(r, /^Usage: k3vip agent /);
+    assert.match(r, /--lease-duration/);
+  });
+});
