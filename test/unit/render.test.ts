@@ -18,6 +18,7 @@ import { parseAllDocuments } from "yaml";
 import { agentEnv, resolveConfig, type Config } from "../../src/config/index.ts";
 import { addonObjects, ADDON_FILENAME, buildView, renderAddon, renderStaticPod, TEMPLATES } from "../../src/render/index.ts";
 import { VERSION } from "../../src/version.ts";
+import { AGENT_COMMAND } from "../../src/image/agent-entry.ts";
 
 // Parsed YAML navigated by tests: `any` keeps the assertions readable.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -113,14 +114,17 @@ describe("DaemonSet", () => {
     assert.deepEqual(ctr.securityContext.capabilities, { add: ["NET_ADMIN", "NET_RAW"], drop: ["ALL"] });
     assert.equal(ctr.securityContext.privileged, false);
     assert.equal(ctr.securityContext.allowPrivilegeEscalation, false);
-    assert.equal(ctr.resources.limits.memory, "96Mi");
+    assert.equal(ctr.resources.limits.memory, "128Mi");
     assert.ok(ctr.resources.requests.memory);
   });
 
-  it("runs the image's node entrypoint with `agent`", () => {
+  it("runs the image's node entrypoint with `agent`: the one command of agent-entry.ts (Node flags included), in the DaemonSet and the static Pod", () => {
     assert.equal(ctr.image, `ghcr.io/k3vip/k3vip:v${VERSION}`);
-    assert.deepEqual(ctr.command, ["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs"]);
+    assert.deepEqual(ctr.command, AGENT_COMMAND);
     assert.deepEqual(ctr.args, ["agent"]);
+    const podCtr = (staticPod(cfg({ vip: "10.0.0.5" })) as { spec: { containers: { command: string[]; args: string[] }[] } }).spec.containers[0];
+    assert.deepEqual(podCtr?.command, AGENT_COMMAND);
+    assert.deepEqual(podCtr?.args, ["agent"]);
   });
 
   it("probes /healthz and /readyz on the metrics port, on its host when bound to one", () => {
