@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { archiveCacheKey, archiveFileName, hostArch } from "../../src/image/index.ts";
 import { snapshotTree } from "../../src/installer/testing/tree.ts";
+import { AGENT_BUNDLE } from "../../src/image/agent-entry.ts";
 
 const CLI = join(process.cwd(), "dist/k3vip.mjs");
 // `k3vip install` places this machine's image archive by default, from a
@@ -31,7 +32,8 @@ before(() => {
   execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
   mkdirSync(join(cache, "archives"));
   writeFileSync(join(cache, "archives", ARCHIVE), ARCHIVE_BYTES);
-  writeFileSync(join(cache, "archives", `${ARCHIVE}.key`), archiveCacheKey(ARCH, CLI));
+  // The image holds the agent-only bundle beside the CLI: the cache is keyed on that file.
+  writeFileSync(join(cache, "archives", `${ARCHIVE}.key`), archiveCacheKey(ARCH, join(process.cwd(), AGENT_BUNDLE)));
 });
 after(() => {
   for (const r of [...roots, cache]) rmSync(r, { recursive: true, force: true });
