@@ -112,7 +112,7 @@ async function runInstall(o: InstallOptions, json: boolean): Promise<void> {
   }
   if (r.status === "dry-run") {
     process.stdout.write(r.diff === "" ? "" : r.diff ?? "");
-    reporter.line(r.changes.length === 0 ? "dry run: up to date, nothing would change" : `dry run: ${r.changes.length} file(s) would change; nothing was written`);
+    reporter.line(r.changes.length + r.sysctls.length === 0 ? "dry run: up to date, nothing would change" : `dry run: ${r.changes.length} file(s)${r.sysctls.length > 0 ? ` and ${r.sysctls.length} running sysctl(s)` : ""} would change; nothing was written`);
   } else if (r.status === "up-to-date") reporter.line(`k3vip is up to date (${r.distro}): nothing changed`);
   else for (const c of r.changes) reporter.line(`  ${c.kind} ${c.label}: ${c.path}`);
   const img = r.image;

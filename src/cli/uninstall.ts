@@ -37,7 +37,7 @@ export function registerUninstall(program: Command): void {
       const reporter = inst.reporterFor(f.json === true);
       let r;
       try {
-        r = await inst.uninstall(o, { fs: new inst.NodeFs(), reporter, objects: addonObjects, deleter: (p) => inst.KubeObjectDeleter.fromFile(p) });
+        r = await inst.uninstall(o, { fs: new inst.NodeFs(), reporter, objects: addonObjects, deleter: (p) => inst.KubeObjectDeleter.fromFile(p), ...(o.root ? {} : { sysctl: new inst.RealHostProbe() }) });
       } catch (e) {
         if (e instanceof inst.InstallerError) throw new CliError(e.message, 1, { cause: e });
         throw e;

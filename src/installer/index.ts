@@ -14,4 +14,5 @@ export { formatCheck, type Check } from "./preflight/checks.ts";
 export { reporterFor, PlainReporter, MemoryReporter, type Reporter } from "./report.ts";
 export { KubeObjectDeleter, type ObjectDeleter } from "./kube.ts";
 export { kubeconfig, httpsReadyz, defaultContextName, HOME_KUBECONFIG, type KubeconfigOptions, type KubeconfigResult, type ReadyzResult } from "./kubeconfig.ts";
+export { vipSysctls, renderSysctlFile, interfaceForVip, planSysctls, sysctlKey, SYSCTL_FILE_NAME, type SysctlSetting, type SysctlAction, type SysctlRecord } from "./sysctl.ts";
 export { doctor, type DoctorOptions, type DoctorResult } from "./doctor.ts";

@@ -18,7 +18,8 @@ import type { Reporter } from "./report.ts";
 import { parseAllDocuments } from "yaml";
 import { kubectlDelete, type ClusterProbe, type KubeAccess, type ObjectDeleter } from "./kube.ts";
 import type { Found } from "./preflight/conflicts.ts";
-import { toHost, toRoot } from "./state.ts";
+import { toHost, toRoot, type StateRecord } from "./state.ts";
+import { interfaceForVip, planSysctls, renderSysctlFile, vipSysctls, type SysctlAction, type SysctlRecord } from "./sysctl.ts";
 
 export interface InstallOptions {
   config: Config;
@@ -101,6 +102,8 @@ export interface InstallResult {
   /** --dry-run: the unified diff (secrets masked). */
   diff?: string;
   image: ImageSummary;
+  /** Running host sysctls changed now (or, with --dry-run, that would be): IPv6 VIPs only. */
+  sysctls: SysctlAction[];
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -186,6 +189,8 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
     { path: manifestPath, content: Buffer.from(d.render(config)), mode: 0o600, label: "manifest", secret: config.bgp.peers.some((p) => p.password) },
     { path: layout.dropinFile, content: Buffer.from(renderDropin(dropin)), mode: 0o600, label: "drop-in", secret: true },
   ];
+  const sysctl = await sysctlPlan(config, layout, o.root === "" ? d.host : undefined, state);
+  if (sysctl.file) desired.push(sysctl.file);
   const image = await imageFile(o, d, config, layout);
   if (image.file) desired.push(image.file);
   if (o.extraFiles) desired.push(...(await o.extraFiles(layout)));
@@ -235,17 +240,17 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
   const dirs = await dirsToCreate(fs, layout, desired, needBackups);
   let plan: Plan;
   try {
-    plan = planInstall({ layout, config, version: d.version, desired, remove, current, state, missingDirs: dirs });
+    plan = planInstall({ layout, config, version: d.version, desired, remove, current, state, missingDirs: dirs, sysctls: sysctl.record });
   } catch (e) {
     if (e instanceof PlanConflict) throw new InstallerError(`${e.message}. Nothing was changed.`);
     throw e;
   }
   const secrets = [...(datastore ? datastoreSecrets(datastore) : []), ...dropinSecrets(dropin), ...config.bgp.peers.flatMap((p) => (p.password ? [p.password] : []))];
   const changes = plan.files.filter((f) => !f.internal && f.kind !== "unchanged").map((f) => ({ path: f.path, kind: f.kind, label: f.label }));
-  const base = { distro: layout.distro, changes, checks, notes: [...plan.notes], image: image.summary };
+  const base = { distro: layout.distro, changes, checks, notes: [...plan.notes, ...sysctl.notes], image: image.summary, sysctls: sysctl.actions };
 
-  if (o.dryRun) return { ...base, status: "dry-run", diff: planDiff(plan, secrets) };
-  if (isNoop(plan)) return { ...base, status: "up-to-date" };
+  if (o.dryRun) return { ...base, status: "dry-run", diff: planDiff(plan, secrets) + sysctl.actions.map((a) => `${a.kind} sysctl ${a.key} = ${a.value} (now ${a.before ?? "?"})\n`).join("") };
+  if (isNoop(plan) && sysctl.actions.length === 0) return { ...base, status: "up-to-date" };
   try {
     await reporter.step(`write ${changes.length} file${changes.length === 1 ? "" : "s"} for ${layout.distro}`, () => applyPlan(fs, plan));
   } catch (e) {
@@ -253,8 +258,50 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
     throw e;
   }
   base.notes.push(...afterNotes(o, layout, detection.found, plan, datastore, checks));
+  if (d.host && o.root === "") base.notes.push(...(await applySysctls(d.host, sysctl.actions, layout)));
+  else if (plan.files.some((f) => f.path === layout.sysctlFile && f.kind !== "unchanged" && f.kind !== "delete")) {
+    base.notes.push(`${toHost(layout, layout.sysctlFile)} takes effect when the node boots (systemd-sysctl, or sysctl --system): it lets the kernel announce the IPv6 VIP by an unsolicited NA`);
+  }
   if (removedObjects.length > 0) base.notes.push(...(await deleteMigrated(removedObjects, access, reporter)));
   return { ...base, status: "applied" };
+}
+
+/**
+ * The sysctl.d file an IPv6 VIP needs, and on the live host the running
+ * values to change now (read through the host port; --root reads nothing).
+ */
+async function sysctlPlan(config: Config, layout: Layout, host: HostProbe | undefined, state: StateRecord | undefined): Promise<{ file?: DesiredFile; actions: SysctlAction[]; record: SysctlRecord[]; notes: string[] }> {
+  const previous = state?.sysctls ?? [];
+  let iface = config.interface || undefined;
+  if (!iface && host && config.vip.includes(":")) iface = interfaceForVip(config.vip, await host.interfaces().catch(() => []));
+  const settings = vipSysctls(config, iface);
+  const file: DesiredFile | undefined = settings.length > 0 ? { path: layout.sysctlFile, content: Buffer.from(renderSysctlFile(settings)), mode: 0o644, label: "sysctl.d file" } : undefined;
+  if (!host) return { ...(file ? { file } : {}), actions: [], record: previous, notes: [] };
+  const live = new Map<string, string | undefined>();
+  for (const p of new Set([...settings.map((s) => s.path), ...previous.map((r) => r.path)])) live.set(p, await host.readSysctl(p).catch(() => undefined));
+  const { actions, record } = planSysctls(settings, live, previous);
+  const notes = settings.filter((s) => live.get(s.path) === undefined).map((s) => `/proc/sys/${s.path} does not exist now (is the interface there?): ${toHost(layout, layout.sysctlFile)} applies it at boot`);
+  return { ...(file ? { file } : {}), actions, record, notes };
+}
+
+/** Changes the running values (after the files are written); a failure is a note, the file still applies at boot. */
+async function applySysctls(host: HostProbe, actions: SysctlAction[], layout: Layout): Promise<string[]> {
+  const notes: string[] = [];
+  for (const a of actions) {
+    try {
+      await host.writeSysctl(a.path, a.value);
+      a.applied = true;
+      notes.push(
+        a.kind === "set"
+          ? `set ${a.key} = ${a.value} now (was ${a.before ?? "?"}) so the kernel announces the IPv6 VIP by an unsolicited NA; ${layout.sysctlFile} keeps it across reboots`
+          : `restored ${a.key} = ${a.value} (k3vip had set ${a.before ?? "?"})`,
+      );
+    } catch (e) {
+      a.error = (e as Error).message;
+      notes.push(`could not ${a.kind} ${a.key} = ${a.value} now (${a.error})${a.kind === "set" ? `: run sysctl -p ${layout.sysctlFile}, or reboot` : ""}`);
+    }
+  }
+  return notes;
 }
 
 /** The archive to place (if any) and what the summary says about the image. Reads it before anything is written. */

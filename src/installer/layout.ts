@@ -2,6 +2,7 @@
 // every path (for tests and image preparation).
 import { join } from "node:path";
 import type { Distro } from "../config/index.ts";
+import { SYSCTL_FILE_NAME } from "./sysctl.ts";
 
 export interface Layout {
   distro: Distro;
@@ -21,6 +22,8 @@ export interface Layout {
   stateDir: string;
   stateFile: string;
   backupsDir: string;
+  /** Host sysctls the VIP needs (IPv6: ndisc_notify), read at every boot. */
+  sysctlFile: string;
   /** Port servers join through: k3s serves it on the API port, RKE2 on its supervisor port. */
   joinPort: number;
   /** Ports that must answer through the VIP. */
@@ -52,6 +55,7 @@ export function layoutFor(distro: Distro, root = "", apiPort = 6443): Layout {
     stateDir,
     stateFile: join(stateDir, "state.json"),
     backupsDir: join(stateDir, "backups"),
+    sysctlFile: p("etc/sysctl.d", SYSCTL_FILE_NAME),
     joinPort: distro === "rke2" ? RKE2_SUPERVISOR_PORT : apiPort,
     apiPorts: distro === "rke2" ? [apiPort, RKE2_SUPERVISOR_PORT] : [apiPort],
     binaries: distro === "k3s" ? [p("usr/local/bin/k3s"), p("usr/bin/k3s")] : [p("usr/local/bin/rke2"), p("usr/bin/rke2"), p("opt/rke2/bin/rke2")],

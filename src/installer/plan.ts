@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import type { Config } from "../config/index.ts";
 import type { Owner } from "./fs.ts";
 import type { Layout } from "./layout.ts";
+import type { SysctlRecord } from "./sysctl.ts";
 import { backupPath, encodeState, sha256, stripSecrets, toHost, toRoot, type StateFile, type StateRecord } from "./state.ts";
 
 export type ChangeKind = "create" | "update" | "unchanged" | "delete";
@@ -74,6 +75,8 @@ export interface InstallPlanInput {
   state: StateRecord | undefined;
   /** Directories that do not exist yet, parents first (for every parent of what the plan writes). */
   missingDirs: readonly string[];
+  /** Running sysctls set on the live host (kept in the state record for uninstall). */
+  sysctls?: readonly SysctlRecord[];
 }
 
 /** The directories every file in the plan needs. */
@@ -150,6 +153,7 @@ export function planInstall(i: InstallPlanInput): Plan {
     files: stateFiles,
     removed,
     dirs,
+    ...(i.sysctls && i.sysctls.length > 0 ? { sysctls: [...i.sysctls] } : {}),
   };
   const stateChange = change({ path: layout.stateFile, content: encodeState(state), mode: 0o600, label: "state" }, i.current.get(layout.stateFile));
   stateChange.internal = true;

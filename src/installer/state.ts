@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { join, relative, sep } from "node:path";
 import type { Config, Distro } from "../config/index.ts";
 import type { Layout } from "./layout.ts";
+import type { SysctlRecord } from "./sysctl.ts";
 
 export interface StateFile {
   path: string;
@@ -27,6 +28,8 @@ export interface StateRecord {
   removed: { path: string; backup: string; sha256: string; mode: number }[];
   /** Directories k3vip created, parents first. */
   dirs: string[];
+  /** Running sysctls k3vip set on the live host, with the value found before (restored by uninstall). */
+  sysctls?: SysctlRecord[];
 }
 
 export const sha256 = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");

@@ -9,8 +9,10 @@ import { InstallerError, readCurrent, readState } from "./gather.ts";
 import { ApiUnreachable, kubectlDelete, kubectlRef, type ObjectDeleter } from "./kube.ts";
 import { layoutFor, type Layout } from "./layout.ts";
 import { isNoop, planDiff, planUninstall } from "./plan.ts";
+import type { HostProbe } from "./preflight/host.ts";
 import type { Reporter } from "./report.ts";
-import { toRoot, type StateRecord } from "./state.ts";
+import { sysctlKey } from "./sysctl.ts";
+import { toHost, toRoot, type StateRecord } from "./state.ts";
 
 export interface UninstallOptions {
   root: string;
@@ -29,6 +31,8 @@ export interface UninstallDeps {
   objects: (config: Config) => Record<string, unknown>[];
   /** Builds an API client from a kubeconfig file; undefined = no API. */
   deleter?: (kubeconfigPath: string) => ObjectDeleter;
+  /** /proc/sys on the live host, to put back the sysctls install changed (never used with --root). */
+  sysctl?: Pick<HostProbe, "readSysctl" | "writeSysctl">;
 }
 
 export interface UninstallResult {
@@ -41,6 +45,39 @@ export interface UninstallResult {
   /** Commands to run by hand when the API was not reachable. */
   commands: string[];
   diff?: string;
+}
+
+/**
+ * Puts back the running sysctls install changed on this host, when they still
+ * hold k3vip's value (someone who changed them since owns them). Without a
+ * record (installed under --root) the running value stays until the next boot.
+ */
+async function restoreSysctls(o: UninstallOptions, d: UninstallDeps, layout: Layout, state: StateRecord, dryRun: boolean): Promise<string[]> {
+  const notes: string[] = [];
+  const records = state.sysctls ?? [];
+  if (o.root !== "" || !d.sysctl) {
+    for (const r of records) notes.push(`${sysctlKey(r.path)} keeps its running value ${r.value} until the next boot (it was ${r.before}: sysctl -w ${sysctlKey(r.path)}=${r.before})`);
+    return notes;
+  }
+  if (records.length === 0 && state.files.some((f) => f.path === toHost(layout, layout.sysctlFile))) {
+    notes.push(`the sysctls in ${toHost(layout, layout.sysctlFile)} keep their running values until the next boot (k3vip did not set them on this host, so it has no earlier value to restore)`);
+  }
+  for (const r of records) {
+    const key = sysctlKey(r.path);
+    const now = await d.sysctl.readSysctl(r.path).catch(() => undefined);
+    if (now === undefined || now !== r.value || r.before === r.value) continue;
+    if (dryRun) {
+      notes.push(`would restore ${key} = ${r.before} (now ${now})`);
+      continue;
+    }
+    try {
+      await d.sysctl.writeSysctl(r.path, r.before);
+      notes.push(`restored ${key} = ${r.before} (k3vip had set ${r.value})`);
+    } catch (e) {
+      notes.push(`could not restore ${key} = ${r.before} (${(e as Error).message}): run sysctl -w ${key}=${r.before}`);
+    }
+  }
+  return notes;
 }
 
 /** The config and layout of the k3vip install under `root` (any distro), if any. */
@@ -79,7 +116,10 @@ export async function uninstall(o: UninstallOptions, d: UninstallDeps): Promise<
   const toDelete = [...objs.sort((a, b) => order(a) - order(b)), addon];
   const result: UninstallResult = { status: "removed", distro: layout.distro, changes, notes: [...plan.notes], objects: [], commands: [] };
 
-  if (o.dryRun) return { ...result, status: "dry-run", diff: planDiff(plan, []), commands: kubectlDelete(toDelete) };
+  if (o.dryRun) {
+    result.notes.push(...(await restoreSysctls(o, d, layout, state, true)));
+    return { ...result, status: "dry-run", diff: planDiff(plan, []), commands: kubectlDelete(toDelete) };
+  }
   if (!isNoop(plan)) {
     try {
       await reporter.step(`remove k3vip's files for ${layout.distro}`, () => applyPlan(fs, plan));
@@ -88,6 +128,7 @@ export async function uninstall(o: UninstallOptions, d: UninstallDeps): Promise<
       throw e;
     }
   }
+  result.notes.push(...(await restoreSysctls(o, d, layout, state, false)));
 
   if (o.deleteObjects === false) {
     result.commands = kubectlDelete(toDelete);

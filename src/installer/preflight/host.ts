@@ -1,6 +1,7 @@
 // Host probes behind one port: `--root` never calls them, tests fake them,
 // and the lab runs the real adapter inside its own network namespace.
 import { execFile } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 
@@ -26,6 +27,9 @@ export interface HostProbe {
   portFree(host: string, port: number): Promise<boolean>;
   /** The serving certificate's subjectAltName string ("DNS:a, IP Address:1.2.3.4"), or undefined if no TLS there. */
   servingCertSans(host: string, port: number): Promise<string | undefined>;
+  /** A sysctl's running value (`path` relative to /proc/sys); undefined when it does not exist. */
+  readSysctl(path: string): Promise<string | undefined>;
+  writeSysctl(path: string, value: string): Promise<void>;
 }
 
 export class ProbeError extends Error {}
@@ -123,6 +127,33 @@ export class RealHostProbe implements HostProbe {
       srv.once("error", (e: NodeJS.ErrnoException) => (e.code === "EADDRINUSE" ? resolve(false) : reject(e)));
       srv.listen({ host: host || undefined, port, exclusive: true }, () => srv.close(() => resolve(true)));
     });
+  }
+
+  async readSysctl(path: string): Promise<string | undefined> {
+    const file = `/proc/sys/${path}`;
+    if (this.prefix.length === 0) {
+      try {
+        return (await readFile(file, "utf8")).trim();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw e;
+      }
+    }
+    // /proc/sys/net shows the namespace of whoever opens it: read from inside the prefix.
+    const r = await run([...this.prefix, "cat", file], this.timeoutMs);
+    if (r.code === 0) return r.stdout.trim();
+    if (/No such file/i.test(r.stderr)) return undefined;
+    throw new ProbeError(`reading ${file} failed: ${r.stderr.trim()}`);
+  }
+
+  async writeSysctl(path: string, value: string): Promise<void> {
+    const file = `/proc/sys/${path}`;
+    if (this.prefix.length === 0) {
+      await writeFile(file, value);
+      return;
+    }
+    const r = await run([...this.prefix, "sh", "-c", 'printf %s "$1" > "$2"', "sh", value, file], this.timeoutMs);
+    if (r.code !== 0) throw new ProbeError(`writing ${file} failed: ${r.stderr.trim()}`);
   }
 
   servingCertSans(host: string, port: number): Promise<string | undefined> {

@@ -12,6 +12,10 @@ export class FakeHost implements HostProbe {
   listening = new Set<number>();
   sans: string | undefined = undefined;
   probed: string[] = [];
+  /** /proc/sys by path; a missing key reads as undefined. */
+  sysctls = new Map<string, string>([["net/ipv6/conf/eth0/ndisc_notify", "0"], ["net/ipv6/conf/all/ndisc_notify", "0"], ["net/ipv6/conf/default/ndisc_notify", "0"]]);
+  /** Set to make writes fail like a read-only /proc/sys. */
+  sysctlReadOnly = false;
 
   uid(): number {
     return this.uidValue;
@@ -33,6 +37,15 @@ export class FakeHost implements HostProbe {
   }
   servingCertSans(_host: string, port: number): Promise<string | undefined> {
     return Promise.resolve(this.listening.has(port) ? this.sans : undefined);
+  }
+  readSysctl(path: string): Promise<string | undefined> {
+    return Promise.resolve(this.sysctls.get(path));
+  }
+  writeSysctl(path: string, value: string): Promise<void> {
+    if (this.sysctlReadOnly) return Promise.reject(new Error(`EROFS: read-only file system, open '/proc/sys/${path}'`));
+    if (!this.sysctls.has(path)) return Promise.reject(new Error(`ENOENT: no such file or directory, open '/proc/sys/${path}'`));
+    this.sysctls.set(path, value);
+    return Promise.resolve();
   }
 }
 
