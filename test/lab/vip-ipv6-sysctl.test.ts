@@ -9,12 +9,12 @@
 //   file it writes, as at boot): the NA comes after DAD and moves the client.
 // Delays are printed, not asserted.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { resolveConfig, type Config } from "../../src/config/index.ts";
-import { install, MemoryReporter, NodeFs, RealHostProbe, uninstall, type Fs } from "../../src/installer/index.ts";
+import { install, MemoryReporter, NodeFs, RealHostProbe, renderSysctlFile, uninstall, vipSysctls, type Fs } from "../../src/installer/index.ts";
 import { FakeChecker } from "../../src/installer/testing/fakes.ts";
 import { Lab, LAB_VIP6, type LabNode } from "../../src/lab/netns/index.ts";
 import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
@@ -215,5 +215,17 @@ describe("IPv6 VIP announced with /proc/sys read-only for the agent, thanks to t
       await lab.sysctl(srv2.ns, "net.ipv6.conf.eth0.ndisc_notify", "0");
       await lab.sysctl(srv2.ns, "net.ipv6.conf.eth0.router_solicitation_delay", "1");
     }
+  });
+
+  it("an interface name with a dot (VLAN style) is written in the slash form, which sysctl -p applies", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "k3vip-lab-sysctl-"));
+    tmp.push(dir);
+    await lab.exec(srv2.ns, ["ip", "link", "add", "v0.100", "type", "veth", "peer", "name", "v0peer"]);
+    const file = join(dir, "90-k3vip.conf");
+    writeFileSync(file, renderSysctlFile(vipSysctls({ vip: LAB_VIP6, mode: "arp" }, "v0.100")));
+    await lab.exec(srv2.ns, ["sysctl", "-q", "-p", file]);
+    const r = await lab.exec(srv2.ns, ["cat", "/proc/sys/net/ipv6/conf/v0.100/ndisc_notify"]);
+    assert.equal(r.stdout.trim(), "1");
+    await lab.exec(srv2.ns, ["ip", "link", "del", "v0.100"]);
   });
 });
