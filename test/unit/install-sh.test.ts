@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { hostArch } from "../../src/image/index.ts";
-import { placedArchiveName } from "../../src/installer/index.ts";
+import { placedArchiveName, renderSysctlFile, vipSysctls } from "../../src/installer/index.ts";
 import { ADDON_FILENAME } from "../../src/render/index.ts";
 import { VERSION } from "../../src/version.ts";
 import { fakeCommand, INSTALL_SH, k3vip, runInstallSh, runners, scratchDir, shMessage, type Inputs } from "./install-sh.helpers.ts";
@@ -225,6 +225,28 @@ describe("install.sh writes", () => {
         assert.equal(again.status, 0, again.stderr);
         assert.deepEqual(readdirSync(dir), [ADDON_FILENAME]);
         assert.match(readFileSync(join(dir, ADDON_FILENAME), "utf8"), /namespace: "other"/);
+      }
+    });
+
+    it(`an IPv6 VIP: /etc/sysctl.d/90-k3vip.conf (0644), the same bytes as k3vip install; none for IPv4 or BGP [${r.name}]`, () => {
+      for (const iface of ["eth0", "eth0.100"]) {
+        const root = scratchDir();
+        const got = runInstallSh(r, { env: { vipAddress: "fd00:6b33::10", vipInterface: iface } }, ["--root", root]);
+        assert.equal(got.status, 0, got.stderr);
+        assert.match(got.stderr, /Wrote .*\/etc\/sysctl\.d\/90-k3vip\.conf \(net[./]ipv6[./]conf[./]eth0(\.100)?[./]ndisc_notify = 1\); the node applies it at boot/);
+        const dir = join(root, "etc/sysctl.d");
+        assert.deepEqual(readdirSync(dir), ["90-k3vip.conf"], "no temp file left");
+        assert.equal(readFileSync(join(dir, "90-k3vip.conf"), "utf8"), renderSysctlFile(vipSysctls({ vip: "fd00:6b33::10", mode: "arp" }, iface)));
+        assert.equal(statSync(join(dir, "90-k3vip.conf")).mode & 0o777, 0o644);
+      }
+      for (const env of [
+        { vipAddress: "192.168.0.10", vipInterface: "eth0" },
+        { vipAddress: "fd00:6b33::10", vipInterface: "eth0", K3VIP_MODE: "bgp", K3VIP_BGP_AS: "65000", K3VIP_BGP_PEERS: "[fd00:6b33::1]:65001", K3VIP_BGP_ROUTERID: "10.0.0.2" },
+      ]) {
+        const root = scratchDir();
+        const got = runInstallSh(r, { env }, ["--root", root]);
+        assert.equal(got.status, 0, got.stderr);
+        assert.deepEqual(readdirSync(root), ["var"], "no etc/sysctl.d");
       }
     });
 

@@ -3,6 +3,7 @@
 // the live host through the host port (FakeHost's /proc/sys) on a tree that
 // stands in for "/".
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -106,6 +107,16 @@ describe("install --root: the sysctl.d file in the plan", () => {
     const u = await uninstall({ root }, { fs: new NodeFs(), reporter: new MemoryReporter(), objects: addonObjects });
     assert.equal(u.status, "removed");
     assert.deepEqual(snapshotTree(root), before);
+  });
+
+  it("over install.sh's copy: the same bytes, so the file is unchanged (kept as the original for uninstall)", async () => {
+    const root = tmpRoot();
+    const sh = spawnSync("dash", [join(import.meta.dirname, "../../install.sh"), "--root", root, "--vip", "fd00:6b33::10", "--interface", "eth0"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: tmpdir() } });
+    assert.equal(sh.status, 0, sh.stderr);
+    const r = await install(opts(root), deps());
+    assert.deepEqual(r.changes.filter((c) => c.label === "sysctl.d file"), []);
+    await uninstall({ root }, { fs: new NodeFs(), reporter: new MemoryReporter(), objects: addonObjects });
+    assert.equal(readFileSync(join(root, FILE), "utf8"), renderSysctlFile(vipSysctls(cfg(), "eth0")), "install.sh's file is back");
   });
 
   it("no --interface under --root: conf.all and conf.default", async () => {
