@@ -9,7 +9,7 @@
 //   file it writes, as at boot): the NA comes after DAD and moves the client.
 // Delays are printed, not asserted.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -227,5 +227,29 @@ describe("IPv6 VIP announced with /proc/sys read-only for the agent, thanks to t
     const r = await lab.exec(srv2.ns, ["cat", "/proc/sys/net/ipv6/conf/v0.100/ndisc_notify"]);
     assert.equal(r.stdout.trim(), "1");
     await lab.exec(srv2.ns, ["ip", "link", "del", "v0.100"]);
+  });
+
+  it("install.sh on the live node (no K3VIP_ROOT) detects the interface, writes the file and sets the value; warns when /proc/sys is read-only", async () => {
+    const sh = join(import.meta.dirname, "../../install.sh");
+    // A private mount namespace with tmpfs over /etc/sysctl.d and /var/lib: the
+    // script's "/" writes never reach the host's disk.
+    const inNode = (pre: string) =>
+      lab.exec(srv2.ns, ["unshare", "-m", "sh", "-c", `${pre}mount -t tmpfs k3vip /etc/sysctl.d && mount -t tmpfs k3vip /var/lib && dash "$0" --vip "$1" 2>&1 && cat /etc/sysctl.d/90-k3vip.conf`, sh, LAB_VIP6], { timeoutMs: 30_000 });
+    const want = renderSysctlFile(vipSysctls({ vip: LAB_VIP6, mode: "arp" }, "eth0"));
+    try {
+      const ro = await inNode("mount -o bind,ro /proc/sys /proc/sys && ");
+      assert.match(ro.stdout, /\[WARN\] {2}Wrote \/etc\/sysctl\.d\/90-k3vip\.conf but could not set net\.ipv6\.conf\.eth0\.ndisc_notify now: run sysctl -p/);
+      assert.ok(ro.stdout.endsWith(want));
+      assert.equal(await lab.readSysctl(srv2.ns, "net.ipv6.conf.eth0.ndisc_notify"), "0");
+
+      const r = await inNode("");
+      assert.match(r.stdout, /Interface eth0 holds the VIP/);
+      assert.match(r.stdout, /\[INFO\] {2}Wrote \/etc\/sysctl\.d\/90-k3vip\.conf and set net\.ipv6\.conf\.eth0\.ndisc_notify = 1 now/);
+      assert.ok(r.stdout.endsWith(want));
+      assert.equal(await lab.readSysctl(srv2.ns, "net.ipv6.conf.eth0.ndisc_notify"), "1");
+      assert.equal(existsSync("/etc/sysctl.d/90-k3vip.conf"), false, "nothing written on the host");
+    } finally {
+      await lab.sysctl(srv2.ns, "net.ipv6.conf.eth0.ndisc_notify", "0");
+    }
   });
 });
