@@ -1158,11 +1158,11 @@ spec:
             timeoutSeconds: 3
             failureThreshold: 2
           resources:
-            # Measured steady state (src/image/README.md): RSS ~55 MiB on Node 20
-            # (armv7), ~72 MiB on Node 24 (amd64/arm64). The pod's cgroup is also
+            # Measured steady state (src/image/README.md): RSS ~56 MiB (Node 20 on
+            # every arch), ~20 MiB of it anonymous. The pod's cgroup is also
             # charged the page cache of node's text it touches (~35-45 MiB, shared with
             # RSS) and the start-up peak: 128Mi leaves room for a brown-out's
-            # retries without an OOM kill; the request is the Node 20 steady state.
+            # retries without an OOM kill; the request is the steady state.
             requests:
               cpu: 10m
               memory: 64Mi
@@ -1250,8 +1250,8 @@ write_sysctl() {
         *) key="net.ipv6.conf.${INTERFACE}.ndisc_notify" ;;
     esac
     {
-        printf '%s\n' '# Written by k3vip install; removed by k3vip uninstall.'
-        printf '%s\n' "# The IPv6 VIP is announced by the kernel's unsolicited Neighbor Advertisement,"
+        printf '%s\n' '# Written by k3vip (k3vip install or install.sh) for an IPv6 VIP.'
+        printf '%s\n' "# The VIP is announced by the kernel's unsolicited Neighbor Advertisement,"
         printf '%s\n' '# sent only with ndisc_notify=1. The agent'"'"'s pod cannot set it (/proc/sys is'
         printf '%s\n' '# read-only in a non-privileged container), so it is set here for every boot.'
         printf '%s = 1\n' "${key}"

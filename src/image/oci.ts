@@ -60,7 +60,7 @@ export interface LayerInfo {
   /** Digest and size of the stored (possibly compressed) blob. */
   digest: string;
   size: number;
-  /** What the layer holds, for the config history (e.g. "node 24.22.3"). */
+  /** What the layer holds, for the config history (e.g. "node 20.20.2"). */
   comment: string;
 }
 
