@@ -62,8 +62,8 @@ export function vipSysctls(config: Pick<Config, "vip" | "mode">, iface: string |
 /** The sysctl.d file (systemd-sysctl and procps `sysctl -p` read both key forms). */
 export function renderSysctlFile(settings: readonly SysctlSetting[]): string {
   return [
-    "# Written by k3vip install; removed by k3vip uninstall.",
-    "# The IPv6 VIP is announced by the kernel's unsolicited Neighbor Advertisement,",
+    "# Written by k3vip (k3vip install or install.sh) for an IPv6 VIP.",
+    "# The VIP is announced by the kernel's unsolicited Neighbor Advertisement,",
     "# sent only with ndisc_notify=1. The agent's pod cannot set it (/proc/sys is",
     "# read-only in a non-privileged container), so it is set here for every boot.",
     ...settings.map((s) => `${sysctlKey(s.path)} = ${s.value}`),
