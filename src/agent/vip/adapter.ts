@@ -146,7 +146,11 @@ export class IpVipPort implements VipPort {
 
   private async addV6(vip: Vip): Promise<void> {
     const conf = `net.ipv6.conf.${vip.interface}`;
-    const notify = await this.ensureSysctl(`${conf}.ndisc_notify`, "1", `IPv6 VIP ${vip.address} will not be announced by an unsolicited NA (neighbours learn it only when their cache entry expires)`);
+    // The kernel ORs conf.all.ndisc_notify with the device's (addrconf_dad_completed),
+    // so either one set (e.g. by the installer's sysctl.d file) is enough.
+    const notify =
+      (await this.readSysctl("net.ipv6.conf.all.ndisc_notify")) === "1" ||
+      (await this.ensureSysctl(`${conf}.ndisc_notify`, "1", `IPv6 VIP ${vip.address} will not be announced by an unsolicited NA (neighbours learn it only when their cache entry expires); set it on the host (k3vip install writes /etc/sysctl.d/90-k3vip.conf)`));
     let restoreDad: string | undefined;
     if (notify) {
       const [all, own] = await Promise.all([this.readSysctl("net.ipv6.conf.all.accept_dad"), this.readSysctl(`${conf}.accept_dad`)]);

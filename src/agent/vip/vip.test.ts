@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ArpingUnavailableError, CommandError, detectArping, FakeVipPort, parseIpAddrJson, toVip, type Runner } from "./index.ts";
+import { ArpingUnavailableError, CommandError, detectArping, FakeVipPort, IpVipPort, parseIpAddrJson, toVip, type Runner } from "./index.ts";
 import { arpBurst } from "./arping.ts";
 import { interfaceForVip } from "./ip.ts";
 
@@ -151,5 +151,40 @@ describe("arpBurst rounds and releases", () => {
     };
     await arpBurst(failing, arping, "eth0", "192.0.2.10", fast, () => Promise.resolve(false));
     assert.equal(calls, 2, "no round after the VIP disappeared");
+  });
+});
+
+describe("IPv6 add with a read-only /proc/sys (the unprivileged pod)", () => {
+  // A node whose eth0 carries 2001:db8::5/64; the VIP appears after `ip addr add`.
+  function node(allNotify: string) {
+    let added = false;
+    const argvs: string[][] = [];
+    const runner: Runner = (argv) => {
+      argvs.push([...argv]);
+      if (argv.includes("add")) added = true;
+      const addrs = [{ family: "inet6", local: "2001:db8::5", prefixlen: 64, scope: "global" }];
+      if (added) addrs.push({ family: "inet6", local: "2001:db8::10", prefixlen: 128, scope: "global" });
+      return Promise.resolve({ stdout: JSON.stringify([{ ifindex: 2, ifname: "eth0", flags: ["UP"], addr_info: addrs }]), stderr: "" });
+    };
+    const sysctl = {
+      read: (key: string) => Promise.resolve(key === "net.ipv6.conf.all.ndisc_notify" ? allNotify : "0"),
+      write: () => Promise.reject(new Error("EROFS: read-only file system")),
+    };
+    const warnings: string[] = [];
+    const port = new IpVipPort({ run: runner, sysctl, warn: (m) => warnings.push(m) });
+    return { port, warnings, argvs };
+  }
+
+  it("conf.all.ndisc_notify=1 (the installer's sysctl.d file) counts: no 'will not be announced' warning", async () => {
+    const { port, warnings, argvs } = node("1");
+    await port.add(toVip("2001:db8::10", "eth0"));
+    assert.ok(argvs.some((a) => a.includes("add") && a.includes("2001:db8::10/128")));
+    assert.deepEqual(warnings.filter((w) => /will not be announced/.test(w)), []);
+  });
+
+  it("neither set and not writable: adds the VIP and warns with the fix", async () => {
+    const { port, warnings } = node("0");
+    await port.add(toVip("2001:db8::10", "eth0"));
+    assert.equal(warnings.filter((w) => /will not be announced/.test(w) && /90-k3vip\.conf/.test(w)).length, 1);
   });
 });
