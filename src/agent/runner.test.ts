@@ -7,6 +7,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { FakeLeasePort, KubeLeasePort } from "../kube/index.ts";
 import { startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
 import { microTime, type ElectionConfig } from "./election/index.ts";
+import { SIM_CONFIG } from "./election/sim.ts";
 import { FakeHealthProbe } from "./health/index.ts";
 import { FakeAgentMetrics } from "./metrics/index.ts";
 import { AgentRunner, createLogger, type Clock, type Logger } from "./runner.ts";
@@ -51,17 +52,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 }
 
-const CFG = (identity: string, over: Partial<ElectionConfig> = {}): ElectionConfig => ({
-  identity,
-  leaseDurationMs: 6000,
-  renewDeadlineMs: 4000,
-  retryPeriodMs: 2000,
-  brownoutHoldMs: 6000,
-  healthIntervalMs: 1000,
-  healthFailures: 3,
-  announceRefreshMs: 10000,
-  ...over,
-});
+const CFG = (identity: string, over: Partial<ElectionConfig> = {}): ElectionConfig => ({ identity, ...SIM_CONFIG, ...over });
 
 function quietLogger(lines: string[] = []): Logger {
   return createLogger("json", { node: "test" }, (l) => lines.push(l));

@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { initialState, microTime, step, type ElectionState } from "./machine.ts";
+import { SIM_CONFIG } from "./sim.ts";
 import type { ElectionAction, ElectionConfig, ElectionEvent, LeaseObject, LeaseResult, LeaseSpec, TimerName } from "./types.ts";
 
-const CFG: ElectionConfig = {
-  identity: "srv1",
-  leaseDurationMs: 6000,
-  renewDeadlineMs: 4000,
-  retryPeriodMs: 2000,
-  brownoutHoldMs: 6000,
-  healthIntervalMs: 1000,
-  healthFailures: 3,
-  announceRefreshMs: 10000,
-};
+const CFG: ElectionConfig = { identity: "srv1", ...SIM_CONFIG };
 
 type Auto = {
   get?: () => LeaseResult;
