@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { resolveConfig, type Config } from "../../src/config/index.ts";
-import { install, MemoryReporter, NodeFs, RealHostProbe, renderSysctlFile, uninstall, vipSysctls, type Fs } from "../../src/installer/index.ts";
-import { FakeChecker } from "../../src/installer/testing/fakes.ts";
+import { install, MemoryReporter, RealHostProbe, renderSysctlFile, uninstall, vipSysctls } from "../../src/installer/index.ts";
+import { FakeChecker, RebasedFs } from "../../src/installer/testing/fakes.ts";
 import { Lab, LAB_VIP6, type LabNode } from "../../src/lab/netns/index.ts";
 import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
 
@@ -27,20 +27,6 @@ const ADAPTER = join(import.meta.dirname, "../../src/agent/vip/index.ts");
  * client's own solicitations are not counted.
  */
 const NA_FILTER = "icmp6 and ip6[40] == 136 and ip6[44] & 0x40 == 0";
-
-/** "/" of the pretend node: the installer's files land under `base`. */
-class RebasedFs implements Fs {
-  private readonly inner = new NodeFs();
-  constructor(private readonly base: string) {}
-  private p = (path: string) => join(this.base, path);
-  read = (path: string) => this.inner.read(this.p(path));
-  stat = (path: string) => this.inner.stat(this.p(path));
-  list = (path: string) => this.inner.list(this.p(path));
-  mkdir = (path: string, mode: number) => this.inner.mkdir(this.p(path), mode);
-  writeAtomic = (path: string, data: Buffer, mode: number) => this.inner.writeAtomic(this.p(path), data, mode);
-  unlink = (path: string) => this.inner.unlink(this.p(path));
-  rmdir = (path: string) => this.inner.rmdir(this.p(path));
-}
 
 describe("IPv6 VIP announced with /proc/sys read-only for the agent, thanks to the installer's sysctl", () => {
   let lab: Lab;

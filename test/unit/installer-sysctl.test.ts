@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { resolveConfig, type Config } from "../../src/config/index.ts";
 import { install, interfaceForVip, MemoryReporter, NodeFs, planSysctls, renderSysctlFile, sysctlKey, uninstall, vipSysctls, type Fs, type InstallOptions } from "../../src/installer/index.ts";
-import { FakeChecker, FakeHost } from "../../src/installer/testing/fakes.ts";
+import { FakeChecker, FakeHost, RebasedFs } from "../../src/installer/testing/fakes.ts";
 import { snapshotTree } from "../../src/installer/testing/tree.ts";
 import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
 
@@ -29,20 +29,6 @@ const deps = (host?: FakeHost, fs: Fs = new NodeFs()) => ({ fs, checker: new Fak
 const opts = (root: string, o: Partial<InstallOptions> = {}): InstallOptions => ({ config: cfg(), root, preflight: false, ...o });
 const FILE = "etc/sysctl.d/90-k3vip.conf";
 const NOTIFY = "net/ipv6/conf/eth0/ndisc_notify";
-
-/** "/" of a pretend host: every absolute path lands under `base` (install with root "" probes the FakeHost, writes here). */
-class RebasedFs implements Fs {
-  private readonly inner = new NodeFs();
-  constructor(private readonly base: string) {}
-  private p = (path: string) => join(this.base, path);
-  read = (path: string) => this.inner.read(this.p(path));
-  stat = (path: string) => this.inner.stat(this.p(path));
-  list = (path: string) => this.inner.list(this.p(path));
-  mkdir = (path: string, mode: number) => this.inner.mkdir(this.p(path), mode);
-  writeAtomic = (path: string, data: Buffer, mode: number) => this.inner.writeAtomic(this.p(path), data, mode);
-  unlink = (path: string) => this.inner.unlink(this.p(path));
-  rmdir = (path: string) => this.inner.rmdir(this.p(path));
-}
 
 describe("sysctl pieces (pure)", () => {
   it("IPv6 in ARP mode needs ndisc_notify on its interface; IPv4 and BGP need nothing", () => {

@@ -1,4 +1,6 @@
 // Fakes for the installer's ports, for unit tests.
+import { join } from "node:path";
+import { NodeFs, type Fs } from "../fs.ts";
 import type { DatastoreChecker, DatastoreResult } from "../datastore/check.ts";
 import type { Datastore } from "../datastore/url.ts";
 import type { DadResult, HostProbe, NetIf } from "../preflight/host.ts";
@@ -57,4 +59,21 @@ export class FakeChecker implements DatastoreChecker {
     this.asked.push(d);
     return Promise.resolve(this.result);
   }
+}
+
+/**
+ * "/" of a pretend host: every absolute path lands under `base`, so an
+ * install with root "" (which probes the host) writes into a temp dir.
+ */
+export class RebasedFs implements Fs {
+  private readonly inner = new NodeFs();
+  constructor(private readonly base: string) {}
+  private p = (path: string) => join(this.base, path);
+  read = (path: string) => this.inner.read(this.p(path));
+  stat = (path: string) => this.inner.stat(this.p(path));
+  list = (path: string) => this.inner.list(this.p(path));
+  mkdir = (path: string, mode: number) => this.inner.mkdir(this.p(path), mode);
+  writeAtomic = (path: string, data: Buffer, mode: number) => this.inner.writeAtomic(this.p(path), data, mode);
+  unlink = (path: string) => this.inner.unlink(this.p(path));
+  rmdir = (path: string) => this.inner.rmdir(this.p(path));
 }
