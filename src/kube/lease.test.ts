@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
-import { microTime, type LeaseObject, type LeaseSpec } from "../agent/election/index.ts";
-import { KubeLeasePort, LeaseError, loadKubeConfig, type WatchKind } from "./index.ts";
+import { microTime, type LeaseObject } from "../agent/election/index.ts";
+import { KubeLeasePort, loadKubeConfig, type WatchKind } from "./index.ts";
+import { leaseSpec, rejectsWith } from "./testkit.ts";
 
 let api: FakeApi;
 let dir: string;
@@ -32,22 +33,6 @@ function port(token: string, timeoutMs = 500, server?: string): KubeLeasePort {
   return new KubeLeasePort(kc, { namespace: "kube-system", name: "k3vip-cp", timeoutMs });
 }
 
-function spec(holder: string, wall = Date.now()): LeaseSpec {
-  const t = microTime(wall);
-  return { holderIdentity: holder, leaseDurationSeconds: 6, acquireTime: t, renewTime: t, leaseTransitions: 0 };
-}
-
-async function rejects(p: Promise<unknown>, kind: string): Promise<LeaseError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof LeaseError, `a LeaseError, got ${String(e)}`);
-    assert.equal(e.kind, kind, e.message);
-    return e;
-  }
-  assert.fail(`expected a ${kind} error`);
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "k3vip-kube-"));
   api = await startFakeApi({ port: 0 });
@@ -70,8 +55,8 @@ const leaseType = () => resourceType("leases", "coordination.k8s.io");
 describe("KubeLeasePort against the fake API", () => {
   it("404 → create → get → update with resourceVersion → 409 on a stale version", async () => {
     const p = port("srv1");
-    await rejects(p.get(), "notFound");
-    const created = await p.create(spec("srv1", Date.UTC(2026, 10, 29, 20, 0, 0, 123)));
+    await rejectsWith(p.get(), "notFound");
+    const created = await p.create(leaseSpec("srv1", Date.UTC(2026, 10, 29, 20, 0, 0, 123)));
     assert.equal(created.spec.holderIdentity, "srv1");
     assert.equal(created.spec.renewTime, "2026-11-29T20:00:00.123000Z", "MicroTime round-trips with six digits");
     assert.match(created.resourceVersion, /^\d+$/);
@@ -79,15 +64,15 @@ describe("KubeLeasePort against the fake API", () => {
     assert.deepEqual(got, created);
     const renewed = await p.update({ ...created.spec, renewTime: microTime(Date.now()) }, created.resourceVersion);
     assert.notEqual(renewed.resourceVersion, created.resourceVersion);
-    const e = await rejects(p.update(spec("srv1"), created.resourceVersion), "conflict");
+    const e = await rejectsWith(p.update(leaseSpec("srv1"), created.resourceVersion), "conflict");
     assert.equal(e.status, 409);
     assert.match(e.message, /the object has been modified/);
-    await rejects(p.create(spec("srv2")), "conflict"); // AlreadyExists is a 409 too
+    await rejectsWith(p.create(leaseSpec("srv2")), "conflict"); // AlreadyExists is a 409 too
   });
 
   it("stores what a real client sends: the raw object has the Lease fields and MicroTime strings", async () => {
     const p = port("srv1");
-    await p.create(spec("srv1", Date.UTC(2026, 0, 2, 3, 4, 5, 6)));
+    await p.create(leaseSpec("srv1", Date.UTC(2026, 0, 2, 3, 4, 5, 6)));
     const raw = api.store.get(leaseType(), "kube-system", "k3vip-cp") as unknown as { spec: Record<string, unknown>; metadata: { namespace: string } };
     assert.equal(raw.spec.renewTime, "2026-01-02T03:04:05.006000Z");
     assert.equal(raw.spec.holderIdentity, "srv1");
@@ -99,8 +84,8 @@ describe("KubeLeasePort against the fake API", () => {
     api.resetStats();
     const a = port("srv1");
     const b = port("srv2");
-    const l = await a.create(spec("srv1"));
-    await a.update(spec("srv1"), l.resourceVersion);
+    const l = await a.create(leaseSpec("srv1"));
+    await a.update(leaseSpec("srv1"), l.resourceVersion);
     await b.get();
     const s = api.stats();
     assert.equal(s.srv1?.writes, 2);
@@ -111,7 +96,7 @@ describe("KubeLeasePort against the fake API", () => {
 
   it("watch: current state first, then MODIFIED and DELETED; only this Lease", async () => {
     const p = port("srv1");
-    const first = await p.create(spec("srv1"));
+    const first = await p.create(leaseSpec("srv1"));
     const events: [WatchKind, LeaseObject][] = [];
     let ended: Error | null | undefined;
     const w = await p.watch(
@@ -124,7 +109,7 @@ describe("KubeLeasePort against the fake API", () => {
     assert.equal(events[0]?.[1].resourceVersion, first.resourceVersion);
     // Another Lease in the namespace is not ours.
     api.store.create(leaseType(), "kube-system", { metadata: { name: "other" }, spec: { holderIdentity: "x" } });
-    const second = await port("srv2").update(spec("srv2"), first.resourceVersion);
+    const second = await port("srv2").update(leaseSpec("srv2"), first.resourceVersion);
     await waitFor(() => events.length === 2);
     assert.equal(events[1]?.[0], "MODIFIED");
     assert.equal(events[1]?.[1].spec.holderIdentity, "srv2");
@@ -140,21 +125,21 @@ describe("KubeLeasePort against the fake API", () => {
 
   it("classifies failures: 5xx, timeout (hang), refused (partition), reset after commit", async () => {
     const p = port("srv1", 300);
-    const l = await p.create(spec("srv1"));
+    const l = await p.create(leaseSpec("srv1"));
     api.setFault("srv1", { status: 500 });
-    const e5 = await rejects(p.update(spec("srv1"), l.resourceVersion), "http5xx");
+    const e5 = await rejectsWith(p.update(leaseSpec("srv1"), l.resourceVersion), "http5xx");
     assert.equal(e5.status, 500);
     api.setFault("srv1", { status: 504 });
-    await rejects(p.get(), "http5xx");
+    await rejectsWith(p.get(), "http5xx");
     api.setFault("srv1", { hang: true });
     const t0 = performance.now();
-    await rejects(p.get(), "timeout");
+    await rejectsWith(p.get(), "timeout");
     assert.ok(performance.now() - t0 < 3000, "the per-request timeout ends it");
     api.setFault("srv1", { refuse: true });
-    await rejects(p.get(), "refused");
+    await rejectsWith(p.get(), "refused");
     // The write lands, the answer is lost: a later write with the old version conflicts.
     api.setFault("srv1", { drop: true });
-    await rejects(p.update({ ...spec("srv1"), leaseTransitions: 7 }, l.resourceVersion), "refused");
+    await rejectsWith(p.update({ ...leaseSpec("srv1"), leaseTransitions: 7 }, l.resourceVersion), "refused");
     api.setFault("srv1", null);
     assert.equal((await p.get()).spec.leaseTransitions, 7);
     // Faults are per client: srv2 is unaffected by srv1's.
@@ -164,9 +149,9 @@ describe("KubeLeasePort against the fake API", () => {
 
   it("a hung write that still commits (apply) shows up on the next read", async () => {
     const p = port("srv1", 300);
-    const l = await p.create(spec("srv1"));
+    const l = await p.create(leaseSpec("srv1"));
     api.setFault("srv1", { hang: true, apply: true });
-    await rejects(p.update({ ...spec("srv1"), leaseTransitions: 3 }, l.resourceVersion), "timeout");
+    await rejectsWith(p.update({ ...leaseSpec("srv1"), leaseTransitions: 3 }, l.resourceVersion), "timeout");
     api.setFault("srv1", null);
     assert.equal((await p.get()).spec.leaseTransitions, 3);
   });
@@ -175,15 +160,15 @@ describe("KubeLeasePort against the fake API", () => {
     const dead = await startFakeApi({ port: 0 });
     const url = dead.url ?? "";
     await dead.close();
-    await rejects(port("srv1", 500, url).get(), "refused");
+    await rejectsWith(port("srv1", 500, url).get(), "refused");
   });
 
   it("the admin endpoint sets faults from another process", async () => {
     const r = await fetch(`${api.url}/_fake/faults`, { method: "PUT", body: JSON.stringify({ clients: { srv3: { status: 503 } } }) });
     assert.equal(r.status, 200);
-    await rejects(port("srv3").get(), "http5xx");
+    await rejectsWith(port("srv3").get(), "http5xx");
     await fetch(`${api.url}/_fake/faults`, { method: "DELETE" });
-    await rejects(port("srv3").get(), "notFound");
+    await rejectsWith(port("srv3").get(), "notFound");
   });
 });
 
@@ -231,7 +216,7 @@ describe("KubeLeasePort watch against a hung API server", () => {
       const { kc } = loadKubeConfig({ kubeconfig: kubeconfig("srv1", hung.url) });
       const p = new KubeLeasePort(kc, { namespace: "kube-system", name: "k3vip-cp", timeoutMs: 100 });
       const t0 = performance.now();
-      await rejects(
+      await rejectsWith(
         p.watch(
           () => undefined,
           () => undefined,

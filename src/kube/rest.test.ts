@@ -9,8 +9,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
-import { microTime, type LeaseObject, type LeaseSpec } from "../agent/election/index.ts";
-import { KubeLeasePort, LeaseError, loadKubeConfig, type WatchKind } from "./index.ts";
+import type { LeaseObject } from "../agent/election/index.ts";
+import { KubeLeasePort, loadKubeConfig, type WatchKind } from "./index.ts";
+import { leaseSpec, rejectsWith } from "./testkit.ts";
 import { KubeHttpError, kubeJson } from "./rest.ts";
 
 let api: FakeApi;
@@ -35,22 +36,6 @@ current-context: c
 function port(token: string, server = api.url ?? "", name = "k3vip-cp"): KubeLeasePort {
   const { kc } = loadKubeConfig({ kubeconfig: kubeconfigFile(token, server) });
   return new KubeLeasePort(kc, { namespace: "kube-system", name, timeoutMs: 1000 });
-}
-
-function spec(holder: string): LeaseSpec {
-  const t = microTime(Date.now());
-  return { holderIdentity: holder, leaseDurationSeconds: 6, acquireTime: t, renewTime: t, leaseTransitions: 0 };
-}
-
-async function rejects(p: Promise<unknown>, kind: string): Promise<LeaseError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof LeaseError, `a LeaseError, got ${String(e)}`);
-    assert.equal(e.kind, kind, e.message);
-    return e;
-  }
-  assert.fail(`expected a ${kind} error`);
 }
 
 async function waitFor(pred: () => boolean, ms = 3000): Promise<void> {
@@ -78,7 +63,7 @@ describe("the Lease client against the fake API", () => {
     });
     const p = port("srv1", api.url, "labelled");
     const l = await p.get();
-    await p.update(spec("srv1"), l.resourceVersion);
+    await p.update(leaseSpec("srv1"), l.resourceVersion);
     const raw = api.store.get(leaseType(), "kube-system", "labelled") as unknown as { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { holderIdentity: string } };
     assert.equal(raw.spec.holderIdentity, "srv1");
     assert.deepEqual(raw.metadata.labels, { team: "infra" });
@@ -86,9 +71,9 @@ describe("the Lease client against the fake API", () => {
   });
 
   it("an unknown token is a 401: classified 'other' with the status, not a conflict or an outage", async () => {
-    const e = await rejects(port("intruder").get(), "other");
+    const e = await rejectsWith(port("intruder").get(), "other");
     assert.equal(e.status, 401);
-    const w = await rejects(
+    const w = await rejectsWith(
       port("intruder").watch(
         () => undefined,
         () => undefined,
@@ -118,10 +103,10 @@ describe("the Lease client against the fake API", () => {
       (k, l) => events.push([k, l]),
       () => (ended = true),
     );
-    const created = await port("srv2", api.url, "stopped").create(spec("srv2"));
+    const created = await port("srv2", api.url, "stopped").create(leaseSpec("srv2"));
     await waitFor(() => events.length === 1);
     w.stop();
-    await port("srv2", api.url, "stopped").update(spec("srv2"), created.resourceVersion);
+    await port("srv2", api.url, "stopped").update(leaseSpec("srv2"), created.resourceVersion);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(events.length, 1);
     assert.equal(ended, false);
