@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
+import { fakeApiKubeconfig, resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
 import { microTime, type LeaseObject } from "../agent/election/index.ts";
 import { KubeLeasePort, loadKubeConfig, type WatchKind } from "./index.ts";
 import { leaseSpec, rejectsWith } from "./testkit.ts";
@@ -15,16 +15,7 @@ let dir: string;
 
 function kubeconfig(token: string, server = api.url ?? ""): string {
   const path = join(dir, `${token}.kubeconfig`);
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: ${token}}}]
-contexts: [{name: c, context: {cluster: fake, user: u}}]
-current-context: c
-`,
-  );
+  writeFileSync(path, fakeApiKubeconfig(server, token));
   return path;
 }
 

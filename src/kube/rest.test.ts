@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
+import { fakeApiKubeconfig, resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
 import type { LeaseObject } from "../agent/election/index.ts";
 import { KubeLeasePort, loadKubeConfig, type WatchKind } from "./index.ts";
 import { leaseSpec, rejectsWith } from "./testkit.ts";
@@ -20,16 +20,7 @@ const leaseType = () => resourceType("leases", "coordination.k8s.io");
 
 function kubeconfigFile(token: string, server: string): string {
   const path = join(dir, `${token}-${Math.random().toString(36).slice(2)}.kubeconfig`);
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: ${token}}}]
-contexts: [{name: c, context: {cluster: fake, user: u}}]
-current-context: c
-`,
-  );
+  writeFileSync(path, fakeApiKubeconfig(server, token));
   return path;
 }
 

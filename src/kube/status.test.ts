@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { microTime } from "../agent/election/index.ts";
-import { resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
+import { fakeApiKubeconfig, resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
 import { formatAgents, formatStatus, leaseStatus, parseAgentMetrics } from "./index.ts";
 
 const MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
@@ -77,16 +77,7 @@ describe("k3vip status against the fake API", () => {
     await new Promise<void>((r) => metrics.listen(0, "127.0.0.1", r));
     port = (metrics.address() as AddressInfo).port;
     kubeconfig = join(dir, "kubeconfig");
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]
-users: [{name: admin, user: {token: admin}}]
-contexts: [{name: c, context: {cluster: fake, user: admin}}]
-current-context: c
-`,
-    );
+    writeFileSync(kubeconfig, fakeApiKubeconfig(api.url ?? "", "admin"));
     const node = (name: string, ip: string, cp: boolean) => ({
       metadata: { name, labels: cp ? { "node-role.kubernetes.io/control-plane": "true" } : {} },
       status: { addresses: [{ type: "InternalIP", address: ip }] },

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { startFakeApi, type FakeApi } from "../../src/lab/fakeapi/index.ts";
+import { fakeApiKubeconfig, startFakeApi, type FakeApi } from "../../src/lab/fakeapi/index.ts";
 import { LabCluster } from "../../src/lab/index.ts";
 
 const BUNDLE = fileURLToPath(new URL("../../dist/k3vip.mjs", import.meta.url));
@@ -74,16 +74,7 @@ describe("k3vip agent in the lab", () => {
   it("k3vip status (and --json) names the holder the interfaces show", async () => {
     const [holder] = await cluster.waitForHolders((h) => h.length === 1, 10_000);
     const kc = join(tmp, "status.kubeconfig");
-    writeFileSync(
-      kc,
-      `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${api.url}", insecure-skip-tls-verify: true}}]
-users: [{name: admin, user: {token: admin}}]
-contexts: [{name: c, context: {cluster: fake, user: admin}}]
-current-context: c
-`,
-    );
+    writeFileSync(kc, fakeApiKubeconfig(api.url ?? "", "admin"));
     // Not spawnSync: the fake API answering it runs in this process.
     const run = promisify(execFile);
     const j = await run(process.execPath, [BUNDLE, "status", "--kubeconfig", kc, "--json"], { encoding: "utf8" });
