@@ -10,7 +10,8 @@ import { createHealthProbe } from "./health/index.ts";
 import { startMetricsServer } from "./metrics/index.ts";
 import { SegmentConflictProbe } from "./conflict.ts";
 import { AgentRunner, createLogger, type Logger } from "./runner.ts";
-import { createVipPort, findInterfaceForVip, toVip } from "./vip/index.ts";
+import { foreignVipProblem, interfaceForVip } from "../host/addresses.ts";
+import { createVipPort, listHostAddrs, toVip } from "./vip/index.ts";
 
 export { AgentRunner, createLogger, systemClock, type Clock, type ConflictProbe, type Logger, type RunnerDeps } from "./runner.ts";
 export { SegmentConflictProbe, type ConflictProbeOptions } from "./conflict.ts";
@@ -29,11 +30,19 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   if (config.mode !== "arp") throw new UsageError(`--mode "${config.mode}" is not supported by this agent build yet (valid: arp)`);
   const logger = createLogger(config.logFormat, { node: nodeName });
 
-  const iface = config.interface || (await findInterfaceForVip(config.vip))?.name;
+  const links = await listHostAddrs();
+  // Never run with a VIP that is the node's own address: removing "the VIP"
+  // would take the server off the network.
+  const own = foreignVipProblem(links, config.vip, { ownOnly: true });
+  if (own) throw new UsageError(`--vip: ${own}`);
+  const iface = config.interface || interfaceForVip(links, config.vip)?.name;
   if (!iface) {
     throw new UsageError(`--interface is empty and no interface has an address whose subnet holds the VIP ${config.vip}; set --interface (K3VIP_INTERFACE, kube-vip vip_interface) to the interface that should carry it`);
   }
   const vip = toVip(config.vip, iface);
+  // A copy another program added (kube-vip during a migration) is left alone:
+  // the VIP is not added here while it is there.
+  const other = foreignVipProblem(links, config.vip);
 
   const env = opts.env ?? process.env;
   const kube = loadKubeConfig({ ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), env, apiPort: config.apiPort, exists: existsSync });
@@ -60,6 +69,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   const vipPort = createVipPort({ warn: (m) => logger.log("warn", m) });
 
   logStart(logger, { config, nodeName, iface, source: kube.source, server: kube.server, metricsUrl: metricsServer.url, timeoutMs, brownoutHoldMs: ec.brownoutHoldMs });
+  if (other) logger.log("warn", "the VIP is on this node but not k3vip's: it is not added here until that copy is gone", { reason: other });
   const conflict = new SegmentConflictProbe();
   const runner = new AgentRunner({ config: ec, vip, lease, vipPort, health, metrics, logger, conflict });
   ref.runner = runner;

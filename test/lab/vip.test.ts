@@ -58,11 +58,15 @@ describe("VIP adapter in a lab namespace", () => {
     assert.equal(await port1.held(v4()), false);
   });
 
-  it("replaces a stale copy carrying a subnet prefix with a /32", async () => {
+  it("never replaces or removes a copy carrying a subnet prefix (that is the node's own address)", async () => {
     await lab.exec(srv1.ns, ["ip", "addr", "add", `${LAB_VIP4}/24`, "dev", "eth0"]);
-    await port1.add(v4());
-    assert.equal((await addrEntry(srv1, LAB_VIP4))?.prefixlen, 32);
-    await port1.remove(v4());
+    try {
+      await assert.rejects(port1.add(v4()), /own address on eth0/);
+      await port1.remove(v4());
+      assert.equal((await addrEntry(srv1, LAB_VIP4))?.prefixlen, 24);
+    } finally {
+      await lab.exec(srv1.ns, ["ip", "addr", "del", `${LAB_VIP4}/24`, "dev", "eth0"]);
+    }
   });
 
   it("keeps the node's own IPv4 and IPv6 source address after adding the VIP (kube-vip #682, #741)", async () => {

@@ -59,10 +59,11 @@
  * 5. SIGTERM: remove the VIP first, then release the Lease (holder "",
  *    leaseDurationSeconds 1, like client-go's ReleaseOnCancel); followers
  *    watch the Lease and act on a release at once.
- * 6. On start a VIP already on the interface is removed before anything
- *    else, even if the Lease still names this node: the previous process's
- *    last renew time is unknown, so its copy cannot be proven safe. It comes
- *    back one successful write later.
+ * 6. On start k3vip's own copy of the VIP is removed before anything else,
+ *    even if the Lease still names this node: the previous process's last
+ *    renew time is unknown, so its copy cannot be proven safe. It comes back
+ *    one successful write later. (The VipPort only ever reports, adds and
+ *    removes the copy carrying k3vip's mark, never the node's own address.)
  * 7. API writes: the holder writes once per retryPeriod; followers only read
  *    (and watch), and write only when the Lease is released or expired.
  */
@@ -406,7 +407,7 @@ function onVip(x: Step, op: VipOp, ok: boolean, held: boolean | undefined, error
         s.vipHave = true;
       } else {
         s.vipHave = held === true;
-        if (s.vipHave && s.phase !== "leader") x.log("warn", "found the VIP on the interface at start; removing it", "left by a previous run (stale after a crash)");
+        if (s.vipHave && s.phase !== "leader") x.log("warn", "found k3vip's copy of the VIP on the interface at start; removing it", "left by a previous run (stale after a crash)");
       }
       return;
     case "add":

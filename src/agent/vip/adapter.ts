@@ -1,6 +1,12 @@
 // The real VipPort: `ip` for the address, arping for IPv4 announcements and
 // the kernel's own unsolicited Neighbor Advertisement for IPv6.
 //
+// Only k3vip's own copy: every address it adds carries k3vip's mark
+// (src/host/addresses.ts: /32 noprefixroute + label <if>:k3vip, or /128
+// noprefixroute deprecated), and held/add/remove look only at a marked copy.
+// Any other copy of the VIP — the node's own address, or a /32 another
+// program added — is never replaced or removed, and add() refuses beside it.
+//
 // Never the node's source address (kube-vip #682, #741):
 // - IPv4: the VIP is a /32. A /32 shares no subnet with the node's own
 //   address, so the kernel keeps the subnet route's preferred source (the
@@ -23,8 +29,9 @@
 // fail the takeover when the old holder still carries the VIP.
 import { readFile, writeFile } from "node:fs/promises";
 import { arpBurst, detectArping, DEFAULT_BURST, type Arping, type Burst } from "./arping.ts";
-import { CommandError, run } from "./exec.ts";
-import { findAddr, listAddrs, type IpAddrInfo, type Runner } from "./ip.ts";
+import { CommandError, run } from "../../host/exec.ts";
+import { foreignVipProblem, isMarked, vipLabel } from "../../host/addresses.ts";
+import { canonicalIp, listAddrs, type IpAddrInfo, type Runner } from "./ip.ts";
 import type { Vip, VipPort } from "./port.ts";
 
 /** Reads and writes sysctls of the namespace the adapter works in. */
@@ -75,7 +82,13 @@ function runnerSysctl(runner: Runner): SysctlAccess {
   };
 }
 
-const hostBits = (vip: Vip): number => (vip.family === 4 ? 32 : 128);
+function sameIp(a: string, canonical: string): boolean {
+  try {
+    return canonicalIp(a) === canonical;
+  } catch {
+    return false;
+  }
+}
 
 export class IpVipPort implements VipPort {
   private readonly run: Runner;
@@ -98,7 +111,8 @@ export class IpVipPort implements VipPort {
     this.warn(message);
   }
 
-  private async entry(vip: Vip): Promise<IpAddrInfo | undefined> {
+  /** The VIP's entries on its interface: k3vip's marked copy, and any other (never touched). */
+  private async entries(vip: Vip): Promise<{ ours?: IpAddrInfo; foreign?: IpAddrInfo; problem?: string }> {
     let links;
     try {
       links = await listAddrs(this.run, vip.interface);
@@ -108,23 +122,28 @@ export class IpVipPort implements VipPort {
       }
       throw e;
     }
-    return findAddr(links.find((l) => l.ifname === vip.interface), vip.address);
+    const want = canonicalIp(vip.address);
+    const found = links.find((l) => l.ifname === vip.interface)?.addr_info.filter((a) => sameIp(a.local, want)) ?? [];
+    const ours = found.find((a) => isMarked(a, vip.interface));
+    const foreign = found.find((a) => !isMarked(a, vip.interface));
+    const problem = foreign ? foreignVipProblem(links, vip.address) : undefined;
+    return { ...(ours ? { ours } : {}), ...(foreign ? { foreign } : {}), ...(problem ? { problem } : {}) };
   }
 
   async held(vip: Vip): Promise<boolean> {
-    const a = await this.entry(vip);
+    const { ours } = await this.entries(vip);
     // A VIP whose DAD failed is on the interface but answers nothing.
-    return a !== undefined && a.dadfailed !== true;
+    return ours !== undefined && ours.dadfailed !== true;
   }
 
   async add(vip: Vip): Promise<void> {
-    const existing = await this.entry(vip);
-    if (existing && existing.dadfailed !== true) {
-      if (existing.prefixlen === hostBits(vip)) return;
-      // A copy with a subnet prefix would make the VIP the subnet's source address: replace it.
-      this.warn(`VIP ${vip.address} was on ${vip.interface} as /${existing.prefixlen}; replacing it with /${hostBits(vip)}`);
-    }
-    if (existing) await this.del(vip, existing.prefixlen);
+    const { ours, foreign, problem } = await this.entries(vip);
+    // Another copy (the node's own address, or one another program added) is
+    // never replaced or removed: adding ours beside it would answer for an
+    // address someone else owns.
+    if (foreign) throw new VipError(`cannot add the VIP: ${problem ?? `${vip.address} is on ${vip.interface} already, not added by k3vip`}`);
+    if (ours && ours.dadfailed !== true) return;
+    if (ours) await this.del(vip, ours.prefixlen);
     if (vip.family === 4) {
       await this.addV4(vip);
     } else {
@@ -133,7 +152,8 @@ export class IpVipPort implements VipPort {
   }
 
   private async addV4(vip: Vip): Promise<void> {
-    await this.run(["ip", "-4", "addr", "add", `${vip.address}/32`, "dev", vip.interface]);
+    const label = vipLabel(vip.interface);
+    await this.run(["ip", "-4", "addr", "add", `${vip.address}/32`, "dev", vip.interface, "noprefixroute", ...(label ? ["label", label] : [])]);
     const link = (await listAddrs(this.run, vip.interface))[0];
     const others = link?.addr_info.filter((a) => a.family === "inet" && a.local !== vip.address && a.scope === "global") ?? [];
     if (others.length === 0) {
@@ -171,7 +191,7 @@ export class IpVipPort implements VipPort {
   private async waitNotTentative(vip: Vip): Promise<void> {
     const deadline = Date.now() + (this.opts.tentativeWaitMs ?? 500);
     for (;;) {
-      const a = await this.entry(vip);
+      const { ours: a } = await this.entries(vip);
       if (!a || a.tentative !== true || Date.now() >= deadline) return;
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -203,14 +223,17 @@ export class IpVipPort implements VipPort {
   }
 
   async remove(vip: Vip): Promise<void> {
-    const existing = await this.entry(vip);
-    if (!existing) return;
-    await this.del(vip, existing.prefixlen);
+    // Only k3vip's own copy: the node's address equal to the VIP stays.
+    const { ours } = await this.entries(vip);
+    if (!ours) return;
+    await this.del(vip, ours.prefixlen);
   }
 
   private async del(vip: Vip, prefix: number): Promise<void> {
     try {
-      await this.run(["ip", vip.family === 4 ? "-4" : "-6", "addr", "del", `${vip.address}/${prefix}`, "dev", vip.interface]);
+      // The label (IPv4) makes the kernel match only k3vip's entry, whatever else changed since the read.
+      const label = vip.family === 4 ? vipLabel(vip.interface) : undefined;
+      await this.run(["ip", vip.family === 4 ? "-4" : "-6", "addr", "del", `${vip.address}/${prefix}`, "dev", vip.interface, ...(label ? ["label", label] : [])]);
     } catch (e) {
       // Gone between our read and the delete: the goal is reached.
       if (e instanceof CommandError && /Cannot assign requested address|not found/i.test(e.stderr)) return;

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ArpingUnavailableError, CommandError, detectArping, FakeVipPort, IpVipPort, parseIpAddrJson, toVip, type Runner } from "./index.ts";
+import { ArpingUnavailableError, CommandError, detectArping, FakeVipPort, IpVipPort, parseIpAddrJson, toVip, VipError, type Runner } from "./index.ts";
 import { arpBurst } from "./arping.ts";
 import { interfaceForVip } from "./ip.ts";
+import { FakeIp } from "../../host/testing/fake-ip.ts";
 
 const IP_J = JSON.stringify([
   { ifindex: 1, ifname: "lo", flags: ["LOOPBACK", "UP"], addr_info: [{ family: "inet", local: "127.0.0.1", prefixlen: 8, scope: "host" }] },
@@ -186,5 +187,74 @@ describe("IPv6 add with a read-only /proc/sys (the unprivileged pod)", () => {
     const { port, warnings } = node("0");
     await port.add(toVip("2001:db8::10", "eth0"));
     assert.equal(warnings.filter((w) => /will not be announced/.test(w) && /90-k3vip\.conf/.test(w)).length, 1);
+  });
+});
+
+describe("the real adapter never touches an address k3vip did not add", () => {
+  const node = () =>
+    new FakeIp([
+      {
+        ifname: "eth0",
+        flags: ["BROADCAST", "UP"],
+        addr_info: [
+          { family: "inet", local: "192.168.0.5", prefixlen: 24, scope: "global", label: "eth0" },
+          { family: "inet6", local: "fd00:1::5", prefixlen: 64, scope: "global" },
+        ],
+      },
+    ]);
+  const portFor = (ip: FakeIp) => new IpVipPort({ run: ip.runner((argv, code, stderr) => new CommandError(argv, code, undefined, stderr, { cause: new Error(stderr) })), sysctl: { read: () => Promise.resolve("1"), write: () => Promise.resolve() } });
+
+  for (const [address, prefix] of [
+    ["192.168.0.5", 24],
+    ["fd00:1::5", 64],
+  ] as const) {
+    it(`a VIP equal to the node's own address (${address}/${prefix}): not held, add refused, remove keeps it`, async () => {
+      const ip = node();
+      const port = portFor(ip);
+      const vip = toVip(address, "eth0");
+      assert.equal(await port.held(vip), false);
+      await assert.rejects(port.add(vip), (e: Error) => e instanceof VipError && /this node's own address on eth0.*pick a free address/.test(e.message));
+      await port.remove(vip);
+      assert.ok(
+        ip.addresses("eth0").some((a) => a.local === address && a.prefixlen === prefix),
+        "the node's address is still there",
+      );
+      assert.ok(!ip.calls.some((c) => c.includes("del")), "no ip addr del was run");
+    });
+  }
+
+  it("a /32 another program added (kube-vip) is neither claimed, replaced nor removed", async () => {
+    const ip = node();
+    ip.addresses("eth0").push({ family: "inet", local: "192.168.0.10", prefixlen: 32, scope: "global", label: "eth0" });
+    const port = portFor(ip);
+    const vip = toVip("192.168.0.10", "eth0");
+    assert.equal(await port.held(vip), false);
+    await assert.rejects(port.add(vip), /without k3vip's mark/);
+    await port.remove(vip);
+    assert.equal(ip.addresses("eth0").filter((a) => a.local === "192.168.0.10").length, 1);
+  });
+
+  it("its own copy carries the mark, and only that copy is removed", async () => {
+    const ip = node();
+    const port = portFor(ip);
+    const vip = toVip("192.168.0.10", "eth0");
+    await port.add(vip);
+    const entry = ip.addresses("eth0").find((a) => a.local === "192.168.0.10");
+    assert.deepEqual([entry?.prefixlen, entry?.label, entry?.noprefixroute], [32, "eth0:k3vip", true]);
+    assert.equal(await port.held(vip), true);
+    await port.remove(vip);
+    assert.equal(await port.held(vip), false);
+    assert.deepEqual(
+      ip.addresses("eth0").map((a) => a.local),
+      ["192.168.0.5", "fd00:1::5"],
+    );
+    const v6 = toVip("fd00:1::10", "eth0");
+    await port.add(v6);
+    assert.equal(await port.held(v6), true);
+    await port.remove(v6);
+    assert.deepEqual(
+      ip.addresses("eth0").map((a) => a.local),
+      ["192.168.0.5", "fd00:1::5"],
+    );
   });
 });

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { foreignVipProblem, isMarked, markText, vipCopies, vipLabel, type IpAddrInfo, type IpLink } from "./addresses.ts";
+
+const link = (ifname: string, addr_info: IpAddrInfo[]): IpLink => ({ ifname, flags: ["BROADCAST", "UP"], addr_info });
+const v4 = (local: string, prefixlen: number, more: Partial<IpAddrInfo> = {}): IpAddrInfo => ({ family: "inet", local, prefixlen, scope: "global", ...more });
+const v6 = (local: string, prefixlen: number, more: Partial<IpAddrInfo> = {}): IpAddrInfo => ({ family: "inet6", local, prefixlen, scope: "global", ...more });
+
+describe("k3vip's mark on its copy of the VIP", () => {
+  it("labels IPv4 copies <if>:k3vip, shortened to fit 15 characters, none when the name leaves no room", () => {
+    assert.equal(vipLabel("eth0"), "eth0:k3vip");
+    assert.equal(vipLabel("enp0s31f6"), "enp0s31f6:k3vip");
+    assert.equal(vipLabel("enp0s20f0u1"), "enp0s20f0u1:k3");
+    assert.equal(vipLabel("abcdefghijkl"), "abcdefghijkl:k3");
+    assert.equal(vipLabel("enx001122334455"), undefined);
+    assert.equal(vipLabel("abcdefghijklm"), undefined);
+  });
+  it("IPv4: only /32 + noprefixroute + the label counts as ours", () => {
+    assert.equal(isMarked(v4("10.0.0.9", 32, { noprefixroute: true, label: "eth0:k3vip" }), "eth0"), true);
+    assert.equal(isMarked(v4("10.0.0.9", 32, { label: "eth0:k3vip" }), "eth0"), false, "no noprefixroute");
+    assert.equal(isMarked(v4("10.0.0.9", 32, { noprefixroute: true, label: "eth0" }), "eth0"), false, "NetworkManager-style /32");
+    assert.equal(isMarked(v4("10.0.0.9", 24, { noprefixroute: true, label: "eth0:k3vip" }), "eth0"), false, "a subnet prefix is never ours");
+    assert.equal(isMarked(v4("10.0.0.9", 32, { noprefixroute: true }), "enx001122334455"), true, "no room for a label");
+  });
+  it("IPv6: only /128 + noprefixroute + preferred_lft 0 counts as ours", () => {
+    assert.equal(isMarked(v6("fd00::9", 128, { noprefixroute: true, preferred_life_time: 0, deprecated: true }), "eth0"), true);
+    assert.equal(isMarked(v6("fd00::9", 128, { noprefixroute: true, preferred_life_time: 3600 }), "eth0"), false);
+    assert.equal(isMarked(v6("fd00::9", 64, { noprefixroute: true, preferred_life_time: 0 }), "eth0"), false);
+    assert.equal(isMarked(v6("fd00::9", 128, { preferred_life_time: 0 }), "eth0"), false);
+  });
+  it("describes the mark for messages", () => {
+    assert.equal(markText("eth0", 4), "/32 noprefixroute, label eth0:k3vip");
+    assert.equal(markText("eth0", 6), "/128 noprefixroute, preferred_lft 0");
+  });
+});
+
+describe("a VIP that is an address of this node", () => {
+  const links = [
+    { ifname: "lo", flags: ["LOOPBACK"], addr_info: [v4("127.0.0.1", 8, { scope: "host" })] },
+    link("eth0", [v4("192.168.0.5", 24), v6("fd00:1::5", 64), v4("192.168.0.10", 32, { noprefixroute: true, label: "eth0:k3vip" })]),
+    link("eth1", [v4("10.0.0.2", 8), v4("10.0.0.50", 32)]),
+  ];
+  it("refuses the node's own address with one actionable line, on any interface", () => {
+    assert.equal(foreignVipProblem(links, "192.168.0.5"), "the VIP 192.168.0.5 is this node's own address on eth0 (192.168.0.5/24); pick a free address in the subnet");
+    assert.match(foreignVipProblem(links, "fd00:1:0::5") ?? "", /fd00:1:0::5 is this node's own address on eth0 .*\/64/);
+    assert.match(foreignVipProblem(links, "10.0.0.2", { ownOnly: true }) ?? "", /own address on eth1/);
+  });
+  it("names a host route another program added, unless only own addresses are asked for", () => {
+    assert.match(foreignVipProblem(links, "10.0.0.50") ?? "", /on eth1 as \/32 without k3vip's mark \(\/32 noprefixroute, label eth1:k3vip\)/);
+    assert.equal(foreignVipProblem(links, "10.0.0.50", { ownOnly: true }), undefined);
+  });
+  it("accepts k3vip's own copy and free addresses", () => {
+    assert.equal(foreignVipProblem(links, "192.168.0.10"), undefined);
+    assert.equal(foreignVipProblem(links, "192.168.0.11"), undefined);
+    assert.deepEqual(
+      vipCopies(links, "192.168.0.10").map((c) => [c.ifname, c.ours, c.own]),
+      [["eth0", true, false]],
+    );
+  });
+});
