@@ -241,6 +241,9 @@ write_engine() {
 # op=render  resolve + validate; render the template given as input file.
 # op=detect  input: `ip -o addr show`; print the interface whose subnet
 #            holds ENVIRON["__K3VIP_VIP"], or exit 3.
+# op=owncheck input: `ip -o addr show`; when ENVIRON["__K3VIP_VIP"] is one of
+#            the node's own addresses (a subnet prefix), print the refusal
+#            src/host/addresses.ts gives and exit 2.
 # op=ipcheck self-check for tests: input lines "address<TAB>prefix"; prints
 #            "family|range|text|network-or-broadcast problem" per line.
 # op=optcheck self-check for tests: input lines "option-number<TAB>raw";
@@ -314,6 +317,8 @@ BEGIN {
 	} else if (op == "detect") {
 		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 		best = -2; found = ""; conflict = ""
+	} else if (op == "owncheck") {
+		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 	} else {
 		options()
 		for (i = 1; i <= N; i++) { resolve(i); if (dead) exit 2 }
@@ -335,6 +340,8 @@ BEGIN {
 op == "render" { render_line($0) }
 
 op == "detect" { detect_line() }
+
+op == "owncheck" { owncheck_line() }
 
 op == "ipcheck" { ipcheck_line() }
 
@@ -889,6 +896,22 @@ function detect_line(   ifname, cidr, slash, N, plen, bits, score) {
 	else if (score == best && ifname != found && index(" " conflict " ", " " ifname " ") == 0) conflict = conflict (conflict == "" ? "" : " ") ifname
 }
 
+# foreignVipProblem(…, { ownOnly: true }) of src/host/addresses.ts: the VIP
+# equal to an address with a subnet prefix is the node's own.
+function owncheck_line(   cidr, slash, N, plen) {
+	if ($3 != "inet" && $3 != "inet6") return
+	cidr = $4
+	slash = index(cidr, "/")
+	if (slash == 0) return
+	plen = substr(cidr, slash + 1) + 0
+	if (ip_parse(substr(cidr, 1, slash - 1), N) == 0 || N["family"] != VIPA["family"] || ip_cmp(VIPA, N) != 0) return
+	if (plen >= (N["family"] == 4 ? 32 : 128)) return
+	sub(/@.*/, "", $2)
+	print "the VIP " ENVIRON["__K3VIP_VIP"] " is this node's own address on " $2 " (" ENVIRON["__K3VIP_VIP"] "/" plen "); pick a free address in the subnet"
+	dead = 1
+	exit 2
+}
+
 # ---- self-check (tests compare it with ipaddr.js / src/config) ----------------
 
 function ipcheck_line(   A, fam, what) {
@@ -1214,6 +1237,17 @@ detect_interface() {
     info "Interface ${INTERFACE} holds the VIP ${VIP}'s subnet"
 }
 
+# --- never a VIP that is this node's own address: whoever "releases the VIP"
+# would take it off the node (only where this host is the target) ---
+refuse_own_address() {
+    [ -z "${K3VIP_ROOT:-}" ] || return 0
+    command -v ip >/dev/null 2>&1 || return 0
+    rc=0
+    export __K3VIP_VIP="${VIP}"
+    problem=$(ip -o addr show </dev/null | engine owncheck -) || rc=$?
+    [ "${rc}" -ne 2 ] || usage_error "--vip: ${problem}"
+}
+
 render_manifest() {
     rc=0
     engine render "${TMP_DIR}/k3vip.yaml.mustache" >"${TMP_DIR}/${ADDON_FILENAME}" </dev/null || rc=$?
@@ -1314,6 +1348,7 @@ place_image_archive() {
     parse_args "$@"
     write_engine
     resolve_options
+    refuse_own_address
     detect_interface
     render_manifest
     if [ "${K3VIP_PRINT:-}" = 1 ] || [ "${K3VIP_PRINT:-}" = true ]; then

@@ -8,6 +8,9 @@
 # op=render  resolve + validate; render the template given as input file.
 # op=detect  input: `ip -o addr show`; print the interface whose subnet
 #            holds ENVIRON["__K3VIP_VIP"], or exit 3.
+# op=owncheck input: `ip -o addr show`; when ENVIRON["__K3VIP_VIP"] is one of
+#            the node's own addresses (a subnet prefix), print the refusal
+#            src/host/addresses.ts gives and exit 2.
 # op=ipcheck self-check for tests: input lines "address<TAB>prefix"; prints
 #            "family|range|text|network-or-broadcast problem" per line.
 # op=optcheck self-check for tests: input lines "option-number<TAB>raw";
@@ -29,6 +32,8 @@ BEGIN {
 	} else if (op == "detect") {
 		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 		best = -2; found = ""; conflict = ""
+	} else if (op == "owncheck") {
+		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 	} else {
 		options()
 		for (i = 1; i <= N; i++) { resolve(i); if (dead) exit 2 }
@@ -50,6 +55,8 @@ BEGIN {
 op == "render" { render_line($0) }
 
 op == "detect" { detect_line() }
+
+op == "owncheck" { owncheck_line() }
 
 op == "ipcheck" { ipcheck_line() }
 
@@ -602,6 +609,22 @@ function detect_line(   ifname, cidr, slash, N, plen, bits, score) {
 	score = plen == bits ? -1 : plen
 	if (score > best) { best = score; found = ifname; conflict = "" }
 	else if (score == best && ifname != found && index(" " conflict " ", " " ifname " ") == 0) conflict = conflict (conflict == "" ? "" : " ") ifname
+}
+
+# foreignVipProblem(…, { ownOnly: true }) of src/host/addresses.ts: the VIP
+# equal to an address with a subnet prefix is the node's own.
+function owncheck_line(   cidr, slash, N, plen) {
+	if ($3 != "inet" && $3 != "inet6") return
+	cidr = $4
+	slash = index(cidr, "/")
+	if (slash == 0) return
+	plen = substr(cidr, slash + 1) + 0
+	if (ip_parse(substr(cidr, 1, slash - 1), N) == 0 || N["family"] != VIPA["family"] || ip_cmp(VIPA, N) != 0) return
+	if (plen >= (N["family"] == 4 ? 32 : 128)) return
+	sub(/@.*/, "", $2)
+	print "the VIP " ENVIRON["__K3VIP_VIP"] " is this node's own address on " $2 " (" ENVIRON["__K3VIP_VIP"] "/" plen "); pick a free address in the subnet"
+	dead = 1
+	exit 2
 }
 
 # ---- self-check (tests compare it with ipaddr.js / src/config) ----------------

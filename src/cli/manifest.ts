@@ -13,6 +13,12 @@ export function registerManifest(program: Command): void {
       throw new UsageError(`manifest kind ${JSON.stringify(kind)} is not one of: addon, pod`);
     }
     const config = configFromCommand(cmd, "install");
+    // Rendered here, the manifest usually runs here: refuse this node's own
+    // address as the VIP (no `ip`, e.g. on a laptop: nothing to check).
+    const host = await import("../host/index.ts");
+    const links = await host.listAddrs().catch(() => undefined);
+    const own = links && host.foreignVipProblem(links, config.vip, { ownOnly: true });
+    if (own) throw new UsageError(`--vip: ${own}`);
     const output = cmd.opts<{ output: "yaml" | "json" }>().output;
     const { renderAddon, renderStaticPod } = await import("../render/index.ts");
     if (kind === "pod") {

@@ -8,7 +8,7 @@ import { detectDistro } from "./detect.ts";
 import { parseConfigFile } from "./dropin.ts";
 import type { Fs } from "./fs.ts";
 import { findLoadBalancers, InstallerError, readState, readUserConfigs } from "./gather.ts";
-import { kubeAccess, scanCluster } from "./install.ts";
+import { kubeAccess, refuseOwnAddress, scanCluster } from "./install.ts";
 import type { KubeAccess } from "./kube.ts";
 import { layoutFor } from "./layout.ts";
 import { runPreflight, type Check } from "./preflight/checks.ts";
@@ -44,6 +44,7 @@ export async function doctor(o: DoctorOptions, d: DoctorDeps): Promise<DoctorRes
   const config = o.config ?? state?.config;
   if (!config) throw new UsageError(`--vip is required: k3vip is not installed under ${layout.stateDir} (example: k3vip doctor --vip 192.168.0.10)`);
   layout = layoutFor(detection.distro, o.root, config.apiPort);
+  if (d.host && o.root === "") await refuseOwnAddress(d.host, config.vip);
   const userConfigs = await readUserConfigs(d.fs, layout);
   const ours = await d.fs.read(layout.dropinFile);
   let dropin: Record<string, unknown> = {};

@@ -19,7 +19,8 @@ import { parseAllDocuments } from "yaml";
 import { kubectlDelete, type ClusterProbe, type KubeAccess, type ObjectDeleter } from "./kube.ts";
 import type { Found } from "./preflight/conflicts.ts";
 import { toHost, toRoot, type StateRecord } from "./state.ts";
-import { interfaceForVip, planSysctls, renderSysctlFile, vipSysctls, type SysctlAction, type SysctlRecord } from "./sysctl.ts";
+import { planSysctls, renderSysctlFile, vipSysctls, type SysctlAction, type SysctlRecord } from "./sysctl.ts";
+import { foreignVipProblem, interfaceForVip } from "../host/index.ts";
 
 export interface InstallOptions {
   config: Config;
@@ -166,6 +167,7 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
     ...(o.datastoreKeyfile ? { keyfile: o.datastoreKeyfile } : {}),
   };
   await checkReadable(fs, o.root, tls);
+  if (o.root === "" && d.host) await refuseOwnAddress(d.host, config.vip);
   const token = o.tokenFile !== undefined ? await readToken(fs, o.tokenFile) : o.token;
 
   const state = await readState(fs, layout);
@@ -273,7 +275,7 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
 async function sysctlPlan(config: Config, layout: Layout, host: HostProbe | undefined, state: StateRecord | undefined): Promise<{ file?: DesiredFile; actions: SysctlAction[]; record: SysctlRecord[]; notes: string[] }> {
   const previous = state?.sysctls ?? [];
   let iface = config.interface || undefined;
-  if (!iface && host && config.vip.includes(":")) iface = interfaceForVip(config.vip, await host.interfaces().catch(() => []));
+  if (!iface && host && config.vip.includes(":")) iface = interfaceForVip(await host.interfaces().catch(() => []), config.vip)?.name;
   const settings = vipSysctls(config, iface);
   const file: DesiredFile | undefined = settings.length > 0 ? { path: layout.sysctlFile, content: Buffer.from(renderSysctlFile(settings)), mode: 0o644, label: "sysctl.d file" } : undefined;
   if (!host) return { ...(file ? { file } : {}), actions: [], record: previous, notes: [] };
@@ -447,6 +449,17 @@ async function dirsToCreate(fs: Fs, layout: Layout, desired: DesiredFile[], with
   for (const dir of neededDirs(layout, desired, withBackups)) for (const m of await missingDirs(fs, dir)) if (!out.includes(m)) out.push(m);
   // Parents first, whatever order the files came in.
   return out.sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b));
+}
+
+/**
+ * A VIP equal to one of this node's own addresses would be taken off the
+ * node by whoever "releases the VIP": refuse it before anything is written,
+ * with or without preflight (no `ip` here: preflight reports that).
+ */
+export async function refuseOwnAddress(host: HostProbe, vip: string): Promise<void> {
+  const links = await host.interfaces().catch(() => undefined);
+  const problem = links && foreignVipProblem(links, vip, { ownOnly: true });
+  if (problem) throw new UsageError(`--vip: ${problem}`);
 }
 
 async function checkReadable(fs: Fs, root: string, tls: TlsFiles): Promise<void> {

@@ -71,21 +71,6 @@ export function renderSysctlFile(settings: readonly SysctlSetting[]): string {
   ].join("\n");
 }
 
-/** The interface whose subnet holds the VIP (the agent's own rule for an empty --interface). */
-export function interfaceForVip(vip: string, ifaces: readonly { name: string; addrs: readonly { family: 4 | 6; local: string; prefixlen: number }[] }[]): string | undefined {
-  if (!ipaddr.isValid(vip)) return undefined;
-  const v = ipaddr.parse(vip);
-  const fam = v.kind() === "ipv4" ? 4 : 6;
-  const full = fam === 4 ? 32 : 128;
-  return ifaces.find((i) =>
-    i.addrs.some((a) => {
-      if (a.family !== fam || a.prefixlen >= full || !ipaddr.isValid(a.local)) return false;
-      const net = ipaddr.parse(a.local);
-      return net.kind() === v.kind() && v.match(net, a.prefixlen);
-    }),
-  )?.name;
-}
-
 /** The running values to change: set what differs, restore what a previous run set and this one no longer wants. */
 export function planSysctls(desired: readonly SysctlSetting[], live: ReadonlyMap<string, string | undefined>, previous: readonly SysctlRecord[]): { actions: SysctlAction[]; record: SysctlRecord[] } {
   const actions: SysctlAction[] = [];

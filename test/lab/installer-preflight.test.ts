@@ -58,9 +58,12 @@ describe("real host probes in a network namespace", () => {
 
   it("lists the namespace's interfaces from ip -j", async () => {
     const ifs = await probe().interfaces();
-    const eth0 = ifs.find((i) => i.name === "eth0");
-    assert.equal(eth0?.up, true);
-    assert.deepEqual(eth0?.addrs.filter((a) => a.family === 4), [{ family: 4, local: "198.18.0.2", prefixlen: 24 }]);
+    const eth0 = ifs.find((i) => i.ifname === "eth0");
+    assert.ok(eth0?.flags?.includes("UP"));
+    assert.deepEqual(
+      eth0?.addr_info.filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`),
+      ["198.18.0.2/24"],
+    );
   });
 
   it("arping -D finds an IPv4 address in use, with the MAC that answered, and a free one", async () => {

@@ -9,7 +9,7 @@ import { resolveConfig, UsageError, type Config } from "../../src/config/index.t
 import { doctor, install, InstallerError, MemoryReporter, NodeFs, layoutFor, type Check } from "../../src/installer/index.ts";
 import { runPreflight, formatCheck, type PreflightInput } from "../../src/installer/preflight/checks.ts";
 import { scanManifest, servicelbEnabled } from "../../src/installer/preflight/conflicts.ts";
-import { FakeChecker, FakeHost } from "../../src/installer/testing/fakes.ts";
+import { FakeChecker, FakeHost, netIf } from "../../src/installer/testing/fakes.ts";
 import { snapshotTree } from "../../src/installer/testing/tree.ts";
 import { parseDatastore } from "../../src/installer/datastore/url.ts";
 import { ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
@@ -56,7 +56,7 @@ describe("preflight checks", () => {
   it("each problem gets its ✗/! line and a fix", async () => {
     const host = new FakeHost();
     host.uidValue = 1000;
-    host.ifaces = [{ name: "eth0", up: false, addrs: [{ family: 4, local: "10.0.0.2", prefixlen: 24 }] }];
+    host.ifaces = [netIf("eth0", false, ["10.0.0.2/24"])];
     host.neighbours.set("192.168.0.10", "52:54:00:12:34:56");
     host.listening.add(6443).add(2112);
     host.sans = "DNS:kubernetes, IP Address:127.0.0.1";
@@ -74,24 +74,37 @@ describe("preflight checks", () => {
     assert.match(c["serving-cert"]?.fix ?? "", /systemctl restart k3s .*k3s certificate rotate/);
   });
 
-  it("the VIP answered by another server is expected when joining, and fine when held here", async () => {
+  it("the VIP answered by another server is expected when joining, and fine when k3vip's marked copy is here", async () => {
     const host = new FakeHost();
     host.neighbours.set("192.168.0.10", "52:54:00:aa:bb:cc");
     assert.equal(byId(await runPreflight(input({ host, join: true })))["vip-free"]?.status, "ok");
     const here = new FakeHost();
-    here.ifaces[0]?.addrs.push({ family: 4, local: "192.168.0.10", prefixlen: 32 });
+    here.ifaces[0]?.addr_info.push({ family: "inet", local: "192.168.0.10", prefixlen: 32, scope: "global", noprefixroute: true, label: "eth0:k3vip" });
     const c = byId(await runPreflight(input({ host: here })))["vip-free"];
     assert.equal(c?.status, "ok");
-    assert.match(c?.detail ?? "", /held by k3vip here/);
+    assert.match(c?.detail ?? "", /with k3vip's mark \(held by k3vip here\)/);
     assert.deepEqual(here.probed, []);
+  });
+
+  it("a VIP on this node that k3vip did not add is never 'held by k3vip here'", async () => {
+    // The node's own address: one ✗, never the ✓ beside a contradicting subnet line.
+    const own = new FakeHost();
+    own.ifaces = [netIf("eth0", true, ["192.168.0.10/24"])];
+    const c = byId(await runPreflight(input({ host: own })));
+    assert.equal(c["vip-free"]?.status, "fail");
+    assert.equal(c["vip-free"]?.detail, "192.168.0.10 is this node's own address on eth0 (/24)");
+    assert.equal(c["vip-free"]?.fix, "pick a free address in the subnet");
+    // A plain /32 another program added (kube-vip): ✗, or ! with --migrate.
+    const other = new FakeHost();
+    other.ifaces[0]?.addr_info.push({ family: "inet", local: "192.168.0.10", prefixlen: 32, scope: "global", label: "eth0" });
+    assert.equal(byId(await runPreflight(input({ host: other })))["vip-free"]?.status, "fail");
+    assert.match(byId(await runPreflight(input({ host: other })))["vip-free"]?.detail ?? "", /without k3vip's mark .*another program holds it/);
+    assert.equal(byId(await runPreflight(input({ host: other, migrate: true })))["vip-free"]?.status, "warn");
   });
 
   it("finds the interface from the VIP's subnet when --interface is empty; RKE2 checks 9345 too", async () => {
     const host = new FakeHost();
-    host.ifaces = [
-      { name: "lo", up: true, addrs: [{ family: 4, local: "127.0.0.1", prefixlen: 8 }] },
-      { name: "ens192", up: true, addrs: [{ family: 4, local: "192.168.0.2", prefixlen: 24 }] },
-    ];
+    host.ifaces = [{ ...netIf("lo", true, ["127.0.0.1/8"], { scope: "host" }), flags: ["LOOPBACK", "UP"] }, netIf("ens192", true, ["192.168.0.2/24"])];
     host.listening.add(6443);
     const cs = byId(await runPreflight(input({ host, config: cfg({ interface: "" }), layout: layoutFor("rke2"), detection: { distro: "rke2", reason: "x", found: true } })));
     assert.equal(cs.interface?.detail, "ens192 is up");

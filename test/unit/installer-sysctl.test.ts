@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { resolveConfig, type Config } from "../../src/config/index.ts";
-import { install, interfaceForVip, MemoryReporter, NodeFs, planSysctls, renderSysctlFile, sysctlKey, uninstall, vipSysctls, type Fs, type InstallOptions } from "../../src/installer/index.ts";
-import { FakeChecker, FakeHost, RebasedFs } from "../../src/installer/testing/fakes.ts";
+import { resolveConfig, UsageError, type Config } from "../../src/config/index.ts";
+import { doctor, install, MemoryReporter, NodeFs, planSysctls, renderSysctlFile, sysctlKey, uninstall, vipSysctls, type Fs, type InstallOptions } from "../../src/installer/index.ts";
+import { FakeChecker, FakeHost, netIf, RebasedFs } from "../../src/installer/testing/fakes.ts";
 import { snapshotTree } from "../../src/installer/testing/tree.ts";
 import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
 
@@ -45,16 +45,6 @@ describe("sysctl pieces (pure)", () => {
     const text = renderSysctlFile([{ path: "net/ipv6/conf/eth0.100/ndisc_notify", value: "1" }]);
     assert.match(text, /^net\/ipv6\/conf\/eth0\.100\/ndisc_notify = 1$/m);
     assert.ok(text.split("\n").filter((l) => l && !l.startsWith("#")).length === 1);
-  });
-
-  it("finds the interface whose subnet holds the VIP", () => {
-    const ifaces = [
-      { name: "lo", addrs: [{ family: 6 as const, local: "::1", prefixlen: 128 }] },
-      { name: "eth0", addrs: [{ family: 4 as const, local: "198.18.0.11", prefixlen: 24 }, { family: 6 as const, local: "fe80::1", prefixlen: 64 }] },
-      { name: "eth1", addrs: [{ family: 6 as const, local: "fd00:6b33::11", prefixlen: 64 }] },
-    ];
-    assert.equal(interfaceForVip("fd00:6b33::10", ifaces), "eth1");
-    assert.equal(interfaceForVip("2001:db8::10", ifaces), undefined);
   });
 
   it("plans set/restore from live values and keeps the value found before k3vip's first run", () => {
@@ -144,7 +134,7 @@ describe("install on the live host: the running value through the host port", ()
   const live = () => {
     const base = tmpRoot();
     const host = new FakeHost();
-    host.ifaces = [{ name: "eth0", up: true, addrs: [{ family: 6, local: "fd00:6b33::11", prefixlen: 64 }] }];
+    host.ifaces = [netIf("eth0", true, ["fd00:6b33::11/64"])];
     return { base, host, fs: new RebasedFs(base) };
   };
   const un = (fs: Fs, host: FakeHost | undefined, dryRun = false) => uninstall({ root: "", dryRun }, { fs, reporter: new MemoryReporter(), objects: addonObjects, ...(host ? { sysctl: host } : {}) });
@@ -219,4 +209,28 @@ describe("install on the live host: the running value through the host port", ()
     assert.equal(host.sysctls.get(NOTIFY), "0");
     assert.ok(!r.changes.some((c) => c.label === "sysctl.d file"));
   });
+});
+
+describe("install and doctor refuse a VIP that is this node's own address", () => {
+  for (const [vip, cidr] of [
+    ["192.168.0.2", "192.168.0.2/24"],
+    ["fd00:6b33::11", "fd00:6b33::11/64"],
+  ] as const) {
+    it(`${vip}: UsageError (exit 2), one line, nothing written — with or without preflight`, async () => {
+      const base = tmpRoot();
+      const host = new FakeHost();
+      host.ifaces = [netIf("eth0", true, [cidr])];
+      const fs = new RebasedFs(base);
+      const before = snapshotTree(base);
+      for (const preflight of [true, false]) {
+        await assert.rejects(
+          install(opts("", { config: cfg({ vip }), preflight }), deps(host, fs)),
+          (e: unknown) => e instanceof UsageError && e.message === `--vip: the VIP ${vip} is this node's own address on eth0 (${cidr}); pick a free address in the subnet` && !e.message.includes("\n"),
+        );
+      }
+      await assert.rejects(doctor({ root: "", config: cfg({ vip }) }, { fs, host, checker: new FakeChecker(), manifestName: ADDON_FILENAME }), (e: unknown) => e instanceof UsageError && /own address on eth0/.test(e.message));
+      assert.deepEqual(snapshotTree(base), before);
+      assert.deepEqual(host.probed, [], "no ARP probe either");
+    });
+  }
 });

@@ -8,7 +8,8 @@ import { maskDatastore, type Datastore } from "../datastore/url.ts";
 import type { Detection } from "../detect.ts";
 import type { Layout } from "../layout.ts";
 import { servicelbEnabled, type Found } from "./conflicts.ts";
-import type { HostProbe, NetIf } from "./host.ts";
+import type { HostProbe } from "./host.ts";
+import { interfaceForVip, markText, vipCopies, familyOf, type IpLink } from "../../host/index.ts";
 
 export type Status = "ok" | "warn" | "fail" | "skip";
 
@@ -55,7 +56,7 @@ export async function runPreflight(i: PreflightInput): Promise<Check[]> {
   }
   add({ id: "distro", title: "distribution", status: i.detection.found ? "ok" : "warn", detail: `${layout.distro}: ${i.detection.reason}`, ...(i.detection.found ? {} : { fix: "fine when installing before k3s/RKE2; otherwise give --distro" }) });
 
-  let ifaces: NetIf[] | undefined;
+  let ifaces: IpLink[] | undefined;
   if (!i.host) add({ id: "interface", title: "interface", status: "skip", detail: SKIP_ROOT });
   else {
     try {
@@ -85,44 +86,46 @@ export async function runPreflight(i: PreflightInput): Promise<Check[]> {
   return checks;
 }
 
-function interfaceChecks(c: Config, ifaces: NetIf[]): Check[] {
-  const vip = ipaddr.parse(c.vip);
-  const holds = (i: NetIf) => i.addrs.some((a) => a.family === (vip.kind() === "ipv4" ? 4 : 6) && a.local !== c.vip && a.prefixlen < (vip.kind() === "ipv4" ? 32 : 128) && safeMatch(vip, a.local, a.prefixlen));
-  const iface = c.interface ? ifaces.find((x) => x.name === c.interface) : ifaces.find(holds);
+const isUp = (l: IpLink): boolean => l.flags?.includes("UP") === true;
+
+function interfaceChecks(c: Config, ifaces: IpLink[]): Check[] {
+  // One rule for "which interface holds the VIP" (src/host): the agent's own.
+  const holds = (l: IpLink) => interfaceForVip([l], c.vip) !== undefined;
+  const iface = c.interface ? ifaces.find((x) => x.ifname === c.interface) : ifaces.find((l) => l.ifname === interfaceForVip(ifaces, c.vip)?.name);
   const out: Check[] = [];
   if (!iface) {
-    if (c.interface) out.push({ id: "interface", title: "interface", status: "fail", detail: `${c.interface} does not exist (have: ${ifaces.map((x) => x.name).join(", ")})`, fix: "give --interface with one of those names" });
+    if (c.interface) out.push({ id: "interface", title: "interface", status: "fail", detail: `${c.interface} does not exist (have: ${ifaces.map((x) => x.ifname).join(", ")})`, fix: "give --interface with one of those names" });
     else out.push({ id: "interface", title: "interface", status: c.mode === "arp" ? "fail" : "ok", detail: `no interface has a subnet holding ${c.vip}`, ...(c.mode === "arp" ? { fix: "give --interface, or pick a VIP on the servers' LAN" } : {}) });
     return out;
   }
-  out.push(iface.up ? { id: "interface", title: "interface", status: "ok", detail: `${iface.name} is up` } : { id: "interface", title: "interface", status: "fail", detail: `${iface.name} is down`, fix: `ip link set ${iface.name} up` });
+  const name = iface.ifname;
+  out.push(isUp(iface) ? { id: "interface", title: "interface", status: "ok", detail: `${name} is up` } : { id: "interface", title: "interface", status: "fail", detail: `${name} is down`, fix: `ip link set ${name} up` });
   if (c.mode === "arp") {
-    const inSubnet = holds(iface);
-    const subnets = iface.addrs.map((a) => `${a.local}/${a.prefixlen}`).join(", ") || "no addresses";
+    const subnets = iface.addr_info.map((a) => `${a.local}/${a.prefixlen}`).join(", ") || "no addresses";
     out.push(
-      inSubnet
-        ? { id: "vip-subnet", title: "VIP subnet", status: "ok", detail: `${c.vip} is inside a subnet of ${iface.name}` }
-        : { id: "vip-subnet", title: "VIP subnet", status: "warn", detail: `${c.vip} is outside ${iface.name}'s subnets (${subnets}): clients on the LAN may not reach it by ARP`, fix: "pick a free address in the servers' subnet, or use --mode bgp" },
+      holds(iface)
+        ? { id: "vip-subnet", title: "VIP subnet", status: "ok", detail: `${c.vip} is inside a subnet of ${name}` }
+        : { id: "vip-subnet", title: "VIP subnet", status: "warn", detail: `${c.vip} is outside ${name}'s subnets (${subnets}): clients on the LAN may not reach it by ARP`, fix: "pick a free address in the servers' subnet, or use --mode bgp" },
     );
   }
   return out;
 }
 
-function safeMatch(vip: ipaddr.IPv4 | ipaddr.IPv6, local: string, prefix: number): boolean {
-  try {
-    const net = ipaddr.parse(local);
-    return net.kind() === vip.kind() && vip.match(net, prefix);
-  } catch {
-    return false;
-  }
-}
-
-async function vipFree(i: PreflightInput, host: HostProbe, ifaces: NetIf[]): Promise<Check> {
+async function vipFree(i: PreflightInput, host: HostProbe, ifaces: IpLink[]): Promise<Check> {
   const c = i.config;
   const title = "VIP not in use";
-  if (ifaces.some((x) => x.addrs.some((a) => a.local === c.vip))) return { id: "vip-free", title, status: "ok", detail: `${c.vip} is on this node already (held by k3vip here)` };
-  const vip = ipaddr.parse(c.vip);
-  const iface = c.interface || ifaces.find((x) => x.addrs.some((a) => a.prefixlen < (vip.kind() === "ipv4" ? 32 : 128) && safeMatch(vip, a.local, a.prefixlen)))?.name;
+  const copies = vipCopies(ifaces, c.vip);
+  const own = copies.find((x) => x.own);
+  if (own) return { id: "vip-free", title, status: "fail", detail: `${c.vip} is this node's own address on ${own.ifname} (/${own.entry.prefixlen})`, fix: "pick a free address in the subnet" };
+  const other = copies.find((x) => !x.ours);
+  if (other) {
+    const detail = `${c.vip} is on ${other.ifname} as /${other.entry.prefixlen} without k3vip's mark (${markText(other.ifname, familyOf(c.vip))}): another program holds it`;
+    if (i.migrate) return { id: "vip-free", title, status: "warn", detail: `${detail}; if it is the kube-vip --migrate removes, it goes when kube-vip stops`, fix: "otherwise stop whatever added it" };
+    return { id: "vip-free", title, status: "fail", detail, fix: "stop it (an old kube-vip? then use --migrate) or pick a free address in the subnet" };
+  }
+  const mine = copies[0];
+  if (mine) return { id: "vip-free", title, status: "ok", detail: `${c.vip} is on ${mine.ifname} with k3vip's mark (held by k3vip here)` };
+  const iface = c.interface || interfaceForVip(ifaces, c.vip)?.name;
   if (!iface) return { id: "vip-free", title, status: "skip", detail: "no interface to probe on" };
   try {
     const r = await host.duplicateAddress(iface, c.vip);

@@ -4,12 +4,8 @@ import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { connect as tlsConnect } from "node:tls";
+import { parseIpAddrJson, type IpLink } from "../../host/index.ts";
 
-export interface NetIf {
-  name: string;
-  up: boolean;
-  addrs: { family: 4 | 6; local: string; prefixlen: number }[];
-}
 
 export interface DadResult {
   inUse: boolean;
@@ -19,7 +15,8 @@ export interface DadResult {
 
 export interface HostProbe {
   uid(): number;
-  interfaces(): Promise<NetIf[]>;
+  /** Every interface with its addresses (`ip -j addr show`). */
+  interfaces(): Promise<IpLink[]>;
   /** Duplicate-address probe for `addr` on `iface` (ARP DAD for IPv4, NS for IPv6). */
   duplicateAddress(iface: string, addr: string): Promise<DadResult>;
   tcpReachable(host: string, port: number): Promise<boolean>;
@@ -54,13 +51,6 @@ function run(argv: string[], timeoutMs: number): Promise<ExecResult> {
   });
 }
 
-interface IpAddrJson {
-  ifname: string;
-  flags?: string[];
-  operstate?: string;
-  addr_info?: { family: string; local: string; prefixlen: number }[];
-}
-
 export class RealHostProbe implements HostProbe {
   /**
    * `prefix` runs the probing commands (ip, arping, ndisc6) elsewhere, e.g.
@@ -75,17 +65,10 @@ export class RealHostProbe implements HostProbe {
     return process.getuid?.() ?? -1;
   }
 
-  async interfaces(): Promise<NetIf[]> {
+  async interfaces(): Promise<IpLink[]> {
     const r = await run([...this.prefix, "ip", "-j", "addr", "show"], this.timeoutMs);
     if (r.code !== 0) throw new ProbeError(`ip -j addr show exited ${r.code}: ${r.stderr.trim()}`);
-    const list = JSON.parse(r.stdout) as IpAddrJson[];
-    return list.map((i) => ({
-      name: i.ifname,
-      up: (i.flags ?? []).includes("UP"),
-      addrs: (i.addr_info ?? [])
-        .filter((a) => a.family === "inet" || a.family === "inet6")
-        .map((a) => ({ family: a.family === "inet" ? 4 : 6, local: a.local, prefixlen: a.prefixlen })),
-    }));
+    return parseIpAddrJson(r.stdout);
   }
 
   async duplicateAddress(iface: string, addr: string): Promise<DadResult> {

@@ -3,12 +3,25 @@ import { join } from "node:path";
 import { NodeFs, type Fs } from "../fs.ts";
 import type { DatastoreChecker, DatastoreResult } from "../datastore/check.ts";
 import type { Datastore } from "../datastore/url.ts";
-import type { DadResult, HostProbe, NetIf } from "../preflight/host.ts";
+import type { DadResult, HostProbe } from "../preflight/host.ts";
+import type { IpAddrInfo, IpLink } from "../../host/index.ts";
+
+/** An interface as `ip -j addr show` prints it, from "address/prefix" strings. */
+export function netIf(name: string, up: boolean, cidrs: string[], more: Partial<IpAddrInfo> = {}): IpLink {
+  return {
+    ifname: name,
+    flags: up ? ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"] : ["BROADCAST", "MULTICAST"],
+    addr_info: cidrs.map((c) => {
+      const [local = "", plen = ""] = c.split("/");
+      return { family: local.includes(":") ? "inet6" : "inet", local, prefixlen: Number(plen), scope: "global", ...more };
+    }),
+  };
+}
 
 /** A host described by data; probes answer from it. */
 export class FakeHost implements HostProbe {
   uidValue = 0;
-  ifaces: NetIf[] = [{ name: "eth0", up: true, addrs: [{ family: 4, local: "192.168.0.2", prefixlen: 24 }] }];
+  ifaces: IpLink[] = [netIf("eth0", true, ["192.168.0.2/24"])];
   /** addr → MAC of whoever answers. */
   neighbours = new Map<string, string>();
   listening = new Set<number>();
@@ -22,12 +35,12 @@ export class FakeHost implements HostProbe {
   uid(): number {
     return this.uidValue;
   }
-  interfaces(): Promise<NetIf[]> {
+  interfaces(): Promise<IpLink[]> {
     return Promise.resolve(this.ifaces);
   }
   duplicateAddress(iface: string, addr: string): Promise<DadResult> {
     this.probed.push(`${iface} ${addr}`);
-    if (!this.ifaces.some((i) => i.name === iface)) return Promise.reject(new Error(`no interface ${iface}`));
+    if (!this.ifaces.some((i) => i.ifname === iface)) return Promise.reject(new Error(`no interface ${iface}`));
     const by = this.neighbours.get(addr);
     return Promise.resolve(by ? { inUse: true, by } : { inUse: false });
   }
