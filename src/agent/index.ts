@@ -2,8 +2,7 @@
 // `ip`/arping VIP, local API-server probe, Prometheus metrics) to the runner
 // around the pure election core.
 import { existsSync } from "node:fs";
-import { UsageError, type Config } from "../config/index.ts";
-import { CliError } from "../cli/errors.ts";
+import { RuntimeError, UsageError, type Config } from "../config/index.ts";
 import { KubeLeasePort, loadKubeConfig, probeCredentials } from "../kube/index.ts";
 import { electionConfig } from "./election/index.ts";
 import { createHealthProbe } from "./health/index.ts";
@@ -52,7 +51,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   try {
     metricsServer = await startMetricsServer(config, { isAlive: () => ref.runner?.alive() ?? true });
   } catch (e) {
-    throw new CliError((e as Error).message, 1, { cause: e });
+    throw new RuntimeError((e as Error).message, 1, { cause: e });
   }
   const metrics = metricsServer.metrics;
   const ec = electionConfig(config, nodeName);

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { DISTROS, badValue, type Distro } from "../config/index.ts";
-import { CliError } from "./errors.ts";
+import { badValue, type Distro, DISTROS, RuntimeError } from "../config/index.ts";
 import { addConfigOptions, configFlags, configFromCommand } from "./options.ts";
 
 export function registerDoctor(program: Command): void {
@@ -19,18 +18,12 @@ export function registerDoctor(program: Command): void {
     const inst = await import("../installer/index.ts");
     const { ADDON_FILENAME } = await import("../render/index.ts");
     const root = f.root ?? "";
-    let r;
-    try {
-      r = await inst.doctor(
-        { root, ...(config ? { config } : {}), ...(flags.distro ? { distro: flags.distro as Distro } : {}), ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}) },
-        { fs: new inst.NodeFs(), ...(root ? {} : { host: new inst.RealHostProbe() }), checker: new inst.LiveDatastoreChecker(), manifestName: ADDON_FILENAME, kube: (p) => inst.KubeObjectDeleter.fromFile(p) },
-      );
-    } catch (e) {
-      if (e instanceof inst.InstallerError) throw new CliError(e.message, 1, { cause: e });
-      throw e;
-    }
+    const r = await inst.doctor(
+      { root, ...(config ? { config } : {}), ...(flags.distro ? { distro: flags.distro as Distro } : {}), ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}) },
+      { fs: new inst.NodeFs(), ...(root ? {} : { host: new inst.RealHostProbe() }), checker: new inst.LiveDatastoreChecker(), manifestName: ADDON_FILENAME, kube: (p) => inst.KubeObjectDeleter.fromFile(p) },
+    );
     if (f.json === true) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else for (const c of r.checks) process.stderr.write(`${inst.formatCheck(c)}\n`);
-    if (!r.ok) throw new CliError(`${r.checks.filter((c) => c.status === "fail").length} check(s) failed: fix the ✗ lines`, 1);
+    if (!r.ok) throw new RuntimeError(`${r.checks.filter((c) => c.status === "fail").length} check(s) failed: fix the ✗ lines`, 1);
   });
 }

@@ -1,8 +1,7 @@
 import { Option, type Command } from "commander";
-import type { InstallOptions, InstallResult } from "../installer/index.ts";
+import type { InstallOptions } from "../installer/index.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "../config/index.ts";
-import { CliError } from "./errors.ts";
 import { addConfigOptions, configFlags, configFromCommand } from "./options.ts";
 
 interface InstallFlags {
@@ -86,26 +85,20 @@ async function runInstall(o: InstallOptions, json: boolean): Promise<void> {
   const inst = await import("../installer/index.ts");
   const { renderAddon, ADDON_FILENAME } = await import("../render/index.ts");
   const reporter = inst.reporterFor(json);
-  let r: InstallResult;
-  try {
-    r = await inst.install(o, {
-      fs: new inst.NodeFs(),
-      ...(o.root ? {} : { host: new inst.RealHostProbe() }),
-      checker: new inst.LiveDatastoreChecker(),
-      render: (c) => renderAddon(c),
-      manifestName: ADDON_FILENAME,
-      reporter,
-      version: VERSION,
-      kube: (p) => inst.KubeObjectDeleter.fromFile(p),
-      images: async (arch) => {
-        const { imageArchiveFor } = await import("../image/index.ts");
-        return reporter.step(`find or build the ${arch} image archive`, () => imageArchiveFor(arch, { log: (l) => reporter.line(`  ${l}`) }));
-      },
-    });
-  } catch (e) {
-    if (e instanceof inst.InstallerError) throw new CliError(e.message, 1, { cause: e });
-    throw e;
-  }
+  const r = await inst.install(o, {
+    fs: new inst.NodeFs(),
+    ...(o.root ? {} : { host: new inst.RealHostProbe() }),
+    checker: new inst.LiveDatastoreChecker(),
+    render: (c) => renderAddon(c),
+    manifestName: ADDON_FILENAME,
+    reporter,
+    version: VERSION,
+    kube: (p) => inst.KubeObjectDeleter.fromFile(p),
+    images: async (arch) => {
+      const { imageArchiveFor } = await import("../image/index.ts");
+      return reporter.step(`find or build the ${arch} image archive`, () => imageArchiveFor(arch, { log: (l) => reporter.line(`  ${l}`) }));
+    },
+  });
   if (json) {
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     return;

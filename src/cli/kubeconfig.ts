@@ -1,7 +1,6 @@
 import { homedir } from "node:os";
 import { Option, type Command } from "commander";
-import { badValue, DISTROS, parseVip, Problem, UsageError, type Distro } from "../config/index.ts";
-import { CliError } from "./errors.ts";
+import { badValue, DISTROS, parseVip, Problem, RuntimeError, UsageError, type Distro } from "../config/index.ts";
 
 interface Flags {
   vip?: string;
@@ -57,28 +56,22 @@ export function registerKubeconfig(program: Command): void {
         if (!/^[0-9]+$/.test(f.apiPort) || apiPort < 1 || apiPort > 65535) throw badValue("--api-port", f.apiPort, "is not a port from 1 to 65535 (example: 6443)");
       }
       const merge = f.merge === true ? inst.HOME_KUBECONFIG(homedir()) : typeof f.merge === "string" ? f.merge : undefined;
-      let r;
-      try {
-        r = await inst.kubeconfig(
-          {
-            root,
-            vip,
-            apiPort,
-            ...(f.distro ? { distro: f.distro as Distro } : installed ? { distro: installed.layout.distro } : {}),
-            ...(f.from ? { from: f.from } : {}),
-            ...(f.context ? { context: f.context } : {}),
-            ...(f.out ? { out: f.out } : {}),
-            ...(merge ? { merge } : {}),
-            use: f.use === true,
-            check: f.check,
-            ...(f.checkServer ? { checkServer: f.checkServer } : {}),
-          },
-          { fs, now: () => new Date(), readyz: (kc, v, to) => inst.httpsReadyz(kc, v, to) },
-        );
-      } catch (e) {
-        if (e instanceof inst.InstallerError) throw new CliError(e.message, 1, { cause: e });
-        throw e;
-      }
+      const r = await inst.kubeconfig(
+        {
+          root,
+          vip,
+          apiPort,
+          ...(f.distro ? { distro: f.distro as Distro } : installed ? { distro: installed.layout.distro } : {}),
+          ...(f.from ? { from: f.from } : {}),
+          ...(f.context ? { context: f.context } : {}),
+          ...(f.out ? { out: f.out } : {}),
+          ...(merge ? { merge } : {}),
+          use: f.use === true,
+          check: f.check,
+          ...(f.checkServer ? { checkServer: f.checkServer } : {}),
+        },
+        { fs, now: () => new Date(), readyz: (kc, v, to) => inst.httpsReadyz(kc, v, to) },
+      );
       const { yaml, ...summary } = r;
       if (f.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else if (!r.written) process.stdout.write(yaml);
@@ -90,7 +83,7 @@ export function registerKubeconfig(program: Command): void {
         else {
           err(`✗ ${r.readyz.message}${r.readyz.fix ? `\n    fix: ${r.readyz.fix}` : ""}`);
           // The file is written; the check failing is still a failure to report.
-          throw new CliError(`the kubeconfig ${r.written ? "was written" : "was printed"}, but /readyz through the VIP failed: ${r.readyz.fix ?? "see above"}`, 1);
+          throw new RuntimeError(`the kubeconfig ${r.written ? "was written" : "was printed"}, but /readyz through the VIP failed: ${r.readyz.fix ?? "see above"}`, 1);
         }
       }
     });

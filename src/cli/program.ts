@@ -2,9 +2,8 @@
 // exit codes, shared by the full CLI (main.ts) and the agent-only entry
 // (agent-main.ts) the image ships.
 import { Command, CommanderError } from "commander";
-import { UsageError } from "../config/index.ts";
+import { RuntimeError, UsageError } from "../config/index.ts";
 import { VERSION } from "../version.ts";
-import { CliError } from "./errors.ts";
 
 export function newProgram(): Command {
   return new Command("k3vip")
@@ -35,7 +34,7 @@ function reportError(e: unknown, debug: boolean): number {
     process.stderr.write(`k3vip: ${e.message}\n`);
     return 2;
   }
-  if (e instanceof CliError) {
+  if (e instanceof RuntimeError) {
     process.stderr.write(`k3vip: ${e.message}\n`);
     if (debug && e.cause instanceof Error) process.stderr.write(`${e.cause.stack ?? e.cause.message}\n`);
     return e.exitCode;

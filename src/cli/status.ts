@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { badValue, defaults, optionByKey, Problem, UsageError } from "../config/index.ts";
+import { badValue, defaults, optionByKey, Problem, RuntimeError, UsageError } from "../config/index.ts";
 import { VERSION } from "../version.ts";
-import { CliError } from "./errors.ts";
 
 /** Kubeconfigs tried when neither --kubeconfig nor KUBECONFIG is given (run on a server node). */
 const DISTRO_KUBECONFIGS = ["/etc/rancher/k3s/k3s.yaml", "/etc/rancher/rke2/rke2.yaml"];
@@ -28,10 +27,10 @@ export function registerStatus(program: Command): void {
     try {
       loaded = kube.loadKubeConfig({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), fallbackFiles: DISTRO_KUBECONFIGS, exists: existsSync });
     } catch (e) {
-      throw new CliError(`could not load a kubeconfig: ${(e as Error).message}; pass --kubeconfig or set KUBECONFIG`, 1, { cause: e });
+      throw new RuntimeError(`could not load a kubeconfig: ${(e as Error).message}; pass --kubeconfig or set KUBECONFIG`, 1, { cause: e });
     }
     if (loaded.source === "in-cluster ServiceAccount" && !existsSync("/var/run/secrets/kubernetes.io/serviceaccount/token")) {
-      throw new CliError(`no kubeconfig found (tried ${DISTRO_KUBECONFIGS.join(", ")}); pass --kubeconfig or set KUBECONFIG`);
+      throw new RuntimeError(`no kubeconfig found (tried ${DISTRO_KUBECONFIGS.join(", ")}); pass --kubeconfig or set KUBECONFIG`);
     }
     const where = { lease: `${namespace}/${leaseName}`, server: loaded.server };
     const port = new kube.KubeLeasePort(loaded.kc, { namespace, name: leaseName, timeoutMs: 10_000 });
@@ -45,7 +44,7 @@ export function registerStatus(program: Command): void {
       lease = await port.get();
     } catch (e) {
       const err = e as InstanceType<typeof kube.LeaseError>;
-      if (err.kind !== "notFound") throw new CliError(`could not read the Lease ${where.lease} from ${where.server}: ${err.message}`, 1, { cause: e });
+      if (err.kind !== "notFound") throw new RuntimeError(`could not read the Lease ${where.lease} from ${where.server}: ${err.message}`, 1, { cause: e });
     }
     if (!o.watch) {
       let agents: Awaited<ReturnType<typeof kube.agentViews>> = [];

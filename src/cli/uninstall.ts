@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { DISTROS, badValue, type Distro } from "../config/index.ts";
 import type { UninstallOptions } from "../installer/index.ts";
-import { CliError } from "./errors.ts";
 
 interface UninstallFlags {
   root?: string;
@@ -35,13 +34,7 @@ export function registerUninstall(program: Command): void {
       const inst = await import("../installer/index.ts");
       const { addonObjects } = await import("../render/index.ts");
       const reporter = inst.reporterFor(f.json === true);
-      let r;
-      try {
-        r = await inst.uninstall(o, { fs: new inst.NodeFs(), reporter, objects: addonObjects, deleter: (p) => inst.KubeObjectDeleter.fromFile(p), ...(o.root ? {} : { sysctl: new inst.RealHostProbe() }) });
-      } catch (e) {
-        if (e instanceof inst.InstallerError) throw new CliError(e.message, 1, { cause: e });
-        throw e;
-      }
+      const r = await inst.uninstall(o, { fs: new inst.NodeFs(), reporter, objects: addonObjects, deleter: (p) => inst.KubeObjectDeleter.fromFile(p), ...(o.root ? {} : { sysctl: new inst.RealHostProbe() }) });
       if (f.json === true) {
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         return;

@@ -14,3 +14,20 @@ export class UsageError extends Error {
 export function badValue(source: string, value: string, problem: string): UsageError {
   return new UsageError(`${source} ${JSON.stringify(value)} ${problem}`);
 }
+
+/**
+ * A runtime failure (exit 1 unless given): the message says what failed,
+ * what k3vip already undid, and the next step. Printed without a stack trace
+ * unless --debug. cli/program.ts is the one place that turns it (and
+ * UsageError) into an exit code.
+ */
+export class RuntimeError extends Error {
+  override name = "RuntimeError";
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,6 +1,6 @@
 export type { BgpPeer, Config, Distro, LogFormat, Mode, PullPolicy } from "./model.ts";
 export { defaults, DEFAULT_IMAGE_REPO, DISTROS, MODES } from "./model.ts";
-export { UsageError, badValue } from "./errors.ts";
+export { RuntimeError, UsageError, badValue } from "./errors.ts";
 export { OPTIONS, optionByKey, getPath, type OptionSpec, type Scope, type Alias } from "./options.ts";
 export { resolveConfig, validateConfig, type Sources } from "./resolve.ts";
 export { parseIp, parseVip, parseImage, networkOrBroadcast, formatPeers, parsePeers, Problem } from "./values.ts";

@@ -1,5 +1,6 @@
 // Reads what the plan needs to know about the tree, through the Fs port.
 import { join } from "node:path";
+import { RuntimeError } from "../config/index.ts";
 import { ConfigFileError, parseConfigFile } from "./dropin.ts";
 import type { Fs } from "./fs.ts";
 import type { Layout } from "./layout.ts";
@@ -8,7 +9,12 @@ import { scanManifest, type Found } from "./preflight/conflicts.ts";
 import { backupPath, decodeState, StateError, toHost, toRoot, type StateRecord } from "./state.ts";
 
 /** A failure with what failed, what was undone and the next step (exit 1). */
-export class InstallerError extends Error {}
+export class InstallerError extends RuntimeError {
+  override name = "InstallerError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 1, options);
+  }
+}
 
 export async function readState(fs: Fs, layout: Layout): Promise<StateRecord | undefined> {
   const b = await fs.read(layout.stateFile);

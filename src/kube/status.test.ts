@@ -88,7 +88,8 @@ describe("k3vip status against the fake API", () => {
     const t = microTime(Date.now() - 1000);
     api.store.create(resourceType("leases", "coordination.k8s.io"), "kube-system", {
       metadata: { name: "k3vip-cp" },
-      spec: { holderIdentity: "srv1", leaseDurationSeconds: 6, acquireTime: t, renewTime: t, leaseTransitions: 2 },
+      // Long enough that a slow machine never sees it expire mid-test (expiry has its own test above).
+      spec: { holderIdentity: "srv1", leaseDurationSeconds: 3600, acquireTime: t, renewTime: t, leaseTransitions: 2 },
     });
   });
   after(async () => {
