@@ -1,56 +1,18 @@
-// The runner with fake ports and a manual clock (no sleeping), then three
-// runners in one process against the fake API through the real client-node
-// Lease adapter.
+// The runner with fake ports and a manual clock (no sleeping). Three runners
+// against the fake API through the real Lease adapter: src/kube/runner.test.ts.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { KubeConfig } from "@kubernetes/client-node";
-import { FakeLeasePort, KubeLeasePort } from "../kube/index.ts";
-import { startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
+import { describe, it } from "node:test";
 import { microTime, type ElectionConfig } from "./election/index.ts";
-import { SIM_CONFIG } from "./election/sim.ts";
-import { FakeHealthProbe } from "./health/index.ts";
-import { FakeAgentMetrics } from "./metrics/index.ts";
-import { AgentRunner, createLogger, type Clock, type Logger } from "./runner.ts";
-import { FakeVipPort, type Vip } from "./vip/index.ts";
+import { SIM_CONFIG } from "./election/testing/sim.ts";
+import { FakeHealthProbe } from "./health/testing/fake.ts";
+import { FakeAgentMetrics } from "./metrics/testing/fake.ts";
+import { AgentRunner, createLogger, type Logger } from "./runner.ts";
+import { FakeLeasePort } from "./testing/fake-lease.ts";
+import { ManualClock } from "./testing/clock.ts";
+import { FakeVipPort } from "./vip/testing/fake.ts";
+import type { Vip } from "./vip/index.ts";
 
 const VIP: Vip = { address: "198.18.0.10", family: 4, interface: "eth0" };
-
-class ManualClock implements Clock {
-  mono = 1000;
-  wall = Date.UTC(2026, 10, 29, 20, 0, 0);
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  private id = 0;
-  now() {
-    return { mono: this.mono, wall: this.wall + this.mono };
-  }
-  setTimer(ms: number, fn: () => void): unknown {
-    const id = ++this.id;
-    this.timers.set(id, { at: this.mono + Math.max(0, ms), fn });
-    return id;
-  }
-  clearTimer(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  /** Moves time forward, firing timers in order and letting promises settle in between. */
-  async advance(ms: number): Promise<void> {
-    const end = this.mono + ms;
-    await settle();
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.mono = Math.max(this.mono, next[1].at);
-      next[1].fn();
-      await settle();
-    }
-    this.mono = end;
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
 
 const CFG = (identity: string, over: Partial<ElectionConfig> = {}): ElectionConfig => ({ identity, ...SIM_CONFIG, ...over });
 
@@ -167,74 +129,3 @@ describe("AgentRunner with fake ports", () => {
     assert.ok(r.vipPort.isHeld(VIP));
   });
 });
-
-describe("three runners against the fake API (real client-node adapter, real time, short timings)", () => {
-  let api: FakeApi;
-  before(async () => {
-    api = await startFakeApi({ port: 0 });
-  });
-  after(async () => {
-    await api.close();
-  });
-
-  function node(name: string) {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: "fake", server: api.url ?? "", skipTLSVerify: true }],
-      users: [{ name, token: name }],
-      contexts: [{ name: "c", cluster: "fake", user: name }],
-      currentContext: "c",
-    });
-    const vipPort = new FakeVipPort();
-    const health = new FakeHealthProbe();
-    const lease = new KubeLeasePort(kc, { namespace: "kube-system", name: "k3vip-cp", timeoutMs: 300 });
-    const runner = new AgentRunner({
-      config: CFG(name, { leaseDurationMs: 1000, renewDeadlineMs: 700, retryPeriodMs: 200, brownoutHoldMs: 1000, healthIntervalMs: 100 }),
-      vip: VIP,
-      lease,
-      vipPort,
-      health,
-      metrics: new FakeAgentMetrics(),
-      logger: quietLogger(),
-      watchRetryMs: 100,
-    });
-    const exited = runner.run();
-    return { name, runner, vipPort, health, exited };
-  }
-
-  it("one holder; SIGTERM hands over; a partitioned holder loses the VIP to another; never two", async () => {
-    const nodes = ["srv1", "srv2", "srv3"].map(node);
-    const holders = () => nodes.filter((n) => n.vipPort.isHeld(VIP)).map((n) => n.name);
-    let maxAtOnce = 0;
-    const sampler = setInterval(() => (maxAtOnce = Math.max(maxAtOnce, holders().length)), 2);
-    try {
-      await until(() => holders().length === 1, 5000);
-      const first = holders()[0] as string;
-      const firstNode = nodes.find((n) => n.name === first);
-      assert.ok(firstNode);
-      firstNode.runner.signal("SIGTERM");
-      assert.equal(await firstNode.exited, 0);
-      await until(() => holders().length === 1 && holders()[0] !== first, 3000);
-      const second = holders()[0] as string;
-      // Partition the new holder from the API: connections reset before being served.
-      api.setFault(second, { refuse: true });
-      await until(() => holders().length === 1 && holders()[0] !== second, 5000);
-      api.setFault(second, null);
-      await new Promise((r) => setTimeout(r, 500));
-      assert.equal(holders().length, 1);
-      assert.equal(maxAtOnce, 1, "never two VIP holders at once");
-    } finally {
-      clearInterval(sampler);
-      for (const n of nodes) n.runner.signal("SIGTERM");
-      await Promise.all(nodes.map((n) => n.exited));
-    }
-  });
-});
-
-async function until(pred: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -7,7 +7,7 @@ import { initialState, step, type ElectionAction, type ElectionConfig, type Elec
 import type { HealthProbe } from "./health/index.ts";
 import type { AgentMetrics } from "./metrics/index.ts";
 import type { Vip, VipPort } from "./vip/index.ts";
-import type { LeasePort, LeaseWatch } from "../kube/index.ts";
+import type { LeasePort, LeaseWatch } from "./lease.ts";
 import type { LogFormat } from "../config/index.ts";
 
 /** Time and timers. Real: performance.now() (monotonic) and Date.now(); tests use a manual clock. */

@@ -5,7 +5,7 @@
 // tree shaking of @kubernetes/client-node (~0.8 MB more code in memory).
 import type { Command } from "commander";
 import { UsageError } from "../config/index.ts";
-import type { AgentOptions } from "../agent/index.ts";
+import type { AgentOptions } from "./run-agent.ts";
 import { addConfigOptions, configFromCommand } from "./options.ts";
 
 export type RunAgent = (opts: AgentOptions) => Promise<number>;

@@ -4,7 +4,7 @@
 // not keep ~40 MiB of parsed code it never runs (src/image/agent-entry.ts
 // has the figures). runAgent is imported statically on purpose: see
 // agent-command.ts.
-import { runAgent } from "../agent/index.ts";
+import { runAgent } from "./run-agent.ts";
 import { defineAgentCommand } from "./agent-command.ts";
 import { newProgram, runProgram } from "./program.ts";
 

@@ -15,9 +15,10 @@ export function registerManifest(program: Command): void {
     const config = configFromCommand(cmd, "install");
     // Rendered here, the manifest usually runs here: refuse this node's own
     // address as the VIP (no `ip`, e.g. on a laptop: nothing to check).
-    const host = await import("../host/index.ts");
-    const links = await host.listAddrs().catch(() => undefined);
-    const own = links && host.foreignVipProblem(links, config.vip, { ownOnly: true });
+    const { listHostAddrs } = await import("../host/index.ts");
+    const { foreignVipProblem } = await import("../net/index.ts");
+    const links = await listHostAddrs().catch(() => undefined);
+    const own = links && foreignVipProblem(links, config.vip, { ownOnly: true });
     if (own) throw new UsageError(`--vip: ${own}`);
     const output = cmd.opts<{ output: "yaml" | "json" }>().output;
     const { renderAddon, renderStaticPod } = await import("../render/index.ts");

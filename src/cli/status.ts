@@ -43,7 +43,7 @@ export function registerStatus(program: Command): void {
     try {
       lease = await port.get();
     } catch (e) {
-      const err = e as InstanceType<typeof kube.LeaseError>;
+      const err = e as { kind?: string; message: string };
       if (err.kind !== "notFound") throw new RuntimeError(`could not read the Lease ${where.lease} from ${where.server}: ${err.message}`, 1, { cause: e });
     }
     if (!o.watch) {

@@ -1,5 +1,5 @@
 export type { BgpPeer, Config, Distro, LogFormat, Mode, PullPolicy } from "./model.ts";
-export { defaults, DEFAULT_IMAGE_REPO, DISTROS, MODES } from "./model.ts";
+export { defaults, DEFAULT_IMAGE_REPO, DISTROS, MODES, RKE2_SUPERVISOR_PORT } from "./model.ts";
 export { RuntimeError, UsageError, badValue } from "./errors.ts";
 export { OPTIONS, optionByKey, getPath, type OptionSpec, type Scope, type Alias } from "./options.ts";
 export { resolveConfig, validateConfig, type Sources } from "./resolve.ts";

@@ -74,6 +74,9 @@ export interface Config {
 
 export const DEFAULT_IMAGE_REPO = "ghcr.io/k3vip/k3vip";
 
+/** RKE2's supervisor (agent join / certificates) listens here on every server. */
+export const RKE2_SUPERVISOR_PORT = 9345;
+
 /**
  * Defaults are sized for Raspberry Pi servers whose embedded etcd sits on an
  * SD card: a renew every 2 s keeps API writes at 0.5/s, and a slow renew

@@ -1,19 +1,24 @@
-// The node's network as k3vip sees it: running commands (`ip`, arping,
-// ndisc6) and the rules about its addresses, shared by the agent and the
-// installer's preflight.
-import { parseIpAddrJson, type IpLink } from "./addresses.ts";
-import { run, type CommandResult } from "./exec.ts";
+// The node's network, for the agent and the installer's preflight alike:
+// running `ip`, arping and ndisc6, reading and changing addresses and
+// sysctls, probing for a duplicate address. The rules about addresses are
+// pure and live in src/net; the ports these adapters implement live with
+// their users (the agent's VipPort and ConflictProbe, the installer's
+// HostProbe).
+import { listAddrs, type Runner } from "./ip.ts";
+import { interfaceForVip, type IpLink } from "../net/index.ts";
 
-export * from "./addresses.ts";
 export { CommandError, formatArgv, run, type CommandResult, type RunOptions } from "./exec.ts";
+export { defaultRunner, listAddrs, type Runner } from "./ip.ts";
+export { ArpingUnavailableError, detectArping, type Arping, type Burst } from "./arping.ts";
+export { IpVipPort, VipError, createVipPort, type VipPortOptions, type SysctlAccess } from "./vip.ts";
+export { SegmentConflictProbe, type ConflictProbeOptions } from "./conflict.ts";
 
-/** Runs one command (argv[0] and its arguments); rejects with a CommandError. */
-export type Runner = (argv: readonly string[]) => Promise<CommandResult>;
+/** Every interface and address of the node (`ip -j addr show`). */
+export function listHostAddrs(opts: { run?: Runner } = {}): Promise<IpLink[]> {
+  return listAddrs(opts.run);
+}
 
-export const defaultRunner: Runner = (argv) => run(argv, { timeoutMs: 10_000 });
-
-/** Every interface and address (`ip -j addr show`, optionally one device). */
-export async function listAddrs(runner: Runner = defaultRunner, dev?: string): Promise<IpLink[]> {
-  const argv = ["ip", "-j", "addr", "show", ...(dev ? ["dev", dev] : [])];
-  return parseIpAddrJson((await runner(argv)).stdout);
+/** The interface whose subnet holds `vip`, and that subnet's prefix length. */
+export async function findInterfaceForVip(vip: string, opts: { run?: Runner } = {}): Promise<{ name: string; prefix: number } | undefined> {
+  return interfaceForVip(await listHostAddrs(opts), vip);
 }

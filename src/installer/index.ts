@@ -4,7 +4,7 @@ export { install, validateInstallOptions, parseImageArch, placedArchiveName, arc
 export { uninstall, findState, type UninstallOptions, type UninstallDeps, type UninstallResult } from "./uninstall.ts";
 export { InstallerError } from "./gather.ts";
 export { NodeFs, type Fs, type FileStat } from "./fs.ts";
-export { layoutFor, DROPIN_NAME, RKE2_SUPERVISOR_PORT, type Layout } from "./layout.ts";
+export { layoutFor, DROPIN_NAME, type Layout } from "./layout.ts";
 export { detectDistro, type Detection } from "./detect.ts";
 export type { DesiredFile, Plan, FileChange } from "./plan.ts";
 export { parseDatastore, maskDatastore, type Datastore } from "./datastore/url.ts";

@@ -20,7 +20,7 @@ import { kubectlDelete, type ClusterProbe, type KubeAccess, type ObjectDeleter }
 import type { Found } from "./preflight/conflicts.ts";
 import { toHost, toRoot, type StateRecord } from "./state.ts";
 import { planSysctls, renderSysctlFile, vipSysctls, type SysctlAction, type SysctlRecord } from "./sysctl.ts";
-import { foreignVipProblem, interfaceForVip } from "../host/index.ts";
+import { foreignVipProblem, interfaceForVip } from "../net/index.ts";
 
 export interface InstallOptions {
   config: Config;

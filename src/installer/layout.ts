@@ -1,7 +1,7 @@
 // Where k3s and RKE2 keep what the installer touches. Pure: `root` prefixes
 // every path (for tests and image preparation).
 import { join } from "node:path";
-import type { Distro } from "../config/index.ts";
+import { RKE2_SUPERVISOR_PORT, type Distro } from "../config/index.ts";
 import { SYSCTL_FILE_NAME } from "./sysctl.ts";
 
 export interface Layout {
@@ -33,7 +33,6 @@ export interface Layout {
 }
 
 export const DROPIN_NAME = "50-k3vip.yaml";
-export const RKE2_SUPERVISOR_PORT = 9345;
 
 export function layoutFor(distro: Distro, root = "", apiPort = 6443): Layout {
   const p = (...parts: string[]) => join(root || "/", ...parts);

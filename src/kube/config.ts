@@ -24,7 +24,8 @@ export interface LoadedKubeConfig {
   server: string;
 }
 
-const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+/** Where the kubelet mounts the ServiceAccount token and CA. */
+export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /**
  * --kubeconfig, else $KUBECONFIG, else a fallback file, else the in-cluster

@@ -1,7 +1,8 @@
-// Kubernetes API wiring shared by the agent and the CLI. @kubernetes/client-node
+// Kubernetes API wiring shared by the agent and the CLI: the adapters of the
+// agent's LeasePort and HealthProbe, and `k3vip status`. @kubernetes/client-node
 // is imported only inside this folder.
 export { loadKubeConfig, probeCredentials, type KubeConfigSource, type LoadedKubeConfig } from "./config.ts";
-export { KubeLeasePort, LeaseError, classify, toLeaseObject, type LeasePort, type LeaseWatch, type WatchKind, type KubeLeaseOptions } from "./lease.ts";
-export { FakeLeasePort } from "./fake.ts";
+export { KubeLeasePort, classify, toLeaseObject, type KubeLeaseOptions } from "./lease.ts";
+export { ApiServerHealthProbe, classifyError, createHealthProbe, type HealthProbeOptions } from "./health.ts";
 export { leaseStatus, formatStatus, formatStatusLine, formatAgents, parseAgentMetrics, type LeaseStatus, type AgentView } from "./status.ts";
 export { serverNodes, agentViews } from "./agents.ts";

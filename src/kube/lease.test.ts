@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fakeApiKubeconfig, resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
-import { microTime, type LeaseObject } from "../agent/election/index.ts";
-import { KubeLeasePort, loadKubeConfig, type WatchKind } from "./index.ts";
-import { leaseSpec, rejectsWith } from "./testkit.ts";
+import { microTime, type LeaseObject } from "../agent/index.ts";
+import { KubeLeasePort, loadKubeConfig } from "./index.ts";
+import type { WatchKind } from "../agent/index.ts";
+import { leaseSpec, rejectsWith } from "./testing/lease.ts";
 
 let api: FakeApi;
 let dir: string;

@@ -1,37 +1,9 @@
-// The Lease as the election sees it: a port with a real adapter (client-node's
+// The real adapter of the agent's LeasePort (src/agent/lease.ts): client-node's
 // KubeConfig for connecting and auth, a small typed client for the Lease
-// calls: see rest.ts for why not CoordinationV1Api) and an in-memory fake.
+// calls (see rest.ts for why not CoordinationV1Api).
 import type { KubeConfig, V1Lease } from "@kubernetes/client-node";
-import type { ApiErrorKind, LeaseObject, LeaseSpec } from "../agent/election/index.ts";
+import { LeaseError, type LeaseObject, type LeasePort, type LeaseSpec, type LeaseWatch, type WatchKind } from "../agent/index.ts";
 import { kubeJson, kubeOpen, readWatch } from "./rest.ts";
-
-export type WatchKind = "ADDED" | "MODIFIED" | "DELETED";
-
-export interface LeaseWatch {
-  stop(): void;
-}
-
-export interface LeasePort {
-  get(): Promise<LeaseObject>;
-  create(spec: LeaseSpec): Promise<LeaseObject>;
-  /** Replace, only if the Lease is still at `resourceVersion` (else a `conflict` LeaseError). */
-  update(spec: LeaseSpec, resourceVersion: string): Promise<LeaseObject>;
-  /** Stream changes of this one Lease; `onEnd` once the stream ends (null = closed normally). */
-  watch(onEvent: (kind: WatchKind, lease: LeaseObject) => void, onEnd: (err: Error | null) => void): Promise<LeaseWatch>;
-}
-
-/** A failed Lease request, classified for the election. */
-export class LeaseError extends Error {
-  override readonly name = "LeaseError";
-  constructor(
-    readonly kind: ApiErrorKind,
-    message: string,
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
 
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED", "ENOENT", "ERR_SOCKET_CLOSED"]);
 

@@ -9,9 +9,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fakeApiKubeconfig, resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
-import type { LeaseObject } from "../agent/election/index.ts";
-import { KubeLeasePort, loadKubeConfig, type WatchKind } from "./index.ts";
-import { leaseSpec, rejectsWith } from "./testkit.ts";
+import type { LeaseObject } from "../agent/index.ts";
+import { KubeLeasePort, loadKubeConfig } from "./index.ts";
+import type { WatchKind } from "../agent/index.ts";
+import { leaseSpec, rejectsWith } from "./testing/lease.ts";
 import { KubeHttpError, kubeJson } from "./rest.ts";
 
 let api: FakeApi;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { microTime } from "../agent/election/index.ts";
+import { microTime } from "../agent/index.ts";
 import { fakeApiKubeconfig, resourceType, startFakeApi, type FakeApi } from "../lab/fakeapi/index.ts";
 import { formatAgents, formatStatus, leaseStatus, parseAgentMetrics } from "./index.ts";
 

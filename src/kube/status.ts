@@ -1,5 +1,5 @@
 // `k3vip status`: who holds the VIP according to the Lease.
-import type { LeaseObject } from "../agent/election/index.ts";
+import type { LeaseObject } from "../agent/index.ts";
 
 export interface LeaseStatus {
   lease: string;

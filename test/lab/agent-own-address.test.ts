@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { createVipPort, toVip, VipError } from "../../src/agent/vip/index.ts";
+import { toVip } from "../../src/agent/index.ts";
+import { createVipPort, VipError } from "../../src/host/index.ts";
 import { Lab, type LabNode } from "../../src/lab/index.ts";
 
 const BUNDLE = fileURLToPath(new URL("../../dist/k3vip.mjs", import.meta.url));

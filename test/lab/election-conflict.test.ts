@@ -3,8 +3,8 @@
 // the VIP is seen, our own copy is not, and a cable pull reads as unusable.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { SegmentConflictProbe } from "../../src/agent/conflict.ts";
-import { createVipPort, toVip } from "../../src/agent/vip/index.ts";
+import { toVip } from "../../src/agent/index.ts";
+import { createVipPort, SegmentConflictProbe } from "../../src/host/index.ts";
 import { Lab, LAB_VIP4, LAB_VIP6, type LabNode } from "../../src/lab/index.ts";
 
 describe("duplicate-address probe (arping -D / ndisc6) in the lab", () => {

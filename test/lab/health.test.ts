@@ -7,7 +7,7 @@ import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createHealthProbe } from "../../src/agent/health/index.ts";
+import { createHealthProbe } from "../../src/kube/index.ts";
 import { makeLabCerts, type LabCerts } from "../../src/lab/responder/certs.ts";
 
 describe("API-server health probe", () => {

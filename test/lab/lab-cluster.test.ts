@@ -7,7 +7,8 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createVipPort, toVip } from "../../src/agent/vip/index.ts";
+import { toVip } from "../../src/agent/index.ts";
+import { createVipPort } from "../../src/host/index.ts";
 import { analyzeTrial, LabCluster, listLabNamespaces } from "../../src/lab/index.ts";
 
 describe("lab cluster harness", () => {

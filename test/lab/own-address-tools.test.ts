@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { foreignVipProblem, parseIpAddrJson } from "../../src/host/index.ts";
+import { foreignVipProblem, parseIpAddrJson } from "../../src/net/index.ts";
 import { INSTALL_SH } from "../unit/install-sh.helpers.ts";
 
 const BUNDLE = fileURLToPath(new URL("../../dist/k3vip.mjs", import.meta.url));

@@ -20,7 +20,8 @@ import { Lab, LAB_VIP6, type LabNode } from "../../src/lab/netns/index.ts";
 import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const ADAPTER = join(import.meta.dirname, "../../src/agent/vip/index.ts");
+const ADAPTER = join(import.meta.dirname, "../../src/host/index.ts");
+const AGENT = join(import.meta.dirname, "../../src/agent/index.ts");
 /**
  * tcpdump filter: unsolicited Neighbor Advertisements only: type 136 with the
  * Solicited flag (0x40 of the flags byte) clear, so the answers to the
@@ -71,7 +72,8 @@ describe("IPv6 VIP announced with /proc/sys read-only for the agent, thanks to t
    */
   async function addReadOnly(n: LabNode): Promise<{ t0: number; warns: string[]; writable: boolean }> {
     const script = [
-      `import { createVipPort, toVip } from ${JSON.stringify(ADAPTER)};`,
+      `import { createVipPort } from ${JSON.stringify(ADAPTER)};`,
+      `import { toVip } from ${JSON.stringify(AGENT)};`,
       `import { writeFileSync } from "node:fs";`,
       `let writable = true; try { writeFileSync("/proc/sys/net/ipv6/conf/eth0/ndisc_notify", "1"); } catch { writable = false; }`,
       "const warns = [];",

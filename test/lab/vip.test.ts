@@ -1,7 +1,8 @@
 // The real VIP adapter (`ip`, arping, kernel NA) inside lab namespaces.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createVipPort, findInterfaceForVip, toVip, VipError, type Runner, type VipPort } from "../../src/agent/vip/index.ts";
+import { toVip, type VipPort } from "../../src/agent/index.ts";
+import { createVipPort, findInterfaceForVip, VipError, type Runner } from "../../src/host/index.ts";
 import { Lab, LAB_VIP4, LAB_VIP6, type LabNode } from "../../src/lab/netns/index.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

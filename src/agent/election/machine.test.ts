@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { initialState, microTime, step, type ElectionState } from "./machine.ts";
-import { SIM_CONFIG } from "./sim.ts";
+import { SIM_CONFIG } from "./testing/sim.ts";
 import type { ElectionAction, ElectionConfig, ElectionEvent, LeaseObject, LeaseResult, LeaseSpec, TimerName } from "./types.ts";
 
 const CFG: ElectionConfig = { identity: "srv1", ...SIM_CONFIG };

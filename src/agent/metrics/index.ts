@@ -1,3 +1,2 @@
 export type { AgentMetrics } from "./port.ts";
 export { startMetricsServer, createAgentMetrics, parseMetricsAddr, type MetricsServer, type MetricsServerOptions } from "./server.ts";
-export { FakeAgentMetrics } from "./fake.ts";

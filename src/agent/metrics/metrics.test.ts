@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { createServer, type AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { UsageError } from "../../config/index.ts";
-import { FakeAgentMetrics, parseMetricsAddr, startMetricsServer } from "./index.ts";
+import { parseMetricsAddr, startMetricsServer } from "./index.ts";
+import { FakeAgentMetrics } from "./testing/fake.ts";
 
 async function get(url: string): Promise<{ status: number; body: string }> {
   const r = await fetch(url);

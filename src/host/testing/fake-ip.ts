@@ -3,8 +3,8 @@
 // matches a delete the way the kernel does (address + prefix length, and the
 // label when one is given), so a test sees exactly what a real node would
 // lose. Anything it does not understand fails the test loudly.
-import type { IpAddrInfo, IpLink } from "../addresses.ts";
-import { canonicalIp } from "../addresses.ts";
+import type { IpAddrInfo, IpLink } from "../../net/index.ts";
+import { canonicalIp } from "../../net/index.ts";
 
 export interface FakeCommandError extends Error {
   exitCode: number;

@@ -9,7 +9,7 @@ import type { Detection } from "../detect.ts";
 import type { Layout } from "../layout.ts";
 import { servicelbEnabled, type Found } from "./conflicts.ts";
 import type { HostProbe } from "./host.ts";
-import { interfaceForVip, markText, vipCopies, familyOf, type IpLink } from "../../host/index.ts";
+import { interfaceForVip, markText, vipCopies, familyOf, type IpLink } from "../../net/index.ts";
 
 export type Status = "ok" | "warn" | "fail" | "skip";
 

@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { parseIpAddrJson, type IpLink } from "../../host/index.ts";
+import { parseIpAddrJson, type IpLink } from "../../net/index.ts";
 
 
 export interface DadResult {

@@ -4,7 +4,7 @@ import { NodeFs, type Fs } from "../fs.ts";
 import type { DatastoreChecker, DatastoreResult } from "../datastore/check.ts";
 import type { Datastore } from "../datastore/url.ts";
 import type { DadResult, HostProbe } from "../preflight/host.ts";
-import type { IpAddrInfo, IpLink } from "../../host/index.ts";
+import type { IpAddrInfo, IpLink } from "../../net/index.ts";
 
 /** An interface as `ip -j addr show` prints it, from "address/prefix" strings. */
 export function netIf(name: string, up: boolean, cidrs: string[], more: Partial<IpAddrInfo> = {}): IpLink {

@@ -3,7 +3,7 @@
 // loopback addresses, the lab's server addresses and both VIPs.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { run } from "../../agent/vip/index.ts";
+import { run } from "../../host/index.ts";
 
 export interface LabCerts {
   dir: string;

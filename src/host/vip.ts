@@ -1,4 +1,4 @@
-// The real VipPort: `ip` for the address, arping for IPv4 announcements and
+// The real VipPort (the agent's port, src/agent/vip/port.ts): `ip` for the address, arping for IPv4 announcements and
 // the kernel's own unsolicited Neighbor Advertisement for IPv6.
 //
 // Only k3vip's own copy: every address it adds carries k3vip's mark
@@ -28,11 +28,11 @@
 // and restores it as soon as the VIP left the tentative state. DAD would also
 // fail the takeover when the old holder still carries the VIP.
 import { readFile, writeFile } from "node:fs/promises";
+import type { Vip, VipPort } from "../agent/index.ts";
+import { canonicalIp, foreignVipProblem, isMarked, vipLabel, type IpAddrInfo } from "../net/index.ts";
 import { arpBurst, detectArping, DEFAULT_BURST, type Arping, type Burst } from "./arping.ts";
-import { CommandError, run } from "../../host/exec.ts";
-import { foreignVipProblem, isMarked, vipLabel } from "../../host/addresses.ts";
-import { canonicalIp, listAddrs, type IpAddrInfo, type Runner } from "./ip.ts";
-import type { Vip, VipPort } from "./port.ts";
+import { CommandError, run } from "./exec.ts";
+import { listAddrs, type Runner } from "./ip.ts";
 
 /** Reads and writes sysctls of the namespace the adapter works in. */
 export interface SysctlAccess {
@@ -259,4 +259,8 @@ export class IpVipPort implements VipPort {
       `IPv6 VIP ${vip.address}: the unsolicited NA is sent once by the kernel when the VIP is added; periodic refreshes are not sent (no raw sockets)`,
     );
   }
+}
+
+export function createVipPort(opts: VipPortOptions = {}): VipPort {
+  return new IpVipPort(opts);
 }

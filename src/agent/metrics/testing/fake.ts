@@ -1,4 +1,4 @@
-import type { AgentMetrics } from "./port.ts";
+import type { AgentMetrics } from "../port.ts";
 
 /** AgentMetrics for unit tests: keeps the last values and counts, no registry. */
 export class FakeAgentMetrics implements AgentMetrics {

@@ -1,7 +1,7 @@
 // A stateful fake VipPort for unit tests: it keeps which VIPs are "on" which
 // interface and throws on misuse (announcing a VIP that is not held, or two
 // families mixed up), like MetalLB's fakes, instead of counting calls.
-import type { Vip, VipPort } from "./port.ts";
+import type { Vip, VipPort } from "../port.ts";
 
 export type VipOp = "add" | "remove" | "announce" | "held";
 

@@ -1,7 +1,7 @@
 // In-memory LeasePort for unit tests of the runner: resourceVersion
 // semantics like the API server, injectable failures, and watch events.
-import type { ApiErrorKind, LeaseObject, LeaseSpec } from "../agent/election/index.ts";
-import { LeaseError, type LeasePort, type LeaseWatch, type WatchKind } from "./lease.ts";
+import type { ApiErrorKind, LeaseObject, LeaseSpec } from "../election/index.ts";
+import { LeaseError, type LeasePort, type LeaseWatch, type WatchKind } from "../lease.ts";
 
 type Listener = { onEvent: (kind: WatchKind, lease: LeaseObject) => void; onEnd: (err: Error | null) => void };
 

@@ -8,8 +8,10 @@
 // we ignore our own MAC anyway). No carrier on the interface means the VIP is
 // unreachable here whatever the Lease says.
 import { readFile } from "node:fs/promises";
-import type { ConflictProbe } from "./runner.ts";
-import { CommandError, detectArping, run, type Arping, type Runner, type Vip } from "./vip/index.ts";
+import type { ConflictProbe, Vip } from "../agent/index.ts";
+import { detectArping, type Arping } from "./arping.ts";
+import { CommandError, run } from "./exec.ts";
+import type { Runner } from "./ip.ts";
 
 export interface ConflictProbeOptions {
   run?: Runner;

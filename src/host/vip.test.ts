@@ -1,48 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ArpingUnavailableError, CommandError, detectArping, FakeVipPort, IpVipPort, parseIpAddrJson, toVip, VipError, type Runner } from "./index.ts";
+import { toVip } from "../agent/index.ts";
+import { ArpingUnavailableError, CommandError, detectArping, IpVipPort, VipError, type Runner } from "./index.ts";
 import { arpBurst } from "./arping.ts";
-import { interfaceForVip } from "./ip.ts";
-import { FakeIp } from "../../host/testing/fake-ip.ts";
-
-const IP_J = JSON.stringify([
-  { ifindex: 1, ifname: "lo", flags: ["LOOPBACK", "UP"], addr_info: [{ family: "inet", local: "127.0.0.1", prefixlen: 8, scope: "host" }] },
-  {
-    ifindex: 2,
-    ifname: "eth0",
-    flags: ["BROADCAST", "UP"],
-    addr_info: [
-      { family: "inet", local: "192.168.1.5", prefixlen: 24, scope: "global" },
-      { family: "inet", local: "192.168.1.10", prefixlen: 32, scope: "global" },
-      { family: "inet6", local: "2001:db8::5", prefixlen: 64, scope: "global" },
-      { family: "inet6", local: "fe80::1", prefixlen: 64, scope: "link" },
-    ],
-  },
-  {},
-  { ifindex: 3, ifname: "eth1", flags: ["UP"], addr_info: [{ family: "inet", local: "10.0.0.2", prefixlen: 8, scope: "global" }] },
-]);
-
-describe("ip -j addr parsing", () => {
-  it("keeps links and their addresses, skipping empty entries", () => {
-    const links = parseIpAddrJson(IP_J);
-    assert.deepEqual(
-      links.map((l) => l.ifname),
-      ["lo", "eth0", "eth1"],
-    );
-  });
-  it("rejects text that is not ip's JSON, quoting its start", () => {
-    assert.throws(() => parseIpAddrJson("2: eth0: <BROADCAST>"), /could not parse .*"2: eth0/);
-  });
-  it("finds the interface by subnet, ignoring loopback, host routes, link-local and the VIP itself", () => {
-    const links = parseIpAddrJson(IP_J);
-    assert.deepEqual(interfaceForVip(links, "192.168.1.10"), { name: "eth0", prefix: 24 });
-    assert.deepEqual(interfaceForVip(links, "10.9.9.9"), { name: "eth1", prefix: 8 });
-    assert.deepEqual(interfaceForVip(links, "2001:db8:0::10"), { name: "eth0", prefix: 64 });
-    assert.equal(interfaceForVip(links, "127.0.0.2"), undefined);
-    assert.equal(interfaceForVip(links, "fe80::2"), undefined);
-    assert.equal(interfaceForVip(links, "172.16.0.1"), undefined);
-  });
-});
+import { FakeIp } from "./testing/fake-ip.ts";
 
 /** A runner that answers `<argv> -V` like a given arping, and records calls. */
 function arpingRunner(answers: Record<string, { stdout?: string; stderr?: string; code?: number }>): Runner {
@@ -74,33 +35,6 @@ describe("arping detection", () => {
   });
   it("says what it tried when nothing works", async () => {
     await assert.rejects(detectArping(arpingRunner({})), /tried arping .*; busybox arping/);
-  });
-});
-
-describe("FakeVipPort", () => {
-  const vip = toVip("192.168.1.10", "eth0");
-  it("tracks the address and refuses to announce what it does not hold", async () => {
-    const f = new FakeVipPort();
-    await assert.rejects(f.announce(vip), /not on eth0/);
-    await f.add(vip);
-    assert.equal(await f.held(vip), true);
-    await f.announce(vip);
-    await f.remove(vip);
-    assert.equal(await f.held(vip), false);
-    assert.equal(f.announcements, 1);
-    assert.deepEqual(
-      f.log.map((x) => x.op),
-      ["announce", "add", "held", "announce", "remove", "held"],
-    );
-  });
-  it("rejects an unresolved interface or a family mismatch, and injects failures once", async () => {
-    const f = new FakeVipPort();
-    await assert.rejects(f.add({ address: "192.168.1.10", family: 4, interface: "" }), /empty interface/);
-    await assert.rejects(f.add({ address: "192.168.1.10", family: 6, interface: "eth0" }), /not IPv6/);
-    f.failNext("add", new Error("EPERM"));
-    await assert.rejects(f.add(vip), /EPERM/);
-    await f.add(vip);
-    assert.equal(f.isHeld(vip), true);
   });
 });
 

@@ -5,8 +5,8 @@
  * SIGTERM, clock jumps). Used by the property tests to check that two nodes
  * never carry the VIP at the same simulated time. No I/O, no real time.
  */
-import { initialState, step, type ElectionState } from "./machine.ts";
-import type { ElectionAction, ElectionConfig, ElectionEvent, LeaseObject, LeaseResult, LeaseSpec, TimerName } from "./types.ts";
+import { initialState, step, type ElectionState } from "../machine.ts";
+import type { ElectionAction, ElectionConfig, ElectionEvent, LeaseObject, LeaseResult, LeaseSpec, TimerName } from "../types.ts";
 
 /** mulberry32: small, fast, good enough for fault schedules. */
 export class Rng {

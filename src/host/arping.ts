@@ -2,7 +2,7 @@
 // arping share the flags we need (-U request, -A reply, -c, -I); Habets'
 // arping does not (-i is the interface there, -A means something else), so it
 // is detected and refused with a clear message rather than misused.
-import { CommandError } from "../../host/exec.ts";
+import { CommandError } from "./exec.ts";
 import type { Runner } from "./ip.ts";
 
 export type ArpingFlavor = "iputils" | "busybox";

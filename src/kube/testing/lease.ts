@@ -1,7 +1,7 @@
 // Helpers shared by the Lease adapter's tests (lease.test.ts, rest.test.ts).
 import assert from "node:assert/strict";
-import { microTime, type LeaseSpec } from "../agent/election/index.ts";
-import { LeaseError } from "./lease.ts";
+import { microTime, type LeaseSpec } from "../../agent/index.ts";
+import { LeaseError } from "../../agent/index.ts";
 
 /** A Lease spec held by `holder`, acquired and renewed at `wall`. */
 export function leaseSpec(holder: string, wall = Date.now()): LeaseSpec {

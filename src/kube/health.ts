@@ -24,12 +24,10 @@
 import { readFile } from "node:fs/promises";
 import { request } from "node:https";
 import { connect } from "node:net";
-import type { Config } from "../../config/index.ts";
-import type { HealthProbe, HealthResult } from "./port.ts";
+import type { HealthProbe, HealthResult } from "../agent/index.ts";
+import { RKE2_SUPERVISOR_PORT, type Config } from "../config/index.ts";
+import { SA_DIR } from "./config.ts";
 
-export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
-/** RKE2's supervisor (agent join / certificates) listens here on every server. */
-export const RKE2_SUPERVISOR_PORT = 9345;
 
 export interface HealthProbeOptions {
   /** Full URL to probe. Default: https://127.0.0.1:<apiPort>/livez?exclude=etcd. */
@@ -178,4 +176,8 @@ export class ApiServerHealthProbe implements HealthProbe {
       req.end();
     });
   }
+}
+
+export function createHealthProbe(config: Pick<Config, "apiPort" | "distro">, opts: HealthProbeOptions = {}): HealthProbe {
+  return new ApiServerHealthProbe(config, opts);
 }

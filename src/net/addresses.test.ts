@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { foreignVipProblem, isMarked, markText, vipCopies, vipLabel, type IpAddrInfo, type IpLink } from "./addresses.ts";
+import { foreignVipProblem, interfaceForVip, isMarked, markText, parseIpAddrJson, vipCopies, vipLabel, type IpAddrInfo, type IpLink } from "./addresses.ts";
 
 const link = (ifname: string, addr_info: IpAddrInfo[]): IpLink => ({ ifname, flags: ["BROADCAST", "UP"], addr_info });
 const v4 = (local: string, prefixlen: number, more: Partial<IpAddrInfo> = {}): IpAddrInfo => ({ family: "inet", local, prefixlen, scope: "global", ...more });
@@ -56,5 +56,44 @@ describe("a VIP that is an address of this node", () => {
       vipCopies(links, "192.168.0.10").map((c) => [c.ifname, c.ours, c.own]),
       [["eth0", true, false]],
     );
+  });
+});
+
+const IP_J = JSON.stringify([
+  { ifindex: 1, ifname: "lo", flags: ["LOOPBACK", "UP"], addr_info: [{ family: "inet", local: "127.0.0.1", prefixlen: 8, scope: "host" }] },
+  {
+    ifindex: 2,
+    ifname: "eth0",
+    flags: ["BROADCAST", "UP"],
+    addr_info: [
+      { family: "inet", local: "192.168.1.5", prefixlen: 24, scope: "global" },
+      { family: "inet", local: "192.168.1.10", prefixlen: 32, scope: "global" },
+      { family: "inet6", local: "2001:db8::5", prefixlen: 64, scope: "global" },
+      { family: "inet6", local: "fe80::1", prefixlen: 64, scope: "link" },
+    ],
+  },
+  {},
+  { ifindex: 3, ifname: "eth1", flags: ["UP"], addr_info: [{ family: "inet", local: "10.0.0.2", prefixlen: 8, scope: "global" }] },
+]);
+
+describe("ip -j addr parsing", () => {
+  it("keeps links and their addresses, skipping empty entries", () => {
+    const links = parseIpAddrJson(IP_J);
+    assert.deepEqual(
+      links.map((l) => l.ifname),
+      ["lo", "eth0", "eth1"],
+    );
+  });
+  it("rejects text that is not ip's JSON, quoting its start", () => {
+    assert.throws(() => parseIpAddrJson("2: eth0: <BROADCAST>"), /could not parse .*"2: eth0/);
+  });
+  it("finds the interface by subnet, ignoring loopback, host routes, link-local and the VIP itself", () => {
+    const links = parseIpAddrJson(IP_J);
+    assert.deepEqual(interfaceForVip(links, "192.168.1.10"), { name: "eth0", prefix: 24 });
+    assert.deepEqual(interfaceForVip(links, "10.9.9.9"), { name: "eth1", prefix: 8 });
+    assert.deepEqual(interfaceForVip(links, "2001:db8:0::10"), { name: "eth0", prefix: 64 });
+    assert.equal(interfaceForVip(links, "127.0.0.2"), undefined);
+    assert.equal(interfaceForVip(links, "fe80::2"), undefined);
+    assert.equal(interfaceForVip(links, "172.16.0.1"), undefined);
   });
 });

@@ -1,4 +1,4 @@
-import type { HealthProbe, HealthResult } from "./port.ts";
+import type { HealthProbe, HealthResult } from "../port.ts";
 
 /** A scripted HealthProbe for unit tests: returns `next` (settable) and counts probes. */
 export class FakeHealthProbe implements HealthProbe {

@@ -1,0 +1,106 @@
+// The agent the DaemonSet runs, composed: the real adapters (the Lease and
+// the health probe from src/kube, the VIP and the duplicate-address probe
+// from src/host, Prometheus metrics) wired to the agent's runner around the
+// pure election core.
+import { existsSync } from "node:fs";
+import { AgentRunner, createLogger, electionConfig, startMetricsServer, toVip, type Logger } from "../agent/index.ts";
+import { RuntimeError, UsageError, type Config } from "../config/index.ts";
+import { createVipPort, listHostAddrs, SegmentConflictProbe } from "../host/index.ts";
+import { createHealthProbe, KubeLeasePort, loadKubeConfig, probeCredentials } from "../kube/index.ts";
+import { foreignVipProblem, interfaceForVip } from "../net/index.ts";
+
+export interface AgentOptions {
+  config: Config;
+  /** This node's name (the Lease holderIdentity): $NODE_NAME from the downward API. */
+  nodeName: string;
+  kubeconfig?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs until SIGTERM/SIGINT; resolves with the process exit code. */
+export async function runAgent(opts: AgentOptions): Promise<number> {
+  const { config, nodeName } = opts;
+  if (config.mode !== "arp") throw new UsageError(`--mode "${config.mode}" is not supported by this agent build yet (valid: arp)`);
+  const logger = createLogger(config.logFormat, { node: nodeName });
+
+  const links = await listHostAddrs();
+  // Never run with a VIP that is the node's own address: removing "the VIP"
+  // would take the server off the network.
+  const own = foreignVipProblem(links, config.vip, { ownOnly: true });
+  if (own) throw new UsageError(`--vip: ${own}`);
+  const iface = config.interface || interfaceForVip(links, config.vip)?.name;
+  if (!iface) {
+    throw new UsageError(`--interface is empty and no interface has an address whose subnet holds the VIP ${config.vip}; set --interface (K3VIP_INTERFACE, kube-vip vip_interface) to the interface that should carry it`);
+  }
+  const vip = toVip(config.vip, iface);
+  // A copy another program added (kube-vip during a migration) is left alone:
+  // the VIP is not added here while it is there.
+  const other = foreignVipProblem(links, config.vip);
+
+  const env = opts.env ?? process.env;
+  const kube = loadKubeConfig({ ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), env, apiPort: config.apiPort, exists: existsSync });
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>;
+  // /healthz asks the runner, which exists only once the metrics server is up.
+  const ref: { runner?: AgentRunner } = {};
+  try {
+    metricsServer = await startMetricsServer(config, { isAlive: () => ref.runner?.alive() ?? true });
+  } catch (e) {
+    throw new RuntimeError((e as Error).message, 1, { cause: e });
+  }
+  const metrics = metricsServer.metrics;
+  const ec = electionConfig(config, nodeName);
+  // Each request must end well before the renew deadline so the core can retry (or give up) in time.
+  const timeoutMs = Math.min(10_000, Math.max(500, Math.round(ec.renewDeadlineMs / 2)));
+  const lease = new KubeLeasePort(kube.kc, {
+    namespace: config.namespace,
+    name: config.leaseName,
+    timeoutMs,
+    onRequest: (verb, code, seconds) => metrics.apiRequest(verb, code, seconds),
+  });
+  const creds = probeCredentials(kube);
+  const health = createHealthProbe(config, { timeoutMs: Math.min(2000, ec.healthIntervalMs), ...(creds ?? {}) });
+  const vipPort = createVipPort({ warn: (m) => logger.log("warn", m) });
+
+  logStart(logger, { config, nodeName, iface, source: kube.source, server: kube.server, metricsUrl: metricsServer.url, timeoutMs, brownoutHoldMs: ec.brownoutHoldMs });
+  if (other) logger.log("warn", "the VIP is on this node but not k3vip's: it is not added here until that copy is gone", { reason: other });
+  const conflict = new SegmentConflictProbe();
+  const runner = new AgentRunner({ config: ec, vip, lease, vipPort, health, metrics, logger, conflict });
+  ref.runner = runner;
+  const onSignal = (sig: "SIGTERM" | "SIGINT") => () => runner.signal(sig);
+  const term = onSignal("SIGTERM");
+  const int = onSignal("SIGINT");
+  // A long-running agent must not die on a stray rejected promise in some
+  // adapter (it would leave the VIP up and the Lease held until expiry): log it.
+  const stray = (e: unknown) => logger.log("error", "unhandled promise rejection (a bug; the agent keeps running)", { reason: e instanceof Error ? e.message : String(e) });
+  process.on("SIGTERM", term);
+  process.on("SIGINT", int);
+  process.on("unhandledRejection", stray);
+  try {
+    return await runner.run();
+  } finally {
+    process.off("SIGTERM", term);
+    process.off("SIGINT", int);
+    process.off("unhandledRejection", stray);
+    await metricsServer.close();
+  }
+}
+
+function logStart(
+  logger: Logger,
+  o: { config: Config; nodeName: string; iface: string; source: string; server: string; metricsUrl: string; timeoutMs: number; brownoutHoldMs: number },
+): void {
+  const c = o.config;
+  logger.log("info", "k3vip agent starting", {
+    vip: c.vip,
+    interface: o.iface,
+    lease: `${c.namespace}/${c.leaseName}`,
+    api: o.server,
+    kubeconfig: o.source,
+    leaseDuration: c.leaseDuration,
+    renewDeadline: c.renewDeadline,
+    retryPeriod: c.retryPeriod,
+    brownoutHoldSeconds: o.brownoutHoldMs / 1000,
+    requestTimeoutMs: o.timeoutMs,
+    metrics: o.metricsUrl,
+  });
+}
