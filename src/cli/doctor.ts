@@ -20,7 +20,7 @@ export function registerDoctor(program: Command): void {
     const root = f.root ?? "";
     const r = await inst.doctor(
       { root, ...(config ? { config } : {}), ...(flags.distro ? { distro: flags.distro as Distro } : {}), ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}) },
-      { fs: new inst.NodeFs(), ...(root ? {} : { host: new inst.RealHostProbe() }), checker: new inst.LiveDatastoreChecker(), manifestName: ADDON_FILENAME, kube: (p) => inst.KubeObjectDeleter.fromFile(p) },
+      { fs: new inst.NodeFs(), ...(root ? {} : { host: new (await import("../host/index.ts")).RealHostProbe() }), checker: new inst.LiveDatastoreChecker(), manifestName: ADDON_FILENAME, kube: (p) => inst.KubeObjectDeleter.fromFile(p) },
     );
     if (f.json === true) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else for (const c of r.checks) process.stderr.write(`${inst.formatCheck(c)}\n`);

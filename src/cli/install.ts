@@ -87,7 +87,7 @@ async function runInstall(o: InstallOptions, json: boolean): Promise<void> {
   const reporter = inst.reporterFor(json);
   const r = await inst.install(o, {
     fs: new inst.NodeFs(),
-    ...(o.root ? {} : { host: new inst.RealHostProbe() }),
+    ...(o.root ? {} : { host: new (await import("../host/index.ts")).RealHostProbe() }),
     checker: new inst.LiveDatastoreChecker(),
     render: (c) => renderAddon(c),
     manifestName: ADDON_FILENAME,

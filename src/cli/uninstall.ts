@@ -34,7 +34,7 @@ export function registerUninstall(program: Command): void {
       const inst = await import("../installer/index.ts");
       const { addonObjects } = await import("../render/index.ts");
       const reporter = inst.reporterFor(f.json === true);
-      const r = await inst.uninstall(o, { fs: new inst.NodeFs(), reporter, objects: addonObjects, deleter: (p) => inst.KubeObjectDeleter.fromFile(p), ...(o.root ? {} : { sysctl: new inst.RealHostProbe() }) });
+      const r = await inst.uninstall(o, { fs: new inst.NodeFs(), reporter, objects: addonObjects, deleter: (p) => inst.KubeObjectDeleter.fromFile(p), ...(o.root ? {} : { sysctl: new (await import("../host/index.ts")).RealHostProbe() }) });
       if (f.json === true) {
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         return;

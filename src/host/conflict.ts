@@ -1,16 +1,14 @@
-// Duplicate-address probe for the VIP, used by a holder whose Lease renews
-// fail (a brown-out or an asymmetric partition, see the election's rule 3):
-// if another host already answers for the VIP, a node whose writes succeed
-// took over and we must let go now, not at the end of the brown-out hold.
-// IPv4: ARP probe with sender 0.0.0.0 (RFC 5227, `arping -D`): exit 1 = a
-// reply came. IPv6: a neighbour solicitation (`ndisc6`): a reply names the
-// answering MAC (measured: our own stack does not answer our own probe, but
-// we ignore our own MAC anyway). No carrier on the interface means the VIP is
-// unreachable here whatever the Lease says.
+// The agent's duplicate-address probe (its ConflictProbe port), used by a
+// holder whose Lease renews fail (a brown-out or an asymmetric partition, see
+// the election's rule 3): if another host already answers for the VIP, a node
+// whose writes succeed took over and we must let go now, not at the end of
+// the brown-out hold. The probe itself is dad.ts. No carrier on the
+// interface means the VIP is unreachable here whatever the Lease says.
 import { readFile } from "node:fs/promises";
 import type { ConflictProbe, Vip } from "../agent/index.ts";
 import { detectArping, type Arping } from "./arping.ts";
-import { CommandError, run } from "./exec.ts";
+import { probeDuplicate } from "./dad.ts";
+import { run } from "./exec.ts";
 import type { Runner } from "./ip.ts";
 
 export interface ConflictProbeOptions {
@@ -43,33 +41,15 @@ export class SegmentConflictProbe implements ConflictProbe {
   async check(vip: Vip): Promise<{ result: "clear" | "conflict" | "unusable"; detail: string }> {
     const carrier = await this.readSys(vip.interface, "carrier");
     if (carrier !== "1") return { result: "unusable", detail: `${vip.interface} has no carrier` };
-    return vip.family === 4 ? this.arp(vip) : this.ndp(vip);
-  }
-
-  private async arp(vip: Vip): Promise<{ result: "clear" | "conflict"; detail: string }> {
-    this.arping ??= detectArping(this.run, this.opts.arping);
-    const a = await this.arping;
-    try {
-      await this.run([...a.argv, "-D", "-c", "1", "-w", "1", "-I", vip.interface, vip.address]);
-      return { result: "clear", detail: "no ARP reply" };
-    } catch (e) {
-      if (e instanceof CommandError && e.exitCode === 1) return { result: "conflict", detail: `another host answered an ARP probe for ${vip.address} on ${vip.interface}` };
-      throw e;
-    }
-  }
-
-  private async ndp(vip: Vip): Promise<{ result: "clear" | "conflict"; detail: string }> {
-    const own = (await this.readSys(vip.interface, "address"))?.toLowerCase();
-    let out: string;
-    try {
-      out = (await this.run(["ndisc6", "-m", "-r", "1", "-w", "500", vip.address, vip.interface])).stdout;
-    } catch (e) {
-      // ndisc6 exits 2 on "No response".
-      if (e instanceof CommandError && e.exitCode === 2) return { result: "clear", detail: "no neighbour advertisement" };
-      throw e;
-    }
-    const macs = [...out.matchAll(/Target link-layer address: ([0-9A-Fa-f:]+)/g)].map((m) => (m[1] ?? "").toLowerCase());
-    const others = macs.filter((m) => m !== own);
-    return others.length > 0 ? { result: "conflict", detail: `${others.join(", ")} answered a neighbour solicitation for ${vip.address}` } : { result: "clear", detail: "only this node answers" };
+    const ownMac = vip.family === 6 ? (await this.readSys(vip.interface, "address"))?.toLowerCase() : undefined;
+    const r = await probeDuplicate(this.run, vip.interface, vip.address, {
+      tries: 1,
+      waitMs: vip.family === 4 ? 1000 : 500,
+      ownMac,
+      arping: () => (this.arping ??= detectArping(this.run, this.opts.arping)),
+    });
+    if (!r.inUse) return { result: "clear", detail: vip.family === 4 ? "no ARP reply" : "no other neighbour advertisement" };
+    const who = r.by ?? "another host";
+    return { result: "conflict", detail: vip.family === 4 ? `${who} answered an ARP probe for ${vip.address} on ${vip.interface}` : `${who} answered a neighbour solicitation for ${vip.address}` };
   }
 }

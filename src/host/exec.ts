@@ -20,12 +20,14 @@ const STDERR_LINES = 5;
 
 export class CommandError extends Error {
   override readonly name = "CommandError";
+  /** What the command printed on stdout before it failed (arping -D prints the reply there). */
+  readonly stdout: string;
   constructor(
     readonly argv: readonly string[],
     readonly exitCode: number | undefined,
     readonly signal: string | undefined,
     readonly stderr: string,
-    options: { cause: unknown; timedOut?: boolean },
+    options: { cause: unknown; timedOut?: boolean; stdout?: string },
   ) {
     const tail = lastLines(stderr, STDERR_LINES);
     const how = options.timedOut
@@ -36,6 +38,7 @@ export class CommandError extends Error {
           ? `was killed by ${signal}`
           : `could not start (${errorMessage(options.cause)})`;
     super(`command ${formatArgv(argv)} ${how}${tail ? `: ${tail}` : ""}`, { cause: options.cause });
+    this.stdout = options.stdout ?? "";
   }
 }
 
@@ -69,7 +72,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Com
         const exitCode = typeof e.code === "number" ? e.code : undefined;
         const signal = e.signal ?? undefined;
         const timedOut = (opts.timeoutMs ?? 0) > 0 && e.killed === true && signal === "SIGKILL";
-        reject(new CommandError(argv, exitCode, signal, stderr, { cause: err, timedOut }));
+        reject(new CommandError(argv, exitCode, signal, stderr, { cause: err, timedOut, stdout }));
       },
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);

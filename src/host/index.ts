@@ -10,8 +10,11 @@ import { interfaceForVip, type IpLink } from "../net/index.ts";
 export { CommandError, formatArgv, run, type CommandResult, type RunOptions } from "./exec.ts";
 export { defaultRunner, listAddrs, type Runner } from "./ip.ts";
 export { ArpingUnavailableError, detectArping, type Arping, type Burst } from "./arping.ts";
-export { IpVipPort, VipError, createVipPort, type VipPortOptions, type SysctlAccess } from "./vip.ts";
+export { IpVipPort, VipError, createVipPort, type VipPortOptions } from "./vip.ts";
 export { SegmentConflictProbe, type ConflictProbeOptions } from "./conflict.ts";
+export { probeDuplicate, type DadOptions, type DadResult } from "./dad.ts";
+export { RealHostProbe, type RealHostProbeOptions } from "./preflight.ts";
+export { procSysctl, runnerSysctl, sysctlKey, type SysctlAccess } from "./sysctl.ts";
 
 /** Every interface and address of the node (`ip -j addr show`). */
 export function listHostAddrs(opts: { run?: Runner } = {}): Promise<IpLink[]> {

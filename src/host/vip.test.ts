@@ -102,7 +102,7 @@ describe("IPv6 add with a read-only /proc/sys (the unprivileged pod)", () => {
       return Promise.resolve({ stdout: JSON.stringify([{ ifindex: 2, ifname: "eth0", flags: ["UP"], addr_info: addrs }]), stderr: "" });
     };
     const sysctl = {
-      read: (key: string) => Promise.resolve(key === "net.ipv6.conf.all.ndisc_notify" ? allNotify : "0"),
+      read: (key: string) => Promise.resolve(key === "net/ipv6/conf/all/ndisc_notify" ? allNotify : "0"),
       write: () => Promise.reject(new Error("EROFS: read-only file system")),
     };
     const warnings: string[] = [];

@@ -27,26 +27,20 @@
 // add() sets ndisc_notify=1, turns accept_dad off only while adding the VIP,
 // and restores it as soon as the VIP left the tentative state. DAD would also
 // fail the takeover when the old holder still carries the VIP.
-import { readFile, writeFile } from "node:fs/promises";
 import type { Vip, VipPort } from "../agent/index.ts";
-import { canonicalIp, foreignVipProblem, isMarked, vipLabel, type IpAddrInfo } from "../net/index.ts";
+import { foreignVipProblem, isMarked, sameIp, sysctlKey, vipLabel, type IpAddrInfo } from "../net/index.ts";
 import { arpBurst, detectArping, DEFAULT_BURST, type Arping, type Burst } from "./arping.ts";
 import { CommandError, run } from "./exec.ts";
 import { listAddrs, type Runner } from "./ip.ts";
-
-/** Reads and writes sysctls of the namespace the adapter works in. */
-export interface SysctlAccess {
-  read(key: string): Promise<string>;
-  write(key: string, value: string): Promise<void>;
-}
+import { procSysctl, runnerSysctl, type SysctlAccess } from "./sysctl.ts";
 
 export interface VipPortOptions {
   /** Runs a command (default: child_process in this network namespace). */
   run?: Runner;
   /**
-   * Sysctl access. Default: /proc/sys when `run` is the default; `sysctl`
-   * through `run` otherwise, so a runner aimed at another namespace never
-   * touches this one's sysctls.
+   * Sysctl access. Default: /proc/sys when `run` is the default; through
+   * `run` otherwise, so a runner aimed at another namespace never touches
+   * this one's sysctls.
    */
   sysctl?: SysctlAccess;
   /** arping command line: "auto" (default), "arping", "busybox arping", a path. */
@@ -60,34 +54,6 @@ export interface VipPortOptions {
 
 export class VipError extends Error {
   override readonly name = "VipError";
-}
-
-const procSysctl: SysctlAccess = {
-  async read(key) {
-    return (await readFile(`/proc/sys/${key.replace(/\./g, "/")}`, "utf8")).trim();
-  },
-  async write(key, value) {
-    await writeFile(`/proc/sys/${key.replace(/\./g, "/")}`, value);
-  },
-};
-
-function runnerSysctl(runner: Runner): SysctlAccess {
-  return {
-    async read(key) {
-      return (await runner(["sysctl", "-n", key])).stdout.trim();
-    },
-    async write(key, value) {
-      await runner(["sysctl", "-q", "-w", `${key}=${value}`]);
-    },
-  };
-}
-
-function sameIp(a: string, canonical: string): boolean {
-  try {
-    return canonicalIp(a) === canonical;
-  } catch {
-    return false;
-  }
 }
 
 export class IpVipPort implements VipPort {
@@ -122,8 +88,7 @@ export class IpVipPort implements VipPort {
       }
       throw e;
     }
-    const want = canonicalIp(vip.address);
-    const found = links.find((l) => l.ifname === vip.interface)?.addr_info.filter((a) => sameIp(a.local, want)) ?? [];
+    const found = links.find((l) => l.ifname === vip.interface)?.addr_info.filter((a) => sameIp(a.local, vip.address)) ?? [];
     const ours = found.find((a) => isMarked(a, vip.interface));
     const foreign = found.find((a) => !isMarked(a, vip.interface));
     const problem = foreign ? foreignVipProblem(links, vip.address) : undefined;
@@ -165,17 +130,17 @@ export class IpVipPort implements VipPort {
   }
 
   private async addV6(vip: Vip): Promise<void> {
-    const conf = `net.ipv6.conf.${vip.interface}`;
+    const conf = `net/ipv6/conf/${vip.interface}`;
     // The kernel ORs conf.all.ndisc_notify with the device's (addrconf_dad_completed),
     // so either one set (e.g. by the installer's sysctl.d file) is enough.
     const notify =
-      (await this.readSysctl("net.ipv6.conf.all.ndisc_notify")) === "1" ||
-      (await this.ensureSysctl(`${conf}.ndisc_notify`, "1", `IPv6 VIP ${vip.address} will not be announced by an unsolicited NA (neighbours learn it only when their cache entry expires); set it on the host (k3vip install writes /etc/sysctl.d/90-k3vip.conf)`));
+      (await this.readSysctl("net/ipv6/conf/all/ndisc_notify")) === "1" ||
+      (await this.ensureSysctl(`${conf}/ndisc_notify`, "1", `IPv6 VIP ${vip.address} will not be announced by an unsolicited NA (neighbours learn it only when their cache entry expires); set it on the host (k3vip install writes /etc/sysctl.d/90-k3vip.conf)`));
     let restoreDad: string | undefined;
     if (notify) {
-      const [all, own] = await Promise.all([this.readSysctl("net.ipv6.conf.all.accept_dad"), this.readSysctl(`${conf}.accept_dad`)]);
+      const [all, own] = await Promise.all([this.readSysctl("net/ipv6/conf/all/accept_dad"), this.readSysctl(`${conf}/accept_dad`)]);
       if (all !== undefined && Number(all) < 1 && own !== undefined && Number(own) >= 1) {
-        if (await this.writeSysctl(`${conf}.accept_dad`, "0")) restoreDad = own;
+        if (await this.writeSysctl(`${conf}/accept_dad`, "0")) restoreDad = own;
         else this.warnOnce(`dad-${vip.interface}`, `cannot turn off DAD on ${vip.interface} while adding the VIP: its NA goes out after DAD, 1–2 s later`);
       }
     }
@@ -183,7 +148,7 @@ export class IpVipPort implements VipPort {
       await this.run(["ip", "-6", "addr", "add", `${vip.address}/128`, "dev", vip.interface, "valid_lft", "forever", "preferred_lft", "0", "noprefixroute"]);
       if (restoreDad !== undefined) await this.waitNotTentative(vip);
     } finally {
-      if (restoreDad !== undefined) await this.writeSysctl(`${conf}.accept_dad`, restoreDad);
+      if (restoreDad !== undefined) await this.writeSysctl(`${conf}/accept_dad`, restoreDad);
     }
   }
 
@@ -218,7 +183,7 @@ export class IpVipPort implements VipPort {
   private async ensureSysctl(key: string, value: string, consequence: string): Promise<boolean> {
     if ((await this.readSysctl(key)) === value) return true;
     if (await this.writeSysctl(key, value)) return true;
-    this.warnOnce(key, `cannot set ${key}=${value} (is /proc/sys read-only? the agent needs a privileged container): ${consequence}`);
+    this.warnOnce(key, `cannot set ${sysctlKey(key)}=${value} (is /proc/sys read-only? the agent needs a privileged container): ${consequence}`);
     return false;
   }
 

@@ -9,7 +9,7 @@ export { detectDistro, type Detection } from "./detect.ts";
 export type { DesiredFile, Plan, FileChange } from "./plan.ts";
 export { parseDatastore, maskDatastore, type Datastore } from "./datastore/url.ts";
 export { LiveDatastoreChecker, type DatastoreChecker, type DatastoreResult, type TlsFiles } from "./datastore/check.ts";
-export { RealHostProbe, type HostProbe } from "./preflight/host.ts";
+export type { DadResult, HostProbe } from "./preflight/host.ts";
 export { refuseOwnAddress } from "./install.ts";
 export { formatCheck, type Check } from "./preflight/checks.ts";
 export { reporterFor, PlainReporter, MemoryReporter, type Reporter } from "./report.ts";

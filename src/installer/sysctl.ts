@@ -16,6 +16,9 @@
 // NA still follows DAD (1–2 s) when the agent cannot skip it.
 import ipaddr from "ipaddr.js";
 import type { Config } from "../config/index.ts";
+import { sysctlKey } from "../net/index.ts";
+
+export { sysctlKey };
 
 /** One setting; `path` is relative to /proc/sys with slashes (interface names may hold dots). */
 export interface SysctlSetting {
@@ -46,11 +49,6 @@ export interface SysctlRecord {
 
 export const SYSCTL_FILE_NAME = "90-k3vip.conf";
 
-/** `net.ipv6.conf.eth0.ndisc_notify`, or the slash form when the interface name holds a dot (eth0.100). */
-export function sysctlKey(path: string): string {
-  const parts = path.split("/");
-  return parts.some((p) => p.includes(".")) ? path : parts.join(".");
-}
 
 /** The settings the VIP needs on this node: none for IPv4 or BGP (gratuitous ARP needs nothing). */
 export function vipSysctls(config: Pick<Config, "vip" | "mode">, iface: string | undefined): SysctlSetting[] {

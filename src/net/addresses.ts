@@ -54,7 +54,8 @@ export function canonicalIp(address: string): string {
   return ipaddr.process(address).toString();
 }
 
-function sameIp(a: string, b: string): boolean {
+/** Whether two address texts name the same address (false when either is not one). */
+export function sameIp(a: string, b: string): boolean {
   try {
     return canonicalIp(a) === canonicalIp(b);
   } catch {

@@ -9,7 +9,8 @@ import type { AddressInfo } from "node:net";
 import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { resolveConfig } from "../../src/config/index.ts";
-import { layoutFor, RealHostProbe } from "../../src/installer/index.ts";
+import { layoutFor } from "../../src/installer/index.ts";
+import { RealHostProbe, run } from "../../src/host/index.ts";
 import { runPreflight } from "../../src/installer/preflight/checks.ts";
 import { FakeChecker } from "../../src/installer/testing/fakes.ts";
 import { TestPki } from "../../src/installer/testing/pki.ts";
@@ -54,7 +55,7 @@ before(() => {
 after(cleanup);
 
 describe("real host probes in a network namespace", () => {
-  const probe = () => new RealHostProbe(["ip", "netns", "exec", A], 8000);
+  const probe = () => new RealHostProbe({ run: (argv) => run(["ip", "netns", "exec", A, ...argv], { timeoutMs: 8000 }), timeoutMs: 8000 });
 
   it("lists the namespace's interfaces from ip -j", async () => {
     const ifs = await probe().interfaces();

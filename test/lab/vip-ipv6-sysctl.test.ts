@@ -14,7 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { resolveConfig, type Config } from "../../src/config/index.ts";
-import { install, MemoryReporter, RealHostProbe, renderSysctlFile, uninstall, vipSysctls } from "../../src/installer/index.ts";
+import { install, MemoryReporter, renderSysctlFile, uninstall, vipSysctls } from "../../src/installer/index.ts";
+import { RealHostProbe, run } from "../../src/host/index.ts";
 import { FakeChecker, RebasedFs } from "../../src/installer/testing/fakes.ts";
 import { Lab, LAB_VIP6, type LabNode } from "../../src/lab/netns/index.ts";
 import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
@@ -118,7 +119,7 @@ describe("IPv6 VIP announced with /proc/sys read-only for the agent, thanks to t
     const base = mkdtempSync(join(tmpdir(), "k3vip-lab-sysctl-"));
     tmp.push(base);
     const config: Config = resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: LAB_VIP6 } });
-    const deps = { fs: new RebasedFs(base), host: new RealHostProbe(["ip", "netns", "exec", srv2.ns], 8000), checker: new FakeChecker(), render: (c: Config) => renderAddon(c), manifestName: ADDON_FILENAME, reporter: new MemoryReporter(), version: "0.1.0" };
+    const deps = { fs: new RebasedFs(base), host: new RealHostProbe({ run: (argv) => run(["ip", "netns", "exec", srv2.ns, ...argv], { timeoutMs: 8000 }), timeoutMs: 8000 }), checker: new FakeChecker(), render: (c: Config) => renderAddon(c), manifestName: ADDON_FILENAME, reporter: new MemoryReporter(), version: "0.1.0" };
     // The live-host path (root ""), with the node's "/" under `base` and its /proc/sys in srv2: the interface is detected there.
     const r = await install({ config, root: "", distro: "k3s", preflight: false }, deps);
     assert.deepEqual(r.sysctls.map((a) => [a.key, a.before, a.applied]), [["net.ipv6.conf.eth0.ndisc_notify", "0", true]]);
