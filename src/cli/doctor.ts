@@ -16,11 +16,13 @@ export function registerDoctor(program: Command): void {
     const config = given ? configFromCommand(cmd, "install") : undefined;
     if (flags.distro !== undefined && !DISTROS.includes(flags.distro as Distro)) throw badValue("--distro", flags.distro, `is not one of: ${DISTROS.join(", ")}`);
     const inst = await import("../installer/index.ts");
+    const kube = await import("../kube/index.ts");
+    const host = await import("../host/index.ts");
     const { ADDON_FILENAME } = await import("../render/index.ts");
     const root = f.root ?? "";
     const r = await inst.doctor(
       { root, ...(config ? { config } : {}), ...(flags.distro ? { distro: flags.distro as Distro } : {}), ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}) },
-      { fs: new inst.NodeFs(), ...(root ? {} : { host: new (await import("../host/index.ts")).RealHostProbe() }), checker: new inst.LiveDatastoreChecker(), manifestName: ADDON_FILENAME, kube: (p) => inst.KubeObjectDeleter.fromFile(p) },
+      { fs: new inst.NodeFs(), ...(root ? {} : { host: new host.RealHostProbe() }), checker: new inst.LiveDatastoreChecker(), manifestName: ADDON_FILENAME, kube: (p) => kube.KubeObjectDeleter.fromFile(p) },
     );
     if (f.json === true) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else for (const c of r.checks) process.stderr.write(`${inst.formatCheck(c)}\n`);

@@ -83,17 +83,19 @@ export function registerInstall(program: Command): void {
 
 async function runInstall(o: InstallOptions, json: boolean): Promise<void> {
   const inst = await import("../installer/index.ts");
+  const kube = await import("../kube/index.ts");
+  const host = await import("../host/index.ts");
   const { renderAddon, ADDON_FILENAME } = await import("../render/index.ts");
   const reporter = inst.reporterFor(json);
   const r = await inst.install(o, {
     fs: new inst.NodeFs(),
-    ...(o.root ? {} : { host: new (await import("../host/index.ts")).RealHostProbe() }),
+    ...(o.root ? {} : { host: new host.RealHostProbe() }),
     checker: new inst.LiveDatastoreChecker(),
     render: (c) => renderAddon(c),
     manifestName: ADDON_FILENAME,
     reporter,
     version: VERSION,
-    kube: (p) => inst.KubeObjectDeleter.fromFile(p),
+    kube: (p) => kube.KubeObjectDeleter.fromFile(p),
     images: async (arch) => {
       const { imageArchiveFor } = await import("../image/index.ts");
       return reporter.step(`find or build the ${arch} image archive`, () => imageArchiveFor(arch, { log: (l) => reporter.line(`  ${l}`) }));

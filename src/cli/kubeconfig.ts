@@ -37,6 +37,7 @@ export function registerKubeconfig(program: Command): void {
       const f = cmd.opts<Flags>();
       if (f.distro !== undefined && !DISTROS.includes(f.distro as Distro)) throw badValue("--distro", f.distro, `is not one of: ${DISTROS.join(", ")}`);
       const inst = await import("../installer/index.ts");
+      const kube = await import("../kube/index.ts");
       const fs = new inst.NodeFs();
       const root = f.root ?? "";
       const installed = await inst.findState(fs, root, f.distro as Distro | undefined);
@@ -55,8 +56,8 @@ export function registerKubeconfig(program: Command): void {
         apiPort = Number(f.apiPort);
         if (!/^[0-9]+$/.test(f.apiPort) || apiPort < 1 || apiPort > 65535) throw badValue("--api-port", f.apiPort, "is not a port from 1 to 65535 (example: 6443)");
       }
-      const merge = f.merge === true ? inst.HOME_KUBECONFIG(homedir()) : typeof f.merge === "string" ? f.merge : undefined;
-      const r = await inst.kubeconfig(
+      const merge = f.merge === true ? kube.HOME_KUBECONFIG(homedir()) : typeof f.merge === "string" ? f.merge : undefined;
+      const r = await kube.kubeconfig(
         {
           root,
           vip,
@@ -70,7 +71,7 @@ export function registerKubeconfig(program: Command): void {
           check: f.check,
           ...(f.checkServer ? { checkServer: f.checkServer } : {}),
         },
-        { fs, now: () => new Date(), readyz: (kc, v, to) => inst.httpsReadyz(kc, v, to) },
+        { fs, now: () => new Date(), readyz: (kc, v, to) => kube.httpsReadyz(kc, v, to) },
       );
       const { yaml, ...summary } = r;
       if (f.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -32,9 +32,11 @@ export function registerUninstall(program: Command): void {
         dryRun: f.dryRun === true,
       };
       const inst = await import("../installer/index.ts");
+      const kube = await import("../kube/index.ts");
+      const host = await import("../host/index.ts");
       const { addonObjects } = await import("../render/index.ts");
       const reporter = inst.reporterFor(f.json === true);
-      const r = await inst.uninstall(o, { fs: new inst.NodeFs(), reporter, objects: addonObjects, deleter: (p) => inst.KubeObjectDeleter.fromFile(p), ...(o.root ? {} : { sysctl: new (await import("../host/index.ts")).RealHostProbe() }) });
+      const r = await inst.uninstall(o, { fs: new inst.NodeFs(), reporter, objects: addonObjects, deleter: (p) => kube.KubeObjectDeleter.fromFile(p), ...(o.root ? {} : { sysctl: new host.RealHostProbe() }) });
       if (f.json === true) {
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         return;

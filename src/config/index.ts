@@ -5,3 +5,4 @@ export { OPTIONS, optionByKey, getPath, type OptionSpec, type Scope, type Alias 
 export { resolveConfig, validateConfig, type Sources } from "./resolve.ts";
 export { parseIp, parseVip, parseImage, networkOrBroadcast, formatPeers, parsePeers, Problem } from "./values.ts";
 export { agentEnv } from "./env.ts";
+export { ARCHES, archAlias, archiveFileName, hostArch, type Arch } from "./arch.ts";

@@ -2,8 +2,9 @@
 // builder, the tests and the Dockerfile agree on. Pure data; no I/O.
 import { UsageError } from "../config/index.ts";
 
-export type Arch = "amd64" | "arm64" | "arm";
-export const ARCHES: readonly Arch[] = ["amd64", "arm64", "arm"];
+import { ARCHES, archAlias, type Arch } from "../config/index.ts";
+
+export { ARCHES, archAlias, hostArch, type Arch } from "../config/index.ts";
 
 export interface NodeRuntime {
   /** npm package that ships the official Node binary for this arch. */
@@ -97,37 +98,4 @@ export function parseArchList(raw: string, source = "--arch"): Arch[] {
   const a = archAlias(raw);
   if (!a) throw new UsageError(`${source} ${JSON.stringify(raw)} is not an architecture (valid: amd64, arm64, arm, all)`);
   return [a];
-}
-
-/**
- * Maps the names other tools use for the same arch: Node's `process.arch`
- * (x64, arm64, arm), `uname -m` (x86_64, aarch64, armv7l), Debian (armhf).
- * Returns undefined for anything we don't ship (e.g. armv6l, riscv64).
- */
-export function archAlias(name: string): Arch | undefined {
-  switch (name) {
-    case "amd64":
-    case "x64":
-    case "x86_64":
-      return "amd64";
-    case "arm64":
-    case "aarch64":
-      return "arm64";
-    // armv8l: a 32-bit userland on a 64-bit CPU runs armv7 binaries.
-    case "armv8l":
-    case "arm":
-    case "armhf":
-    case "armv7":
-    case "armv7l":
-      return "arm";
-    default:
-      return undefined;
-  }
-}
-
-/** The image arch for this host (Node's `process.arch`), or a clear error. */
-export function hostArch(nodeArch: string = process.arch): Arch {
-  const a = archAlias(nodeArch);
-  if (!a) throw new UsageError(`this machine's architecture ${JSON.stringify(nodeArch)} has no k3vip image (valid: amd64, arm64, arm)`);
-  return a;
 }

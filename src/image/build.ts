@@ -93,10 +93,6 @@ export function defaultImageRef(version: string = VERSION): string {
   return defaults(version).image;
 }
 
-/** `k3vip-v0.1.0-amd64.tar`: the file name install puts in the airgap images dir. */
-export function archiveFileName(arch: Arch | "all", version: string = VERSION): string {
-  return `k3vip-v${version}-${arch}.tar`;
-}
 
 /**
  * The agent bundle to put in the image: the agent-only dist/agent.mjs (not the

@@ -4,12 +4,14 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { VERSION } from "../version.ts";
 import { ARCH_INFO, type Arch } from "./arch.ts";
-import { archiveFileName, buildImage, defaultBundle, defaultImageRef, fileSha256, type BuildResult } from "./build.ts";
+import { archiveFileName } from "../config/index.ts";
+import { buildImage, defaultBundle, defaultImageRef, fileSha256, type BuildResult } from "./build.ts";
 import type { Compression, Format } from "./oci.ts";
 import { cacheDir, type Log } from "./sources.ts";
 
 export { ARCHES, ARCH_INFO, archAlias, hostArch, parseArchList, type Arch, type ArchInfo } from "./arch.ts";
-export { archiveFileName, buildImage, buildRootfs, checkBuildOptions, defaultBundle, defaultImageRef, type BuildOptions, type BuildResult, type ImageResult, type LayerResult } from "./build.ts";
+export { archiveFileName } from "../config/index.ts";
+export { buildImage, buildRootfs, checkBuildOptions, defaultBundle, defaultImageRef, type BuildOptions, type BuildResult, type ImageResult, type LayerResult } from "./build.ts";
 export { AGENT_PATH, CMD, DEBIAN_PACKAGES, ENTRYPOINT, NODE_PATH, TOOLS } from "./rootfs.ts";
 export { cacheDir } from "./sources.ts";
 export type { Compression, Format } from "./oci.ts";

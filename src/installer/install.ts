@@ -1,8 +1,7 @@
 // `k3vip install`: options → (read tree) → preflight → plan → diff or apply.
 import { isAbsolute, join } from "node:path";
 import ipaddr from "ipaddr.js";
-import { badValue, defaults, UsageError, type Config, type Distro } from "../config/index.ts";
-import { archAlias, archiveFileName, hostArch, type Arch } from "../image/index.ts";
+import { archAlias, archiveFileName, badValue, defaults, hostArch, UsageError, type Arch, type Config, type Distro } from "../config/index.ts";
 import { applyPlan, ApplyError } from "./apply.ts";
 import type { DatastoreChecker, TlsFiles } from "./datastore/check.ts";
 import { datastoreSecrets, maskDatastore, parseDatastore, type Datastore } from "./datastore/url.ts";

@@ -6,3 +6,5 @@ export { KubeLeasePort, classify, toLeaseObject, type KubeLeaseOptions } from ".
 export { ApiServerHealthProbe, classifyError, createHealthProbe, type HealthProbeOptions } from "./health.ts";
 export { leaseStatus, formatStatus, formatStatusLine, formatAgents, parseAgentMetrics, type LeaseStatus, type AgentView } from "./status.ts";
 export { serverNodes, agentViews } from "./agents.ts";
+export { KubeObjectDeleter } from "./cluster.ts";
+export { kubeconfig, httpsReadyz, defaultContextName, HOME_KUBECONFIG, type KubeconfigOptions, type KubeconfigResult, type ReadyzResult } from "./kubeconfig.ts";

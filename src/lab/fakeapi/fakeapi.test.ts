@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { KubeObjectDeleter } from "../../installer/index.ts";
+import {  } from "../../installer/index.ts";
+import { KubeObjectDeleter } from "../../kube/index.ts";
 import { resourceType, startFakeApi, type FakeApi } from "./index.ts";
 import { KubeConfig } from "@kubernetes/client-node";
 

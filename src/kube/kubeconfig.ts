@@ -1,7 +1,8 @@
 // `k3vip kubeconfig`: the distro's admin kubeconfig, pointed at the VIP,
 // renamed, written (--out) or merged (--merge, backup first), then checked
 // with GET /readyz through the VIP. Parsing and writing go through
-// @kubernetes/client-node's KubeConfig, never sed.
+// @kubernetes/client-node's KubeConfig, never sed; files are written through
+// the installer's Fs port and plan (atomic, backed up).
 import { request as httpRequest } from "node:http";
 import { request } from "node:https";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
@@ -9,12 +10,7 @@ import { dirname, join } from "node:path";
 import { KubeConfig, type Cluster, type Context, type User } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { UsageError, type Distro } from "../config/index.ts";
-import { applyPlan, ApplyError } from "./apply.ts";
-import { detectDistro } from "./detect.ts";
-import { missingDirs, type Fs } from "./fs.ts";
-import { InstallerError } from "./gather.ts";
-import { layoutFor } from "./layout.ts";
-import type { FileChange, Plan } from "./plan.ts";
+import { applyPlan, ApplyError, detectDistro, InstallerError, layoutFor, missingDirs, type FileChange, type Fs, type Plan } from "../installer/index.ts";
 
 export interface KubeconfigOptions {
   root: string;
