@@ -1,6 +1,7 @@
 export type { BgpPeer, Config, Distro, LogFormat, Mode, PullPolicy } from "./model.ts";
 export { defaults, DEFAULT_IMAGE_REPO, DISTROS, MODES, RKE2_SUPERVISOR_PORT } from "./model.ts";
 export { RuntimeError, UsageError, badValue } from "./errors.ts";
+export { MASK, maskSecrets } from "./secrets.ts";
 export { OPTIONS, optionByKey, getPath, type OptionSpec, type Scope, type Alias } from "./options.ts";
 export { resolveConfig, validateConfig, type Sources } from "./resolve.ts";
 export { parseIp, parseVip, parseImage, networkOrBroadcast, formatPeers, parsePeers, Problem } from "./values.ts";

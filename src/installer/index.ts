@@ -1,6 +1,7 @@
 // The installer's public face: install / uninstall / kubeconfig / doctor use
 // cases and the ports their adapters implement.
-export { install, validateInstallOptions, parseImageArch, placedArchiveName, archiveSuffix, type InstallOptions, type InstallDeps, type InstallResult, type ImageArchive, type ImageSummary } from "./install.ts";
+export { install, validateInstallOptions, type InstallOptions, type InstallDeps, type InstallResult } from "./install.ts";
+export { parseImageArch, placedArchiveName, archiveSuffix, type ImageArchive, type ImageOptions, type ImageSummary } from "./image.ts";
 export { uninstall, findState, type UninstallOptions, type UninstallDeps, type UninstallResult } from "./uninstall.ts";
 export { InstallerError } from "./gather.ts";
 export { NodeFs, type Fs, type FileStat } from "./fs.ts";

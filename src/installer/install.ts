@@ -1,27 +1,29 @@
 // `k3vip install`: options → (read tree) → preflight → plan → diff or apply.
 import { isAbsolute, join } from "node:path";
 import ipaddr from "ipaddr.js";
-import { archAlias, archiveFileName, badValue, defaults, hostArch, UsageError, type Arch, type Config, type Distro } from "../config/index.ts";
+import { badValue, maskSecrets, UsageError, type Arch, type Config, type Distro } from "../config/index.ts";
+import { foreignVipProblem } from "../net/index.ts";
 import { applyPlan, ApplyError } from "./apply.ts";
+import { kubeAccess, scanCluster } from "./cluster.ts";
 import type { DatastoreChecker, TlsFiles } from "./datastore/check.ts";
 import { datastoreSecrets, maskDatastore, parseDatastore, type Datastore } from "./datastore/url.ts";
 import { detectDistro } from "./detect.ts";
 import { configConflicts, dropinSecrets, dropinValues, renderDropin, type DropinInput } from "./dropin.ts";
 import { missingDirs, type Fs } from "./fs.ts";
 import { findLoadBalancers, InstallerError, readCurrent, readState, readUserConfigs } from "./gather.ts";
+import { archiveSuffix, imageFile, type ImageArchive, type ImageOptions, type ImageSummary } from "./image.ts";
+import type { KubeAccess } from "./kube.ts";
 import { layoutFor, type Layout } from "./layout.ts";
+import { deleteMigrated, objectsIn } from "./migrate.ts";
 import { isNoop, neededDirs, PlanConflict, planDiff, planInstall, type DesiredFile, type Plan } from "./plan.ts";
 import { runPreflight, formatCheck, type Check } from "./preflight/checks.ts";
 import type { HostProbe } from "./preflight/host.ts";
 import type { Reporter } from "./report.ts";
-import { parseAllDocuments } from "yaml";
-import { kubectlDelete, type ClusterProbe, type KubeAccess, type ObjectDeleter } from "./kube.ts";
-import type { Found } from "./preflight/conflicts.ts";
-import { toHost, toRoot, type StateRecord } from "./state.ts";
-import { planSysctls, renderSysctlFile, vipSysctls, type SysctlAction, type SysctlRecord } from "./sysctl.ts";
-import { foreignVipProblem, interfaceForVip } from "../net/index.ts";
+import { toHost, toRoot } from "./state.ts";
+import { applySysctls, sysctlPlan } from "./sysctl-apply.ts";
+import type { SysctlAction } from "./sysctl.ts";
 
-export interface InstallOptions {
+export interface InstallOptions extends ImageOptions {
   config: Config;
   /** "" = the real host; else every path is prefixed and the host is not probed. */
   root: string;
@@ -41,17 +43,6 @@ export interface InstallOptions {
   dryRun?: boolean;
   /** Default true. */
   preflight?: boolean;
-  /** An image archive to place in the airgap images dir (named `archiveFileName(arch)`, its compression suffix kept). */
-  imageArchive?: string;
-  /**
-   * Without --image-archive: place the archive of `imageArch` from the
-   * `images` port (shipped → cache → build), unless the config names a
-   * registry image other than the default (the archive's tag). The CLI's
-   * default; off for callers that don't ask.
-   */
-  autoImageArchive?: boolean;
-  /** The archive's architecture (the node's, not necessarily this host's under --root). */
-  imageArch?: Arch;
   /** Kubeconfig for the cluster scan and --migrate's deletes; default the distro's on the real host. */
   kubeconfig?: string;
   /** More files for the same plan (image placement adds its archive here). */
@@ -73,24 +64,6 @@ export interface InstallDeps {
   kube?: (kubeconfigPath: string) => KubeAccess;
   /** The image archive for an arch (src/image's imageArchiveFor): needed for autoImageArchive. */
   images?: (arch: Arch) => Promise<ImageArchive>;
-}
-
-export interface ImageArchive {
-  path: string;
-  /** The reference the archive is tagged with. */
-  ref: string;
-  source: string;
-}
-
-/** Where the DaemonSet's image comes from, for the summary. */
-export interface ImageSummary {
-  /** The reference the manifest names. */
-  ref: string;
-  /** "file" (--image-archive), the images port's source (shipped, cache, built), "registry" or "none" (--no-image-archive). */
-  source: string;
-  arch?: Arch;
-  /** The archive's path in the airgap images dir. */
-  archive?: string;
 }
 
 export interface InstallResult {
@@ -129,27 +102,6 @@ export function validateInstallOptions(o: InstallOptions): void {
   if (o.root !== "" && !isAbsolute(o.root)) throw badValue("--root", o.root, "is not an absolute path (example: /tmp/image-root)");
   if (o.datastore !== undefined) parseDatastore(o.datastore);
   if (o.imageArchive !== undefined) archiveSuffix(o.imageArchive);
-}
-
-/** The compression suffixes k3s and RKE2 import from agent/images/ (they pick the decompressor by name). */
-const ARCHIVE_SUFFIXES = [".tar.zst", ".tzst", ".tar.gz", ".tgz", ".tar"];
-
-export function archiveSuffix(file: string): string {
-  const s = ARCHIVE_SUFFIXES.find((x) => file.toLowerCase().endsWith(x));
-  if (!s) throw badValue("--image-archive", file, "is not a .tar, .tar.gz or .tar.zst file (k3s and RKE2 import only those by name)");
-  return s;
-}
-
-/** `--arch` → the archive's arch. */
-export function parseImageArch(raw: string): Arch {
-  const a = archAlias(raw);
-  if (!a) throw badValue("--arch", raw, "is not an architecture (valid: amd64, arm64, arm)");
-  return a;
-}
-
-/** The file name in agent/images/: stable per version and arch, so a rerun is up to date and an upgrade replaces it. */
-export function placedArchiveName(arch: Arch, version: string, suffix = ".tar"): string {
-  return archiveFileName(arch, version).replace(/\.tar$/, suffix);
 }
 
 export async function install(o: InstallOptions, d: InstallDeps): Promise<InstallResult> {
@@ -255,7 +207,7 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
   try {
     await reporter.step(`write ${changes.length} file${changes.length === 1 ? "" : "s"} for ${layout.distro}`, () => applyPlan(fs, plan));
   } catch (e) {
-    if (e instanceof ApplyError) throw new InstallerError(`${mask(e.message, secrets)}${e.undoFailures.length === 0 ? ". Free the space or fix the permission, then run again" : ""}`);
+    if (e instanceof ApplyError) throw new InstallerError(`${maskSecrets(e.message, secrets)}${e.undoFailures.length === 0 ? ". Free the space or fix the permission, then run again" : ""}`);
     throw e;
   }
   base.notes.push(...afterNotes(o, layout, detection.found, plan, datastore, checks));
@@ -265,161 +217,6 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
   }
   if (removedObjects.length > 0) base.notes.push(...(await deleteMigrated(removedObjects, access, reporter)));
   return { ...base, status: "applied" };
-}
-
-/**
- * The sysctl.d file an IPv6 VIP needs, and on the live host the running
- * values to change now (read through the host port; --root reads nothing).
- */
-async function sysctlPlan(config: Config, layout: Layout, host: HostProbe | undefined, state: StateRecord | undefined): Promise<{ file?: DesiredFile; actions: SysctlAction[]; record: SysctlRecord[]; notes: string[] }> {
-  const previous = state?.sysctls ?? [];
-  let iface = config.interface || undefined;
-  if (!iface && host && config.vip.includes(":")) iface = interfaceForVip(await host.interfaces().catch(() => []), config.vip)?.name;
-  const settings = vipSysctls(config, iface);
-  const file: DesiredFile | undefined = settings.length > 0 ? { path: layout.sysctlFile, content: Buffer.from(renderSysctlFile(settings)), mode: 0o644, label: "sysctl.d file" } : undefined;
-  if (!host) return { ...(file ? { file } : {}), actions: [], record: previous, notes: [] };
-  const live = new Map<string, string | undefined>();
-  for (const p of new Set([...settings.map((s) => s.path), ...previous.map((r) => r.path)])) live.set(p, await host.readSysctl(p).catch(() => undefined));
-  const { actions, record } = planSysctls(settings, live, previous);
-  const notes = settings.filter((s) => live.get(s.path) === undefined).map((s) => `/proc/sys/${s.path} does not exist now (is the interface there?): ${toHost(layout, layout.sysctlFile)} applies it at boot`);
-  return { ...(file ? { file } : {}), actions, record, notes };
-}
-
-/** Changes the running values (after the files are written); a failure is a note, the file still applies at boot. */
-async function applySysctls(host: HostProbe, actions: SysctlAction[], layout: Layout): Promise<string[]> {
-  const notes: string[] = [];
-  for (const a of actions) {
-    try {
-      await host.writeSysctl(a.path, a.value);
-      a.applied = true;
-      notes.push(
-        a.kind === "set"
-          ? `set ${a.key} = ${a.value} now (was ${a.before ?? "?"}) so the kernel announces the IPv6 VIP by an unsolicited NA; ${layout.sysctlFile} keeps it across reboots`
-          : `restored ${a.key} = ${a.value} (k3vip had set ${a.before ?? "?"})`,
-      );
-    } catch (e) {
-      a.error = (e as Error).message;
-      notes.push(`could not ${a.kind} ${a.key} = ${a.value} now (${a.error})${a.kind === "set" ? `: run sysctl -p ${layout.sysctlFile}, or reboot` : ""}`);
-    }
-  }
-  return notes;
-}
-
-/** The archive to place (if any) and what the summary says about the image. Reads it before anything is written. */
-async function imageFile(o: InstallOptions, d: InstallDeps, config: Config, layout: Layout): Promise<{ file?: DesiredFile; summary: ImageSummary }> {
-  let src: ImageArchive;
-  const arch = (): Arch => o.imageArch ?? hostArch();
-  if (o.imageArchive !== undefined) {
-    src = { path: o.imageArchive, ref: config.image, source: "file" };
-  } else if (!o.autoImageArchive) {
-    return { summary: { ref: config.image, source: "none" } };
-  } else if (config.image !== defaults(d.version).image) {
-    return { summary: { ref: config.image, source: "registry" } };
-  } else {
-    if (!d.images) throw new Error("install: autoImageArchive needs the images port");
-    try {
-      src = await d.images(arch());
-    } catch (e) {
-      const why = ((e as Error).message ?? String(e)).split("\n")[0] ?? "";
-      throw new InstallerError(
-        `could not find or build the ${arch()} image archive (${why}); nothing was changed. Build it where npm and apt-get work (k3vip image build --arch ${arch()} --out k3vip-${arch()}.tar) and give it with --image-archive <file>, use a registry image with --image <ref>, or skip the archive with --no-image-archive`,
-        { cause: e },
-      );
-    }
-    // The manifest must name the tag the archive carries, or containerd would pull instead.
-    if (src.ref !== config.image) throw new InstallerError(`the image archive ${src.path} is tagged ${src.ref} but the manifest names ${config.image}; nothing was changed`);
-  }
-  const flag = o.imageArchive !== undefined ? "--image-archive " : "the image archive ";
-  const content = await d.fs.read(src.path).catch((e: unknown) => {
-    throw new InstallerError(`${flag}${src.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was changed`);
-  });
-  if (!content) throw new InstallerError(`${flag}${src.path} does not exist; nothing was changed`);
-  const a = arch();
-  const path = join(layout.imagesDir, placedArchiveName(a, d.version, archiveSuffix(src.path)));
-  return {
-    file: { path, content, mode: 0o644, label: "image archive", binary: true },
-    summary: { ref: config.image, source: src.source, arch: a, archive: path },
-  };
-}
-
-/** The distro's kubeconfig on the real host, or --kubeconfig; none under --root unless given. */
-export async function kubeAccess(fs: Fs, o: { root: string; kubeconfig?: string }, layout: Layout, kube: ((p: string) => KubeAccess) | undefined): Promise<KubeAccess | undefined> {
-  const path = o.kubeconfig ?? (o.root === "" ? layout.kubeconfig : undefined);
-  if (!kube || !path || !(await fs.stat(path))) return undefined;
-  try {
-    return kube(path);
-  } catch {
-    return undefined;
-  }
-}
-
-const SCAN_TIMEOUT_MS = 8000;
-
-const kindName = (f: Found): string => f.detail.split(" (")[0] ?? "";
-
-/**
- * Other announcers running in the cluster. Ones already found in files here,
- * and objects --migrate deletes anyway, are not reported twice.
- */
-export async function scanCluster(access: ClusterProbe, fromFiles: Found[], migrating: Record<string, unknown>[] = []): Promise<{ found: Found[]; check: Check }> {
-  const title = "cluster scan";
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const timeout = new Promise<never>((_r, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${SCAN_TIMEOUT_MS / 1000} s`)), SCAN_TIMEOUT_MS);
-    });
-    const all = await Promise.race([access.scan(), timeout]);
-    const names = new Set([...fromFiles.map(kindName), ...migrating.map((m) => `${String(m.kind)} ${String((m.metadata as { name?: unknown } | undefined)?.name)}`)]);
-    const found = all.filter((f) => !names.has(kindName(f)));
-    return { found, check: { id: "cluster", title, status: "ok", detail: found.length === 0 ? "no kube-vip, MetalLB or Cilium L2 running in the cluster" : `${found.length} finding(s), below` } };
-  } catch (e) {
-    return { found: [], check: { id: "cluster", title, status: "skip", detail: `API not reachable (${((e as Error).message.split("\n")[0] ?? "").slice(0, 120)}): checked files only` } };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function objectsIn(fs: Fs, paths: string[]): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  for (const p of paths) {
-    const b = await fs.read(p);
-    if (!b) continue;
-    for (const doc of parseAllDocuments(b.toString("utf8"))) {
-      const v: unknown = doc.errors.length === 0 ? doc.toJS() : undefined;
-      if (v && typeof v === "object" && !Array.isArray(v) && "kind" in v && "metadata" in v) out.push(v);
-    }
-  }
-  return out;
-}
-
-/** k3s leaves a removed manifest's objects running: delete the migrated kube-vip's, or say how. */
-async function deleteMigrated(objs: Record<string, unknown>[], access: ObjectDeleter | undefined, reporter: Reporter): Promise<string[]> {
-  const withNs = objs.map((o) => {
-    const meta = (o.metadata ?? {}) as { namespace?: string };
-    // kube-vip's manifests are namespaced to kube-system when they say nothing.
-    return o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding" || meta.namespace ? o : { ...o, metadata: { ...meta, namespace: "kube-system" } };
-  });
-  if (!access) return [`k3s keeps the old kube-vip objects running after their manifest is gone: delete them with ${kubectlDelete(withNs).join(" && ")}`];
-  const notes: string[] = [];
-  await reporter
-    .step("delete the migrated kube-vip objects through the API", async () => {
-      for (const [i, o] of withNs.entries()) {
-        try {
-          await access.delete(o);
-        } catch (e) {
-          notes.push(`could not delete the old kube-vip objects (${(e as Error).message.split("\n")[0] ?? ""}): run ${kubectlDelete(withNs.slice(i)).join(" && ")}`);
-          throw e;
-        }
-      }
-    })
-    .catch(() => undefined);
-  return notes;
-}
-
-function mask(s: string, secrets: string[]): string {
-  let out = s;
-  for (const sec of secrets.filter((x) => x !== "")) out = out.split(sec).join("****");
-  return out;
 }
 
 /** What to run next so the running server picks the change up. */

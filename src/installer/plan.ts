@@ -2,7 +2,7 @@
 // executes the steps; dry-run prints them as a diff. Nothing here does I/O.
 import { createTwoFilesPatch } from "diff";
 import { dirname } from "node:path";
-import type { Config } from "../config/index.ts";
+import { maskSecrets, type Config } from "../config/index.ts";
 import type { Owner } from "./fs.ts";
 import type { Layout } from "./layout.ts";
 import type { SysctlRecord } from "./sysctl.ts";
@@ -260,11 +260,7 @@ export function isNoop(p: Plan): boolean {
 
 /** A unified diff of every user-visible change, secrets replaced by ****. */
 export function planDiff(p: Plan, secrets: readonly string[]): string {
-  const mask = (s: string): string => {
-    let out = s;
-    for (const sec of [...secrets].filter((x) => x.length > 0).sort((a, b) => b.length - a.length)) out = out.split(sec).join("****");
-    return out;
-  };
+  const mask = (s: string): string => maskSecrets(s, secrets);
   const out: string[] = [];
   for (const d of p.dirs) out.push(`${d.kind === "mkdir" ? "create directory" : "remove directory"} ${d.path}\n`);
   for (const f of p.files) {

@@ -1,0 +1,107 @@
+// Image placement: the archive install puts in the distribution's airgap
+// images dir (agent/images/), so an offline server runs the agent without a
+// registry. Images themselves come in through the `images` port.
+import { join } from "node:path";
+import { archAlias, archiveFileName, badValue, defaults, hostArch, type Arch, type Config } from "../config/index.ts";
+import type { Fs } from "./fs.ts";
+import { InstallerError } from "./gather.ts";
+import type { Layout } from "./layout.ts";
+import type { DesiredFile } from "./plan.ts";
+
+/** Which image archive install places in the airgap images dir. */
+export interface ImageOptions {
+  /** An image archive to place in the airgap images dir (named `archiveFileName(arch)`, its compression suffix kept). */
+  imageArchive?: string;
+  /**
+   * Without --image-archive: place the archive of `imageArch` from the
+   * `images` port (shipped → cache → build), unless the config names a
+   * registry image other than the default (the archive's tag). The CLI's
+   * default; off for callers that don't ask.
+   */
+  autoImageArchive?: boolean;
+  /** The archive's architecture (the node's, not necessarily this host's under --root). */
+  imageArch?: Arch;
+}
+
+export interface ImageDeps {
+  fs: Fs;
+  version: string;
+  /** The image archive for an arch (src/image's imageArchiveFor): needed for autoImageArchive. */
+  images?: (arch: Arch) => Promise<ImageArchive>;
+}
+
+export interface ImageArchive {
+  path: string;
+  /** The reference the archive is tagged with. */
+  ref: string;
+  source: string;
+}
+
+/** Where the DaemonSet's image comes from, for the summary. */
+export interface ImageSummary {
+  /** The reference the manifest names. */
+  ref: string;
+  /** "file" (--image-archive), the images port's source (shipped, cache, built), "registry" or "none" (--no-image-archive). */
+  source: string;
+  arch?: Arch;
+  /** The archive's path in the airgap images dir. */
+  archive?: string;
+}
+
+/** The compression suffixes k3s and RKE2 import from agent/images/ (they pick the decompressor by name). */
+const ARCHIVE_SUFFIXES = [".tar.zst", ".tzst", ".tar.gz", ".tgz", ".tar"];
+
+export function archiveSuffix(file: string): string {
+  const s = ARCHIVE_SUFFIXES.find((x) => file.toLowerCase().endsWith(x));
+  if (!s) throw badValue("--image-archive", file, "is not a .tar, .tar.gz or .tar.zst file (k3s and RKE2 import only those by name)");
+  return s;
+}
+
+/** `--arch` → the archive's arch. */
+export function parseImageArch(raw: string): Arch {
+  const a = archAlias(raw);
+  if (!a) throw badValue("--arch", raw, "is not an architecture (valid: amd64, arm64, arm)");
+  return a;
+}
+
+/** The file name in agent/images/: stable per version and arch, so a rerun is up to date and an upgrade replaces it. */
+export function placedArchiveName(arch: Arch, version: string, suffix = ".tar"): string {
+  return archiveFileName(arch, version).replace(/\.tar$/, suffix);
+}
+
+/** The archive to place (if any) and what the summary says about the image. Reads it before anything is written. */
+export async function imageFile(o: ImageOptions, d: ImageDeps, config: Config, layout: Layout): Promise<{ file?: DesiredFile; summary: ImageSummary }> {
+  let src: ImageArchive;
+  const arch = (): Arch => o.imageArch ?? hostArch();
+  if (o.imageArchive !== undefined) {
+    src = { path: o.imageArchive, ref: config.image, source: "file" };
+  } else if (!o.autoImageArchive) {
+    return { summary: { ref: config.image, source: "none" } };
+  } else if (config.image !== defaults(d.version).image) {
+    return { summary: { ref: config.image, source: "registry" } };
+  } else {
+    if (!d.images) throw new Error("install: autoImageArchive needs the images port");
+    try {
+      src = await d.images(arch());
+    } catch (e) {
+      const why = ((e as Error).message ?? String(e)).split("\n")[0] ?? "";
+      throw new InstallerError(
+        `could not find or build the ${arch()} image archive (${why}); nothing was changed. Build it where npm and apt-get work (k3vip image build --arch ${arch()} --out k3vip-${arch()}.tar) and give it with --image-archive <file>, use a registry image with --image <ref>, or skip the archive with --no-image-archive`,
+        { cause: e },
+      );
+    }
+    // The manifest must name the tag the archive carries, or containerd would pull instead.
+    if (src.ref !== config.image) throw new InstallerError(`the image archive ${src.path} is tagged ${src.ref} but the manifest names ${config.image}; nothing was changed`);
+  }
+  const flag = o.imageArchive !== undefined ? "--image-archive " : "the image archive ";
+  const content = await d.fs.read(src.path).catch((e: unknown) => {
+    throw new InstallerError(`${flag}${src.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was changed`);
+  });
+  if (!content) throw new InstallerError(`${flag}${src.path} does not exist; nothing was changed`);
+  const a = arch();
+  const path = join(layout.imagesDir, placedArchiveName(a, d.version, archiveSuffix(src.path)));
+  return {
+    file: { path, content, mode: 0o644, label: "image archive", binary: true },
+    summary: { ref: config.image, source: src.source, arch: a, archive: path },
+  };
+}
