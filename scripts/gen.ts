@@ -1,5 +1,5 @@
 // Generators (`npm run gen`; `--check` only reports stale files). Outputs are
-// committed; test/unit/render-gen.test.ts fails when one is stale.
+// committed; scripts/gen.test.ts fails when one is stale.
 //   src/render/templates.generated.ts  manifests/*.mustache as strings (render stays pure)
 //   install.sh                         scripts/install.sh.in + install.awk + option table + template
 //   docs/options.md                    the option table for humans

@@ -1,6 +1,7 @@
-// Runs node:test over every test file (Node 20 does not expand globs).
-// `unit` runs only the pure tests; the full run also runs the lab tests,
-// which need root and `ip netns` (CI has both).
+// Runs node:test over every test file (Node 20 does not expand globs): the
+// unit tests next to their code (src/**, scripts/*.test.ts) and the lab tests
+// in test/lab/, which need root and `ip netns` (CI has both). `unit` runs
+// only the former, `lab` only the latter.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ function find(dir) {
   }
   return out;
 }
-let files = [...find("src"), ...find("test")].sort();
+let files = [...find("src"), ...find("scripts"), ...find("test")].sort();
 if (only === "unit") files = files.filter((f) => !f.startsWith("test/lab/"));
 else if (only === "lab") files = files.filter((f) => f.startsWith("test/lab/"));
 const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files], { stdio: "inherit" });

@@ -25,7 +25,7 @@ export const AGENT_BUNDLE = "dist/agent.mjs";
  * - --max-semi-space-size=1: a 1 MiB young generation; ~1 MiB less, more
  *   frequent but tiny scavenges.
  * All accepted by every Node the image ships (20.11 armv7, 24 amd64/arm64),
- * checked by test/unit/agent-entry.test.ts and the image tests.
+ * checked by agent-entry.test.ts and the image tests.
  * Not in NODE_OPTIONS, which rejects most V8 flags: on the command line.
  */
 export const AGENT_NODE_FLAGS: readonly string[] = ["--no-opt", "--no-maglev", "--no-sparkplug", "--max-semi-space-size=1"];

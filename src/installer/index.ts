@@ -4,7 +4,8 @@ export { install, validateInstallOptions, type InstallOptions, type InstallDeps,
 export { parseImageArch, placedArchiveName, archiveSuffix, type ImageArchive, type ImageOptions, type ImageSummary } from "./image.ts";
 export { uninstall, findState, type UninstallOptions, type UninstallDeps, type UninstallResult } from "./uninstall.ts";
 export { InstallerError } from "./gather.ts";
-export { NodeFs, type Fs, type FileStat } from "./fs.ts";
+export type { Fs, FileStat } from "./fs.ts";
+export { NodeFs } from "./node-fs.ts";
 export { layoutFor, DROPIN_NAME, type Layout } from "./layout.ts";
 export { detectDistro, type Detection } from "./detect.ts";
 export type { DesiredFile, Plan, FileChange } from "./plan.ts";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { INSTALL_SH, k3vip } from "../unit/install-sh.helpers.ts";
+import { INSTALL_SH, k3vip } from "../../scripts/testing/install-sh.ts";
 
 const NS = `k3v-${process.pid}-${randomBytes(3).toString("hex")}-inst`;
 const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });

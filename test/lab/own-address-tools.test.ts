@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { foreignVipProblem, parseIpAddrJson } from "../../src/net/index.ts";
-import { INSTALL_SH } from "../unit/install-sh.helpers.ts";
+import { INSTALL_SH } from "../../scripts/testing/install-sh.ts";
 
 const BUNDLE = fileURLToPath(new URL("../../dist/k3vip.mjs", import.meta.url));
 const NS = `k3v-${process.pid}-${randomBytes(3).toString("hex")}-own`;

@@ -1,6 +1,7 @@
 // Fakes for the installer's ports, for unit tests.
 import { join } from "node:path";
-import { NodeFs, type Fs } from "../fs.ts";
+import type { Fs } from "../fs.ts";
+import { NodeFs } from "../node-fs.ts";
 import type { DatastoreChecker, DatastoreResult } from "../datastore/check.ts";
 import type { Datastore } from "../datastore/url.ts";
 import type { DadResult, HostProbe } from "../preflight/host.ts";

@@ -1,11 +1,26 @@
 // Test helpers: a byte-exact snapshot of a directory tree (paths, modes,
 // bytes, symlink targets) to assert "nothing changed", and an Fs that fails
 // on purpose. Used by unit and lab tests only.
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after } from "node:test";
 import type { FileStat, Fs, Owner } from "../fs.ts";
 
 export type Tree = Record<string, string>;
+
+/** A maker of temp dirs that are all removed after the test file: `const tmpRoot = tempRoots("k3vip-inst-")`. */
+export function tempRoots(prefix: string): () => string {
+  const roots: string[] = [];
+  after(() => {
+    for (const r of roots) rmSync(r, { recursive: true, force: true });
+  });
+  return () => {
+    const r = mkdtempSync(join(tmpdir(), prefix));
+    roots.push(r);
+    return r;
+  };
+}
 
 /** path → "d 0755" | "f 0600 <base64>" | "l <target>", sorted. */
 export function snapshotTree(root: string): Tree {

@@ -12,7 +12,7 @@ import { startFakeApi, type FakeApi } from "../fakeapi/index.ts";
 import { LabCluster, type AgentContext } from "./cluster.ts";
 import type { ApiControl, TrialTimings } from "./scenarios.ts";
 // The one definition of how the agent starts; a leaf module (no imports), so not through the image's index.
-import { AGENT_BUNDLE, AGENT_NODE_FLAGS } from "../../image/agent-entry.ts";
+import { AGENT_BUNDLE, AGENT_NODE_FLAGS } from "../../image/index.ts";
 
 export const BUNDLE = fileURLToPath(new URL(`../../../${AGENT_BUNDLE}`, import.meta.url));
 

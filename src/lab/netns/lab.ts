@@ -6,7 +6,7 @@
 // `ip netns exec <ns>`.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { run, type CommandResult, type RunOptions } from "../../host/exec.ts";
+import { run, type CommandResult, type RunOptions } from "../../host/index.ts";
 import { LabProcess, type SpawnOptions } from "./process.ts";
 
 /** Addresses of the lab segment (RFC 2544 benchmarking range and a ULA). */

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { OPTIONS } from "../../src/config/index.ts";
-import { generate, shKind } from "../../scripts/gen.ts";
+import { OPTIONS } from "../src/config/index.ts";
+import { generate, shKind } from "./gen.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..");
+const ROOT = join(import.meta.dirname, "..");
 
 describe("generated files are up to date (run `npm run gen` when this fails)", () => {
   for (const [path, content] of generate()) {

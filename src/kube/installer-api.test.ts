@@ -7,12 +7,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { resolveConfig, type Config } from "../../src/config/index.ts";
-import { doctor, install, MemoryReporter, NodeFs, uninstall } from "../../src/installer/index.ts";
-import { httpsReadyz, kubeconfig, KubeObjectDeleter } from "../../src/kube/index.ts";
-import { FakeChecker } from "../../src/installer/testing/fakes.ts";
-import { startFakeApi, RESOURCE_TYPES, type FakeApi, type KubeObject } from "../../src/lab/fakeapi/index.ts";
-import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
+import { resolveConfig, type Config } from "../config/index.ts";
+import { doctor, install, MemoryReporter, NodeFs, uninstall } from "../installer/index.ts";
+import { httpsReadyz, kubeconfig, KubeObjectDeleter } from "./index.ts";
+import { FakeChecker } from "../installer/testing/fakes.ts";
+import { startFakeApi, RESOURCE_TYPES, type FakeApi, type KubeObject } from "../lab/fakeapi/index.ts";
+import { addonObjects, ADDON_FILENAME, renderAddon } from "../render/index.ts";
 
 let api: FakeApi;
 const dirs: string[] = [];

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
-import { resolveConfig } from "../../src/config/index.ts";
-import { CMD, ENTRYPOINT, defaultImageRef } from "../../src/image/index.ts";
-import { renderAddon } from "../../src/render/index.ts";
-import { VERSION } from "../../src/version.ts";
+import { resolveConfig } from "../config/index.ts";
+import { CMD, ENTRYPOINT, defaultImageRef } from "./index.ts";
+import { renderAddon } from "../render/index.ts";
+import { VERSION } from "../version.ts";
 
 interface Container {
   image: string;

@@ -1,26 +1,17 @@
 // install/uninstall through the functions, on real temp trees with the real
 // renderer: the file is the interface, so trees are compared byte for byte.
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { resolveConfig, UsageError, type Config } from "../../src/config/index.ts";
-import { install, InstallerError, MemoryReporter, NodeFs, uninstall, type InstallOptions } from "../../src/installer/index.ts";
-import { FakeChecker, FakeHost } from "../../src/installer/testing/fakes.ts";
-import { snapshotTree } from "../../src/installer/testing/tree.ts";
-import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
+import { resolveConfig, UsageError, type Config } from "../config/index.ts";
+import { install, InstallerError, MemoryReporter, NodeFs, uninstall, type InstallOptions } from "./index.ts";
+import { FakeChecker, FakeHost } from "./testing/fakes.ts";
+import { snapshotTree, tempRoots } from "./testing/tree.ts";
+import { addonObjects, ADDON_FILENAME, renderAddon } from "../render/index.ts";
 
-const roots: string[] = [];
-after(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
-function tmpRoot(): string {
-  const r = mkdtempSync(join(tmpdir(), "k3vip-inst-"));
-  roots.push(r);
-  return r;
-}
+const tmpRoot = tempRoots("k3vip-inst-");
 
 const cfg = (flags: Record<string, string> = {}): Config => resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", ...flags } });
 const MYSQL = "mysql://root:pw@tcp(127.0.0.1:3306)/kubernetes";

@@ -1,28 +1,19 @@
 // Preflight / doctor checks over a faked host (the real probes run in the
 // lab against a network namespace) and over real files in a temp tree.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { resolveConfig, UsageError, type Config } from "../../src/config/index.ts";
-import { doctor, install, InstallerError, MemoryReporter, NodeFs, layoutFor, type Check } from "../../src/installer/index.ts";
-import { runPreflight, formatCheck, type PreflightInput } from "../../src/installer/preflight/checks.ts";
-import { scanManifest, servicelbEnabled } from "../../src/installer/preflight/conflicts.ts";
-import { FakeChecker, FakeHost, netIf } from "../../src/installer/testing/fakes.ts";
-import { snapshotTree } from "../../src/installer/testing/tree.ts";
-import { parseDatastore } from "../../src/installer/datastore/url.ts";
-import { ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
+import { describe, it } from "node:test";
+import { resolveConfig, UsageError, type Config } from "../../config/index.ts";
+import { doctor, install, InstallerError, MemoryReporter, NodeFs, layoutFor, type Check } from "../index.ts";
+import { runPreflight, formatCheck, type PreflightInput } from "./checks.ts";
+import { scanManifest, servicelbEnabled } from "./conflicts.ts";
+import { FakeChecker, FakeHost, netIf } from "../testing/fakes.ts";
+import { snapshotTree, tempRoots } from "../testing/tree.ts";
+import { parseDatastore } from "../datastore/url.ts";
+import { ADDON_FILENAME, renderAddon } from "../../render/index.ts";
 
-const roots: string[] = [];
-after(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
-const tmpRoot = () => {
-  const r = mkdtempSync(join(tmpdir(), "k3vip-pf-"));
-  roots.push(r);
-  return r;
-};
+const tmpRoot = tempRoots("k3vip-pf-");
 const cfg = (flags: Record<string, string> = {}): Config => resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", ...flags } });
 
 function input(over: Partial<PreflightInput> = {}): PreflightInput {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { CMD, ENTRYPOINT, PATH_ENV } from "../../src/image/rootfs.ts";
+import { CMD, ENTRYPOINT, PATH_ENV } from "./rootfs.ts";
 
 interface Instr {
   op: string;

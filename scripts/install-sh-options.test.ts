@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { OPTIONS, Problem } from "../../src/config/index.ts";
-import { installSh } from "../../scripts/gen.ts";
+import { OPTIONS, Problem } from "../src/config/index.ts";
+import { installSh } from "./gen.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "k3vip-awk-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

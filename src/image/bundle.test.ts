@@ -1,7 +1,7 @@
 // runcConfig: umoci's generated config.json → what the DaemonSet grants.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runcConfig } from "../../src/image/bundle.ts";
+import { runcConfig } from "./bundle.ts";
 
 const umoci = {
   ociVersion: "1.0.0",

@@ -1,13 +1,13 @@
 // Image documents, arch names and build options: pure checks, no downloads.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_IMAGE_REPO, UsageError, defaults } from "../../src/config/index.ts";
-import { ARCH_INFO, archAlias, hostArch, parseArchList } from "../../src/image/arch.ts";
-import { archiveFileName } from "../../src/config/index.ts";
-import { checkBuildOptions, defaultImageRef } from "../../src/image/build.ts";
-import { dockerManifest, dockerRepositories, imageConfig, imageIndex, imageManifest, jsonBlob, layerMediaType, platformOf, refAnnotations, splitRef, MT } from "../../src/image/oci.ts";
-import { relativeLink, usrMerged } from "../../src/image/rootfs.ts";
-import { VERSION } from "../../src/version.ts";
+import { DEFAULT_IMAGE_REPO, UsageError, defaults } from "../config/index.ts";
+import { ARCH_INFO, archAlias, hostArch, parseArchList } from "./arch.ts";
+import { archiveFileName } from "../config/index.ts";
+import { checkBuildOptions, defaultImageRef } from "./build.ts";
+import { dockerManifest, dockerRepositories, imageConfig, imageIndex, imageManifest, jsonBlob, layerMediaType, platformOf, refAnnotations, splitRef, MT } from "./oci.ts";
+import { relativeLink, usrMerged } from "./rootfs.ts";
+import { VERSION } from "../version.ts";
 
 const layers = [
   { diffId: "sha256:" + "a".repeat(64), digest: "sha256:" + "b".repeat(64), size: 10, comment: "node" },

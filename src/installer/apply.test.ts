@@ -3,25 +3,16 @@
 // a replaced file, and uninstall) and compare the tree byte for byte.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { resolveConfig, type Config } from "../../src/config/index.ts";
-import { install, InstallerError, MemoryReporter, NodeFs, uninstall, type Fs, type InstallOptions } from "../../src/installer/index.ts";
-import { FakeChecker } from "../../src/installer/testing/fakes.ts";
-import { FailingFs, snapshotTree } from "../../src/installer/testing/tree.ts";
-import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
+import { describe, it } from "node:test";
+import { resolveConfig, type Config } from "../config/index.ts";
+import { install, InstallerError, MemoryReporter, NodeFs, uninstall, type Fs, type InstallOptions } from "./index.ts";
+import { FakeChecker } from "./testing/fakes.ts";
+import { FailingFs, snapshotTree, tempRoots } from "./testing/tree.ts";
+import { addonObjects, ADDON_FILENAME, renderAddon } from "../render/index.ts";
 
-const roots: string[] = [];
-after(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
-const tmpRoot = () => {
-  const r = mkdtempSync(join(tmpdir(), "k3vip-rb-"));
-  roots.push(r);
-  return r;
-};
+const tmpRoot = tempRoots("k3vip-rb-");
 const cfg = (flags: Record<string, string> = {}): Config => resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", ...flags } });
 const deps = (fs: Fs) => ({ fs, checker: new FakeChecker(), render: (c: Config) => renderAddon(c), manifestName: ADDON_FILENAME, reporter: new MemoryReporter(), version: "0.1.0" });
 const opts = (root: string, o: Partial<InstallOptions> = {}): InstallOptions => ({ config: cfg(), root, preflight: false, datastore: "mysql://root:pw@tcp(127.0.0.1:3306)/kubernetes", ...o });

@@ -6,11 +6,11 @@ import { once } from "node:events";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { hostArch } from "../../src/image/index.ts";
-import { placedArchiveName, renderSysctlFile, vipSysctls } from "../../src/installer/index.ts";
-import { ADDON_FILENAME } from "../../src/render/index.ts";
-import { VERSION } from "../../src/version.ts";
-import { fakeCommand, INSTALL_SH, k3vip, runInstallSh, runners, scratchDir, shMessage, type Inputs } from "./install-sh.helpers.ts";
+import { hostArch } from "../src/image/index.ts";
+import { placedArchiveName, renderSysctlFile, vipSysctls } from "../src/installer/index.ts";
+import { ADDON_FILENAME } from "../src/render/index.ts";
+import { VERSION } from "../src/version.ts";
+import { fakeCommand, INSTALL_SH, k3vip, runInstallSh, runners, scratchDir, shMessage, type Inputs } from "./testing/install-sh.ts";
 
 const RUNNERS = runners();
 const V4 = { vip: "192.168.0.10", interface: "eth0" };
@@ -69,7 +69,7 @@ describe("install.sh --print = k3vip manifest, byte for byte", () => {
   it("the issue's example through the real CLI: `k3vip manifest` and `sh install.sh --print`", () => {
     const cli = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "manifest", "--vip", "192.168.0.10", "--interface", "ens192"], {
       encoding: "utf8",
-      cwd: join(import.meta.dirname, "..", ".."),
+      cwd: join(import.meta.dirname, ".."),
       env: { PATH: process.env.PATH ?? "" },
     });
     assert.equal(cli.status, 0, cli.stderr);

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { resolveConfig } from "../../src/config/index.ts";
-import { renderAddon, renderStaticPod } from "../../src/render/index.ts";
-import { VERSION } from "../../src/version.ts";
+import { resolveConfig } from "../config/index.ts";
+import { renderAddon, renderStaticPod } from "../render/index.ts";
+import { VERSION } from "../version.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const k3vip = (args: string[], env: Record<string, string> = {}) =>

@@ -10,13 +10,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { resolveConfig, type Config } from "../../src/config/index.ts";
-import { doctor, install, MemoryReporter, NodeFs, uninstall } from "../../src/installer/index.ts";
-import { KubeObjectDeleter } from "../../src/kube/index.ts";
-import { FakeChecker } from "../../src/installer/testing/fakes.ts";
-import { TestPki } from "../../src/installer/testing/pki.ts";
-import { snapshotTree } from "../../src/installer/testing/tree.ts";
-import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
+import { resolveConfig, type Config } from "../config/index.ts";
+import { doctor, install, MemoryReporter, NodeFs, uninstall } from "../installer/index.ts";
+import { KubeObjectDeleter } from "./index.ts";
+import { FakeChecker } from "../installer/testing/fakes.ts";
+import { TestPki } from "../installer/testing/pki.ts";
+import { snapshotTree } from "../installer/testing/tree.ts";
+import { addonObjects, ADDON_FILENAME, renderAddon } from "../render/index.ts";
 
 const TOKEN = "k3vip-test-token";
 const RESOURCES: Record<string, { name: string; kind: string; namespaced: boolean }[]> = {

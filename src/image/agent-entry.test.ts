@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { AGENT_BUNDLE, AGENT_COMMAND, AGENT_NODE_FLAGS, AGENT_PATH, NODE_PATH } from "../../src/image/agent-entry.ts";
+import { AGENT_BUNDLE, AGENT_COMMAND, AGENT_NODE_FLAGS, AGENT_PATH, NODE_PATH } from "./agent-entry.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 

@@ -3,13 +3,13 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { resolveConfig } from "../../src/config/index.ts";
-import { configConflicts, dropinValues, renderDropin } from "../../src/installer/dropin.ts";
-import { afterNotes } from "../../src/installer/install.ts";
-import { layoutFor } from "../../src/installer/layout.ts";
-import { isNoop, planDiff, planInstall, planUninstall, type Current, type DesiredFile } from "../../src/installer/plan.ts";
-import { PlainReporter, reporterFor } from "../../src/installer/report.ts";
-import { encodeState, sha256, type StateRecord } from "../../src/installer/state.ts";
+import { resolveConfig } from "../config/index.ts";
+import { configConflicts, dropinValues, renderDropin } from "./dropin.ts";
+import { afterNotes } from "./install.ts";
+import { layoutFor } from "./layout.ts";
+import { isNoop, planDiff, planInstall, planUninstall, type Current, type DesiredFile } from "./plan.ts";
+import { PlainReporter, reporterFor } from "./report.ts";
+import { encodeState, sha256, type StateRecord } from "./state.ts";
 
 const layout = layoutFor("k3s", "/r");
 const config = resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", mode: "bgp", "bgp-as": "65001", "bgp-peers": "192.168.0.1:65000:peerpw" } });

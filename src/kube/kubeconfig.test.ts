@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
-import { InstallerError, NodeFs } from "../../src/installer/index.ts";
-import { defaultContextName, httpsReadyz, kubeconfig } from "../../src/kube/index.ts";
-import { snapshotTree } from "../../src/installer/testing/tree.ts";
-import { TestPki } from "../../src/installer/testing/pki.ts";
+import { InstallerError, NodeFs } from "../installer/index.ts";
+import { defaultContextName, httpsReadyz, kubeconfig } from "./index.ts";
+import { snapshotTree } from "../installer/testing/tree.ts";
+import { TestPki } from "../installer/testing/pki.ts";
 
 const dirs: string[] = [];
 const tmp = () => {

@@ -8,9 +8,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { archiveCacheKey, archiveFileName, hostArch } from "../../src/image/index.ts";
-import { snapshotTree } from "../../src/installer/testing/tree.ts";
-import { AGENT_BUNDLE } from "../../src/image/agent-entry.ts";
+import { archiveCacheKey, archiveFileName, hostArch } from "../image/index.ts";
+import { snapshotTree } from "../installer/testing/tree.ts";
+import { AGENT_BUNDLE } from "../image/index.ts";
 
 const CLI = join(process.cwd(), "dist/k3vip.mjs");
 // `k3vip install` places this machine's image archive by default, from a

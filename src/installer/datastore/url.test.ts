@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { UsageError } from "../../src/config/index.ts";
-import { maskDatastore, parseDatastore } from "../../src/installer/datastore/url.ts";
+import { UsageError } from "../../config/index.ts";
+import { maskDatastore, parseDatastore } from "./url.ts";
 
 const bad = (raw: string, re: RegExp) =>
   assert.throws(

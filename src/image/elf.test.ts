@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { readFileSync, realpathSync } from "node:fs";
 import { describe, it } from "node:test";
-import { ARCH_INFO } from "../../src/image/arch.ts";
-import { EF_ARM_ABI_FLOAT_HARD, EM_AARCH64, EM_ARM, EM_X86_64, isElf, parseElf } from "../../src/image/elf.ts";
-import { checkElfArch } from "../../src/image/rootfs.ts";
+import { ARCH_INFO } from "./arch.ts";
+import { EF_ARM_ABI_FLOAT_HARD, EM_AARCH64, EM_ARM, EM_X86_64, isElf, parseElf } from "./elf.ts";
+import { checkElfArch } from "./rootfs.ts";
 
 const hostMachine = process.arch === "x64" ? EM_X86_64 : process.arch === "arm64" ? EM_AARCH64 : EM_ARM;
 

@@ -15,10 +15,10 @@ import { Pod } from "kubernetes-models/v1/Pod";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { parseAllDocuments } from "yaml";
-import { agentEnv, resolveConfig, type Config } from "../../src/config/index.ts";
-import { addonObjects, ADDON_FILENAME, buildView, renderAddon, renderStaticPod, TEMPLATES } from "../../src/render/index.ts";
-import { VERSION } from "../../src/version.ts";
-import { AGENT_COMMAND } from "../../src/image/agent-entry.ts";
+import { agentEnv, resolveConfig, type Config } from "../config/index.ts";
+import { addonObjects, ADDON_FILENAME, buildView, renderAddon, renderStaticPod, TEMPLATES } from "./index.ts";
+import { VERSION } from "../version.ts";
+import { AGENT_COMMAND } from "../image/index.ts";
 
 // Parsed YAML navigated by tests: `any` keeps the assertions readable.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -263,7 +263,7 @@ describe("templates stay flat (what install.sh's awk mustache can render)", () =
 });
 
 describe("golden files (UPDATE_GOLDEN=1 rewrites them)", () => {
-  const dir = join(import.meta.dirname, "../golden");
+  const dir = join(import.meta.dirname, "../../test/golden");
   const goldens: [string, () => string][] = [
     ["addon-default.yaml", () => renderAddon(cfg({ vip: "192.168.0.10", interface: "ens192" }))],
     ["addon-bgp-v6-rke2.yaml", () => renderAddon(cfg({ vip: "2001:db8::10", interface: "eth0", distro: "rke2", mode: "bgp", "bgp-as": "65000", "bgp-peers": "[2001:db8::1]:65001:pw:true" }))],

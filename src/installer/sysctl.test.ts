@@ -4,25 +4,17 @@
 // stands in for "/".
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { resolveConfig, UsageError, type Config } from "../../src/config/index.ts";
-import { doctor, install, MemoryReporter, NodeFs, planSysctls, renderSysctlFile, sysctlKey, uninstall, vipSysctls, type Fs, type InstallOptions } from "../../src/installer/index.ts";
-import { FakeChecker, FakeHost, netIf, RebasedFs } from "../../src/installer/testing/fakes.ts";
-import { snapshotTree } from "../../src/installer/testing/tree.ts";
-import { addonObjects, ADDON_FILENAME, renderAddon } from "../../src/render/index.ts";
+import { describe, it } from "node:test";
+import { resolveConfig, UsageError, type Config } from "../config/index.ts";
+import { doctor, install, MemoryReporter, NodeFs, planSysctls, renderSysctlFile, sysctlKey, uninstall, vipSysctls, type Fs, type InstallOptions } from "./index.ts";
+import { FakeChecker, FakeHost, netIf, RebasedFs } from "./testing/fakes.ts";
+import { snapshotTree, tempRoots } from "./testing/tree.ts";
+import { addonObjects, ADDON_FILENAME, renderAddon } from "../render/index.ts";
 
-const roots: string[] = [];
-after(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
-function tmpRoot(): string {
-  const r = mkdtempSync(join(tmpdir(), "k3vip-sysctl-"));
-  roots.push(r);
-  return r;
-}
+const tmpRoot = tempRoots("k3vip-sysctl-");
 
 const cfg = (flags: Record<string, string> = {}): Config => resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "fd00:6b33::10", interface: "eth0", ...flags } });
 const deps = (host?: FakeHost, fs: Fs = new NodeFs()) => ({ fs, checker: new FakeChecker(), render: (c: Config) => renderAddon(c), manifestName: ADDON_FILENAME, reporter: new MemoryReporter(), version: "0.1.0", ...(host ? { host } : {}) });

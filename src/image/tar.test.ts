@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Parser, type ReadEntry } from "tar";
-import { sortEntries, tarBytes, withParents, type TarEntry } from "../../src/image/tar.ts";
+import { sortEntries, tarBytes, withParents, type TarEntry } from "./tar.ts";
 
 function list(buf: Buffer): Promise<{ path: string; type: string; mode: number; uid: number; gid: number; mtime: number; size: number; linkpath: string; uname: string; body: string }[]> {
   return new Promise((resolve, reject) => {
