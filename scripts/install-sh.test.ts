@@ -371,7 +371,7 @@ describe("install.sh finds the interface whose subnet holds the VIP", () => {
       assert.match(none.stderr, /no interface has an address in a subnet holding the VIP 203\.0\.113\.10 .*set vipInterface/);
       const two = runInstallSh(r, { env: { vipAddress: "198.18.0.10" } }, ["--print"], [ip]);
       assert.equal(two.status, 2);
-      assert.match(two.stderr, /several interfaces .*\(dup1 dup2\)/);
+      assert.match(two.stderr, /several interfaces .*\(dup1, dup2\)/);
       const noIp = runInstallSh(r, { env: { vipAddress: "198.18.0.10" } }, ["--print"], [fakeCommand("ip", "exit 1")]);
       assert.equal(noIp.status, 2);
     });

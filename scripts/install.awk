@@ -31,7 +31,7 @@ BEGIN {
 		options()
 	} else if (op == "detect") {
 		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
-		best = -2; found = ""; conflict = ""
+		best = -1; found = ""; conflict = ""
 	} else if (op == "owncheck") {
 		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 	} else {
@@ -67,7 +67,7 @@ END {
 	if (op == "render" && depth != 0) { print "template: unclosed section"; exit 1 }
 	if (op == "detect") {
 		if (found == "") exit 3
-		if (conflict != "") { print found " " conflict; exit 4 }
+		if (conflict != "") { gsub(/ /, ", ", conflict); print found ", " conflict; exit 4 }
 		print found
 	}
 }
@@ -590,25 +590,30 @@ function render_line(line,   tag, name, out, val) {
 }
 
 # ---- interface detection -----------------------------------------------------
-# `ip -o addr show` lines: "2: eth0    inet 192.168.0.5/24 brd … scope global eth0".
-# The longest prefix holding the VIP wins; host routes (/32, /128) only when
-# nothing else matches (the VIP itself on its interface).
+# interfaceForVip of src/net/addresses.ts, over `ip -o addr show` lines
+# ("2: eth0    inet 192.168.0.5/24 brd … scope global eth0"): among subnets
+# holding the VIP — scope global, not lo, not a host route (/32, /128), not
+# the VIP itself — the longest prefix wins; another interface with that same
+# prefix is a tie (exit 4).
 
-function detect_line(   ifname, cidr, slash, N, plen, bits, score) {
+function detect_line(   ifname, cidr, slash, N, plen, bits, i, scope) {
 	if ($3 != "inet" && $3 != "inet6") return
 	ifname = $2
 	sub(/@.*/, "", ifname)
 	if (ifname == "lo") return
+	scope = ""
+	for (i = 5; i < NF; i++) if ($i == "scope") { scope = $(i + 1); break }
+	if (scope != "" && scope != "global") return
 	cidr = $4
 	slash = index(cidr, "/")
 	if (slash == 0) return
 	plen = substr(cidr, slash + 1) + 0
-	if (ip_parse(substr(cidr, 1, slash - 1), N) == 0) return
-	if (!in_subnet(VIPA, N, plen)) return
+	if (ip_parse(substr(cidr, 1, slash - 1), N) == 0 || N["family"] != VIPA["family"]) return
 	bits = N["family"] == 4 ? 32 : 128
-	score = plen == bits ? -1 : plen
-	if (score > best) { best = score; found = ifname; conflict = "" }
-	else if (score == best && ifname != found && index(" " conflict " ", " " ifname " ") == 0) conflict = conflict (conflict == "" ? "" : " ") ifname
+	if (plen >= bits || ip_cmp(VIPA, N) == 0) return
+	if (!in_subnet(VIPA, N, plen)) return
+	if (plen > best) { best = plen; found = ifname; conflict = "" }
+	else if (plen == best && ifname != found && index(" " conflict " ", " " ifname " ") == 0) conflict = conflict (conflict == "" ? "" : " ") ifname
 }
 
 # foreignVipProblem(…, { ownOnly: true }) of src/host/addresses.ts: the VIP

@@ -7,7 +7,7 @@ import { AgentRunner, createLogger, electionConfig, startMetricsServer, toVip, t
 import { RuntimeError, UsageError, type Config } from "../config/index.ts";
 import { createVipPort, listHostAddrs, SegmentConflictProbe } from "../host/index.ts";
 import { createHealthProbe, KubeLeasePort, loadKubeConfig, probeCredentials } from "../kube/index.ts";
-import { foreignVipProblem, interfaceForVip } from "../net/index.ts";
+import { ambiguousInterface, foreignVipProblem, interfaceForVip } from "../net/index.ts";
 
 export interface AgentOptions {
   config: Config;
@@ -28,7 +28,9 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   // would take the server off the network.
   const own = foreignVipProblem(links, config.vip, { ownOnly: true });
   if (own) throw new UsageError(`--vip: ${own}`);
-  const iface = config.interface || interfaceForVip(links, config.vip)?.name;
+  const found = config.interface ? undefined : interfaceForVip(links, config.vip);
+  if (found && found.ties.length > 0) throw new UsageError(`--interface is empty and ${ambiguousInterface(found, config.vip)}; set --interface (K3VIP_INTERFACE, kube-vip vip_interface) to the one that should carry it`);
+  const iface = config.interface || found?.name;
   if (!iface) {
     throw new UsageError(`--interface is empty and no interface has an address whose subnet holds the VIP ${config.vip}; set --interface (K3VIP_INTERFACE, kube-vip vip_interface) to the interface that should carry it`);
   }

@@ -5,7 +5,7 @@
 // their users (the agent's VipPort and ConflictProbe, the installer's
 // HostProbe).
 import { listAddrs, type Runner } from "./ip.ts";
-import { interfaceForVip, type IpLink } from "../net/index.ts";
+import { interfaceForVip, type IpLink, type VipInterface } from "../net/index.ts";
 
 export { CommandError, formatArgv, run, type CommandResult, type RunOptions } from "./exec.ts";
 export { defaultRunner, listAddrs, type Runner } from "./ip.ts";
@@ -22,6 +22,6 @@ export function listHostAddrs(opts: { run?: Runner } = {}): Promise<IpLink[]> {
 }
 
 /** The interface whose subnet holds `vip`, and that subnet's prefix length. */
-export async function findInterfaceForVip(vip: string, opts: { run?: Runner } = {}): Promise<{ name: string; prefix: number } | undefined> {
+export async function findInterfaceForVip(vip: string, opts: { run?: Runner } = {}): Promise<VipInterface | undefined> {
   return interfaceForVip(await listHostAddrs(opts), vip);
 }

@@ -16,7 +16,11 @@ import { planSysctls, renderSysctlFile, vipSysctls, type SysctlAction, type Sysc
 export async function sysctlPlan(config: Config, layout: Layout, host: HostProbe | undefined, state: StateRecord | undefined): Promise<{ file?: DesiredFile; actions: SysctlAction[]; record: SysctlRecord[]; notes: string[] }> {
   const previous = state?.sysctls ?? [];
   let iface = config.interface || undefined;
-  if (!iface && host && config.vip.includes(":")) iface = interfaceForVip(await host.interfaces().catch(() => []), config.vip)?.name;
+  if (!iface && host && config.vip.includes(":")) {
+    // A tie leaves the interface unknown: conf.all and conf.default then.
+    const found = interfaceForVip(await host.interfaces().catch(() => []), config.vip);
+    if (found?.ties.length === 0) iface = found.name;
+  }
   const settings = vipSysctls(config, iface);
   const file: DesiredFile | undefined = settings.length > 0 ? { path: layout.sysctlFile, content: Buffer.from(renderSysctlFile(settings)), mode: 0o644, label: "sysctl.d file" } : undefined;
   if (!host) return { ...(file ? { file } : {}), actions: [], record: previous, notes: [] };

@@ -89,11 +89,29 @@ describe("ip -j addr parsing", () => {
   });
   it("finds the interface by subnet, ignoring loopback, host routes, link-local and the VIP itself", () => {
     const links = parseIpAddrJson(IP_J);
-    assert.deepEqual(interfaceForVip(links, "192.168.1.10"), { name: "eth0", prefix: 24 });
-    assert.deepEqual(interfaceForVip(links, "10.9.9.9"), { name: "eth1", prefix: 8 });
-    assert.deepEqual(interfaceForVip(links, "2001:db8:0::10"), { name: "eth0", prefix: 64 });
+    assert.deepEqual(interfaceForVip(links, "192.168.1.10"), { name: "eth0", prefix: 24, ties: [] });
+    assert.deepEqual(interfaceForVip(links, "10.9.9.9"), { name: "eth1", prefix: 8, ties: [] });
+    assert.deepEqual(interfaceForVip(links, "2001:db8:0::10"), { name: "eth0", prefix: 64, ties: [] });
     assert.equal(interfaceForVip(links, "127.0.0.2"), undefined);
     assert.equal(interfaceForVip(links, "fe80::2"), undefined);
     assert.equal(interfaceForVip(links, "172.16.0.1"), undefined);
+  });
+});
+
+describe("the interface rule: longest prefix wins, a tie is reported", () => {
+  const links = [
+    { ifname: "lo", flags: ["LOOPBACK", "UP"], addr_info: [v4("127.0.0.1", 8, { scope: "host" })] },
+    link("br0", [v4("10.1.0.1", 16)]),
+    link("eth0", [v4("10.1.2.5", 24), v4("10.1.2.10", 32, { noprefixroute: true, label: "eth0:k3vip" })]),
+    link("eth1", [v4("172.16.0.5", 12)]),
+    link("eth2", [v4("172.16.9.9", 12)]),
+  ];
+  it("the longest subnet holding the VIP wins, whatever the interface order", () => {
+    assert.deepEqual(interfaceForVip(links, "10.1.2.10"), { name: "eth0", prefix: 24, ties: [] });
+    assert.deepEqual(interfaceForVip([...links].reverse(), "10.1.2.10"), { name: "eth0", prefix: 24, ties: [] });
+    assert.deepEqual(interfaceForVip(links, "10.1.9.9"), { name: "br0", prefix: 16, ties: [] });
+  });
+  it("two interfaces with the same best prefix are a tie", () => {
+    assert.deepEqual(interfaceForVip(links, "172.16.0.10"), { name: "eth1", prefix: 12, ties: ["eth2"] });
   });
 });

@@ -74,16 +74,29 @@ export function findAddr(link: IpLink | undefined, address: string): IpAddrInfo 
   return link?.addr_info.find((a) => sameIp(a.local, address));
 }
 
+/** The interface that carries the VIP, when none is configured. */
+export interface VipInterface {
+  name: string;
+  /** The prefix length of the subnet that holds the VIP. */
+  prefix: number;
+  /** Other interfaces whose subnet holds the VIP with the same prefix: the choice is ambiguous. */
+  ties: string[];
+}
+
 /**
- * The interface whose own subnet holds `vip` (an address other than the VIP
- * itself, with a prefix shorter than a host route). The first match in `ip`'s
- * order wins, which is the kernel's interface order.
+ * The one rule for "which interface carries the VIP" when none is given
+ * (the agent, preflight, the installer's sysctls; install.sh's awk
+ * `detect_line` is its parity-tested copy): among the node's own subnets
+ * that hold the VIP — global scope, not loopback, not a host route (/32,
+ * /128), not the VIP itself — the longest prefix wins. Two interfaces with
+ * that same prefix are a tie the caller reports, never a silent pick.
  */
-export function interfaceForVip(links: readonly IpLink[], vip: string): { name: string; prefix: number } | undefined {
+export function interfaceForVip(links: readonly IpLink[], vip: string): VipInterface | undefined {
   const target = ipaddr.process(vip);
   const want = target.toString();
+  let best: VipInterface | undefined;
   for (const link of links) {
-    if (link.flags?.includes("LOOPBACK")) continue;
+    if (link.flags?.includes("LOOPBACK") || link.ifname === "lo") continue;
     for (const a of link.addr_info) {
       const bits = a.family === "inet" ? 32 : 128;
       if (a.prefixlen >= bits || (a.scope !== undefined && a.scope !== "global")) continue;
@@ -93,11 +106,17 @@ export function interfaceForVip(links: readonly IpLink[], vip: string): { name: 
       } catch {
         continue;
       }
-      if (addr.kind() !== target.kind() || addr.toString() === want) continue;
-      if (target.match(addr, a.prefixlen)) return { name: link.ifname, prefix: a.prefixlen };
+      if (addr.kind() !== target.kind() || addr.toString() === want || !target.match(addr, a.prefixlen)) continue;
+      if (!best || a.prefixlen > best.prefix) best = { name: link.ifname, prefix: a.prefixlen, ties: [] };
+      else if (a.prefixlen === best.prefix && link.ifname !== best.name && !best.ties.includes(link.ifname)) best.ties.push(link.ifname);
     }
   }
-  return undefined;
+  return best;
+}
+
+/** One line for a tie: several interfaces hold the VIP's subnet. */
+export function ambiguousInterface(m: VipInterface, vip: string): string {
+  return `several interfaces have a subnet holding the VIP ${vip} (${[m.name, ...m.ties].join(", ")})`;
 }
 
 // ---------------------------------------------------------------- the mark

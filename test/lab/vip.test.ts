@@ -43,8 +43,8 @@ describe("VIP adapter in a lab namespace", () => {
   }
 
   it("finds the interface whose subnet holds the VIP", async () => {
-    assert.deepEqual(await findInterfaceForVip(LAB_VIP4, { run: runIn(srv1) }), { name: "eth0", prefix: 24 });
-    assert.deepEqual(await findInterfaceForVip(LAB_VIP6, { run: runIn(srv1) }), { name: "eth0", prefix: 64 });
+    assert.deepEqual(await findInterfaceForVip(LAB_VIP4, { run: runIn(srv1) }), { name: "eth0", prefix: 24, ties: [] });
+    assert.deepEqual(await findInterfaceForVip(LAB_VIP6, { run: runIn(srv1) }), { name: "eth0", prefix: 64, ties: [] });
     assert.equal(await findInterfaceForVip("198.19.0.10", { run: runIn(srv1) }), undefined);
   });
 

@@ -9,7 +9,7 @@ import type { Detection } from "../detect.ts";
 import type { Layout } from "../layout.ts";
 import { servicelbEnabled, type Found } from "./conflicts.ts";
 import type { HostProbe } from "./host.ts";
-import { interfaceForVip, markText, vipCopies, familyOf, type IpLink } from "../../net/index.ts";
+import { ambiguousInterface, interfaceForVip, markText, vipCopies, familyOf, type IpLink } from "../../net/index.ts";
 
 export type Status = "ok" | "warn" | "fail" | "skip";
 
@@ -91,7 +91,9 @@ const isUp = (l: IpLink): boolean => l.flags?.includes("UP") === true;
 function interfaceChecks(c: Config, ifaces: IpLink[]): Check[] {
   // One rule for "which interface holds the VIP" (src/host): the agent's own.
   const holds = (l: IpLink) => interfaceForVip([l], c.vip) !== undefined;
-  const iface = c.interface ? ifaces.find((x) => x.ifname === c.interface) : ifaces.find((l) => l.ifname === interfaceForVip(ifaces, c.vip)?.name);
+  const found = c.interface ? undefined : interfaceForVip(ifaces, c.vip);
+  if (found && found.ties.length > 0) return [{ id: "interface", title: "interface", status: "fail", detail: ambiguousInterface(found, c.vip), fix: "give --interface with the one that should carry the VIP" }];
+  const iface = c.interface ? ifaces.find((x) => x.ifname === c.interface) : ifaces.find((l) => l.ifname === found?.name);
   const out: Check[] = [];
   if (!iface) {
     if (c.interface) out.push({ id: "interface", title: "interface", status: "fail", detail: `${c.interface} does not exist (have: ${ifaces.map((x) => x.ifname).join(", ")})`, fix: "give --interface with one of those names" });
@@ -125,7 +127,8 @@ async function vipFree(i: PreflightInput, host: HostProbe, ifaces: IpLink[]): Pr
   }
   const mine = copies[0];
   if (mine) return { id: "vip-free", title, status: "ok", detail: `${c.vip} is on ${mine.ifname} with k3vip's mark (held by k3vip here)` };
-  const iface = c.interface || interfaceForVip(ifaces, c.vip)?.name;
+  const found = interfaceForVip(ifaces, c.vip);
+  const iface = c.interface || (found?.ties.length === 0 ? found.name : undefined);
   if (!iface) return { id: "vip-free", title, status: "skip", detail: "no interface to probe on" };
   try {
     const r = await host.duplicateAddress(iface, c.vip);
