@@ -1306,6 +1306,45 @@ write_sysctl() {
     fi
 }
 
+# --- one k3vip install/uninstall at a time: the same flock(2) on the root
+# directory that `k3vip install` and `k3vip uninstall` take, held on fd 9
+# until this script exits (the kernel drops it even on SIGKILL) ---
+lock_holder() {
+    # shellcheck disable=SC2012 # only the inode number is read (POSIX has no stat)
+    ino=$(ls -di "$1" 2>/dev/null | awk '{ print $1 }')
+    [ -n "${ino}" ] && [ -r /proc/locks ] || return 0
+    pid=$(awk -v ino=":${ino}" '$2 == "FLOCK" && substr($6, length($6) - length(ino) + 1) == ino { print $5; exit }' /proc/locks)
+    [ -n "${pid}" ] || return 0
+    # k3vip holds it through a flock(1) child: name k3vip itself. The one
+    # that took it may be gone (a shell's `flock 9`): then whoever has it open.
+    if [ "$(cat "/proc/${pid}/comm" 2>/dev/null)" = flock ]; then
+        pid=$(awk '{ print $4 }' "/proc/${pid}/stat" 2>/dev/null)
+    elif [ ! -d "/proc/${pid}" ]; then
+        for fd in /proc/[0-9]*/fd/*; do
+            [ "$(readlink "${fd}" 2>/dev/null)" = "$1" ] || continue
+            pid=${fd#/proc/}
+            pid=${pid%%/*}
+            [ "${pid}" = "$$" ] || break
+        done
+    fi
+    printf ' (pid %s)' "${pid}"
+}
+
+take_lock() {
+    if ! command -v flock >/dev/null 2>&1; then
+        warn "flock is not installed: nothing stops another k3vip install or uninstall from running at the same time (install util-linux)"
+        return 0
+    fi
+    lock_dir=${K3VIP_ROOT:-/}
+    exec 9<"${lock_dir}" || fatal "cannot open ${lock_dir} to lock it; nothing was written"
+    tries=0
+    until flock -n 9; do
+        tries=$((tries + 1))
+        [ "${tries}" -lt 5 ] || fatal "another k3vip install/uninstall is running$(lock_holder "${lock_dir}") on ${lock_dir}: wait for it to finish (or stop it), then run again; nothing was written"
+        sleep 1
+    done
+}
+
 # --- hook for air-gapped servers: place an image archive where the
 # distribution imports it at start (agent/images/) ---
 place_image_archive() {
@@ -1360,6 +1399,7 @@ place_image_archive() {
         [ -z "${K3VIP_IMAGE_ARCHIVE:-}" ] || warn "K3VIP_IMAGE_ARCHIVE is ignored with --print (nothing is written)"
         cat "${TMP_DIR}/${ADDON_FILENAME}"
     else
+        take_lock
         place_image_archive
         write_sysctl
         write_manifest

@@ -24,7 +24,7 @@ function noTempFiles(root: string): void {
 }
 
 /** Runs `run` with a failure injected at every mutating step until one run passes. */
-async function everyStep(name: string, setup: (root: string) => Promise<void>, run: (fs: Fs, root: string) => Promise<unknown>, code = "EIO") {
+async function everyStep(name: string, setup: (root: string) => Promise<void>, run: (fs: Fs, root: string) => Promise<{ notes: string[] }>, code = "EIO") {
   let steps = 0;
   for (let n = 1; ; n++) {
     const root = tmpRoot();
@@ -33,17 +33,21 @@ async function everyStep(name: string, setup: (root: string) => Promise<void>, r
     const fs = new FailingFs(new NodeFs(), n, code);
     let failed = false;
     try {
-      await run(fs, root);
+      const r = await run(fs, root);
+      if (fs.failed) {
+        // After the commit only the saved copies' removal is left: the run
+        // succeeded, says so, and the next run removes them.
+        assert.ok(r.notes.some((x) => /could not remove the saved copies .*next k3vip run removes them/.test(x)), `${name}: step ${n} (${fs.failed}) failed silently`);
+        continue;
+      }
     } catch (e) {
       failed = true;
       assert.ok(e instanceof InstallerError, `${name} step ${n}: ${String(e)}`);
-      assert.match(e.message, new RegExp(`could not .*${code}.*undid all ${n - 1} earlier step`));
-      assert.doesNotMatch(e.message, /pw@/);
+      // A failure writing the journal changes nothing; any later one is undone, journal write included.
+      assert.match(e.message, new RegExp(`could not .*${code}.*(; nothing changed|undid all \\d+ earlier steps?: nothing changed)`), `${name} step ${n}`);
+      assert.doesNotMatch(e.message, /pw@|not everything/);
     }
-    if (!failed) {
-      assert.equal(fs.failed, undefined, `${name}: step ${n} failed silently`);
-      break;
-    }
+    if (!failed) break;
     assert.deepEqual(snapshotTree(root), before, `${name}: tree changed after a failure at step ${n} (${fs.failed ?? ""})`);
     noTempFiles(root);
     steps = n;
@@ -55,8 +59,8 @@ async function everyStep(name: string, setup: (root: string) => Promise<void>, r
 describe("rollback", () => {
   it("install from scratch: a failure at any step leaves the tree as it was", async () => {
     const n = await everyStep("fresh install", () => Promise.resolve(), (fs, root) => install(opts(root), deps(fs)));
-    // 11 directories + manifest + drop-in + state.
-    assert.equal(n, 14);
+    // The journal, 11 directories + manifest + drop-in + state, the journal's removal (the commit).
+    assert.equal(n, 16);
   });
 
   it("update over an install with a replaced file and a migrated kube-vip manifest", async () => {
@@ -89,8 +93,8 @@ describe("rollback", () => {
     for (const code of ["ENOSPC", "EROFS"]) {
       const root = tmpRoot();
       const before = snapshotTree(root);
-      // Fail the 13th operation: the drop-in, after 11 directories and the manifest.
-      const fs = new FailingFs(new NodeFs(), 13, code);
+      // Fail the 14th operation: the drop-in, after the journal, 11 directories and the manifest.
+      const fs = new FailingFs(new NodeFs(), 14, code);
       await assert.rejects(install(opts(root), deps(fs)), (e: unknown) => {
         assert.ok(e instanceof InstallerError);
         assert.match(e.message, new RegExp(`^could not write .*50-k3vip\\.yaml \\(${code}: .*\\); undid all 12 earlier steps: nothing changed\\. Free the space or fix the permission, then run again$`));
@@ -98,6 +102,28 @@ describe("rollback", () => {
       });
       assert.deepEqual(snapshotTree(root), before);
     }
+  });
+
+  it("an undo that fails too is named, the message never says 'nothing changed', and the next run finishes the rollback", async () => {
+    const root = tmpRoot();
+    const before = snapshotTree(root);
+    const manifest = join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml");
+    // The drop-in's write fails (EIO), and so does the rollback's removal of the manifest.
+    const fs: Fs = Object.assign(Object.create(new NodeFs()) as Fs, {
+      writeAtomic: (p: string, b: Buffer, m: number) => (p.endsWith("50-k3vip.yaml") ? Promise.reject(new Error("EIO: i/o error")) : new NodeFs().writeAtomic(p, b, m)),
+      unlink: (p: string) => (p === manifest ? Promise.reject(new Error("EBUSY: resource busy")) : new NodeFs().unlink(p)),
+    });
+    await assert.rejects(install(opts(root), deps(fs)), (e: unknown) => {
+      assert.ok(e instanceof InstallerError);
+      assert.match(e.message, /could not write .*50-k3vip\.yaml \(EIO.*\); undid \d+ step\(s\), but not everything: remove .*k3vip\.yaml: EBUSY.*journal in .* stays/);
+      assert.doesNotMatch(e.message, /nothing changed/);
+      return true;
+    });
+    assert.notDeepEqual(snapshotTree(root), before);
+    // The next run rolls the rest back first, then installs; uninstall gives back the tree.
+    await install(opts(root), deps(new NodeFs()));
+    await uninstall({ root }, { fs: new NodeFs(), reporter: new MemoryReporter(), objects: addonObjects });
+    assert.deepEqual(snapshotTree(root), before);
   });
 
   it("a real read-only bind mount: nothing changed, clear error", { skip: process.getuid?.() !== 0 ? "needs root for mount" : false }, async () => {

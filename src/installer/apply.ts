@@ -1,7 +1,11 @@
-// Apply executes a plan through the Fs port and keeps a journal; any failure
-// undoes every step this run took, newest first, so the tree ends exactly as
-// it started.
+// Apply executes a plan through the Fs port. With a journal directory it is
+// crash-safe (journal.ts): the steps and saved copies of everything it will
+// replace are on disk before the first change, and any failure — or a later
+// run, after a kill — undoes what this run did, newest first, so the tree
+// ends exactly as it started. The journal's removal is the commit.
+import { join } from "node:path";
 import type { Fs } from "./fs.ts";
+import { encodeJournal, journalPaths, planSteps, removeJournal, savedBytes, undoSteps, type Journal, type Step } from "./journal.ts";
 import type { Plan } from "./plan.ts";
 
 export class ApplyError extends Error {
@@ -17,71 +21,122 @@ export class ApplyError extends Error {
   }
 }
 
-type Undo = { what: string; run: () => Promise<void> };
-
 export interface ApplyResult {
   written: string[];
   deleted: string[];
   dirsCreated: string[];
   dirsRemoved: string[];
+  /** Things worth a note (e.g. saved copies that could not be cleaned up). */
+  notes: string[];
 }
 
-export async function applyPlan(fs: Fs, plan: Plan, onStep?: (what: string) => void): Promise<ApplyResult> {
-  const journal: Undo[] = [];
-  const result: ApplyResult = { written: [], deleted: [], dirsCreated: [], dirsRemoved: [] };
-  const step = async (what: string, run: () => Promise<void>, undo: Undo | undefined) => {
-    onStep?.(what);
-    try {
-      await run();
-    } catch (e) {
-      throw await rollback(what, e, journal);
-    }
-    if (undo) journal.push(undo);
-  };
+export interface ApplyOptions {
+  /** Where the journal and its saved copies go: a directory that exists and that the plan neither creates nor removes. Without one, the journal lives in memory (no crash recovery). */
+  journalDir?: string;
+  onStep?: (what: string) => void;
+  /** For the journal's header. */
+  pid?: number;
+  now?: () => Date;
+}
 
-  for (const d of plan.dirs.filter((x) => x.kind === "mkdir")) {
-    await step(`create directory ${d.path}`, () => fs.mkdir(d.path, d.mode), { what: `remove ${d.path}`, run: () => fs.rmdir(d.path) });
-    result.dirsCreated.push(d.path);
+function what(s: Step): string {
+  switch (s.op) {
+    case "mkdir":
+      return `create directory ${s.path}`;
+    case "rmdir":
+      return `remove directory ${s.path}`;
+    case "write":
+      return `write ${s.path}`;
+    case "delete":
+      return `remove ${s.path}`;
   }
-  for (const f of plan.files) {
-    const before = f.before;
-    if (f.kind === "unchanged") continue;
-    if (f.kind === "delete") {
-      if (!before) throw new Error(`plan deletes ${f.path} without its bytes`);
-      await step(`remove ${f.path}`, () => fs.unlink(f.path), { what: `restore ${f.path}`, run: () => fs.writeAtomic(f.path, before.content, before.mode) });
-      result.deleted.push(f.path);
-      continue;
+}
+
+export async function applyPlan(fs: Fs, plan: Plan, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const steps = planSteps(plan);
+  const bytes = savedBytes(plan, steps);
+  const contentByPath = new Map(plan.files.flatMap((f) => (f.content ? [[f.path, f] as const] : [])));
+  const result: ApplyResult = { written: [], deleted: [], dirsCreated: [], dirsRemoved: [], notes: [] };
+  if (steps.length === 0) return result;
+  const dir = opts.journalDir;
+
+  // Write-ahead: the saved copies, then the journal naming them, before any change.
+  if (dir) {
+    const { file, saved } = journalPaths(dir);
+    try {
+      if (bytes.size > 0) {
+        if (!(await fs.stat(saved))) await fs.mkdir(saved, 0o700);
+        for (const [i, b] of bytes) {
+          const s = steps[i];
+          if (!s || (s.op !== "write" && s.op !== "delete") || !s.before) continue;
+          const copy = join(saved, String(i));
+          await fs.writeAtomic(copy, b, 0o600);
+          s.before.copy = copy;
+        }
+      }
+      const j: Journal = { format: 1, pid: opts.pid ?? process.pid, started: (opts.now?.() ?? new Date()).toISOString(), steps };
+      await fs.writeAtomic(file, encodeJournal(j), 0o600);
+    } catch (e) {
+      const cleanup = await removeJournal(fs, dir).then(
+        () => "",
+        (e2: unknown) => `; could not remove the partial journal in ${dir} either (${(e2 as Error).message}): the next run removes it`,
+      );
+      throw new ApplyError(`could not write the journal in ${dir} (${(e as Error).message}); nothing changed${cleanup}`, 0, [], { cause: e });
     }
-    const content = f.content;
-    if (!content) throw new Error(`plan writes ${f.path} without content`);
-    const undo: Undo = before
-      ? { what: `restore ${f.path}`, run: () => fs.writeAtomic(f.path, before.content, before.mode) }
-      : { what: `remove ${f.path}`, run: () => fs.unlink(f.path) };
-    await step(`write ${f.path}`, () => fs.writeAtomic(f.path, content, f.mode, f.owner), undo);
-    result.written.push(f.path);
   }
-  for (const d of plan.dirs.filter((x) => x.kind === "rmdir")) {
-    await step(`remove directory ${d.path}`, () => fs.rmdir(d.path), { what: `recreate ${d.path}`, run: () => fs.mkdir(d.path, d.mode) });
-    result.dirsRemoved.push(d.path);
+
+  const undo = async (upTo: number) =>
+    undoSteps(fs, steps.slice(0, upTo + 1), (i) => Promise.resolve(bytes.get(i)));
+  for (const [i, s] of steps.entries()) {
+    opts.onStep?.(what(s));
+    try {
+      switch (s.op) {
+        case "mkdir":
+          await fs.mkdir(s.path, s.mode);
+          result.dirsCreated.push(s.path);
+          break;
+        case "rmdir":
+          await fs.rmdir(s.path);
+          result.dirsRemoved.push(s.path);
+          break;
+        case "delete":
+          await fs.unlink(s.path);
+          result.deleted.push(s.path);
+          break;
+        case "write": {
+          const f = contentByPath.get(s.path);
+          if (!f?.content) throw new Error(`plan writes ${s.path} without content`);
+          await fs.writeAtomic(s.path, f.content, f.mode, f.owner);
+          result.written.push(s.path);
+          break;
+        }
+      }
+    } catch (e) {
+      throw await rolledBack(fs, what(s), e, await undo(i), dir);
+    }
+  }
+
+  // Commit: once the journal is gone, nothing rolls this run back.
+  if (dir) {
+    const { file } = journalPaths(dir);
+    try {
+      await fs.unlink(file);
+    } catch (e) {
+      throw await rolledBack(fs, `remove the journal ${file}`, e, await undo(steps.length - 1), dir);
+    }
+    await removeJournal(fs, dir).catch((e: unknown) => result.notes.push(`could not remove the saved copies in ${journalPaths(dir).saved} (${(e as Error).message}); the next k3vip run removes them`));
   }
   return result;
 }
 
-async function rollback(what: string, cause: unknown, journal: Undo[]): Promise<ApplyError> {
-  const failures: string[] = [];
-  let undone = 0;
-  for (const u of [...journal].reverse()) {
-    try {
-      await u.run();
-      undone++;
-    } catch (e) {
-      failures.push(`${u.what}: ${(e as Error).message}`);
-    }
-  }
+async function rolledBack(fs: Fs, step: string, cause: unknown, r: { undone: number; failures: string[] }, dir: string | undefined): Promise<ApplyError> {
   const why = (cause as Error).message ?? String(cause);
+  if (r.failures.length === 0 && dir) {
+    await removeJournal(fs, dir).catch(() => undefined);
+  }
   const tail =
-    failures.length === 0
-      ? `undid all ${undone} earlier step${undone === 1 ? "" : "s"}: nothing changed`
-      : `undid ${undone} step(s) but could not ${failures.join("; ")}: fix that by hand`;
-  return new ApplyError(`could not ${what} (${why}); ${tail}`, undone, failures, { cause });
+    r.failures.length === 0
+      ? `undid all ${r.undone} earlier step${r.undone === 1 ? "" : "s"}: nothing changed`
+      : `undid ${r.undone} step(s), but not everything: ${r.failures.join("; ")}. The tree differs from before there${dir ? `; the journal in ${dir} stays, and the next k3vip install or uninstall tries again` : ""}`;
+  return new ApplyError(`could not ${step} (${why}); ${tail}`, r.undone, r.failures, { cause });
 }

@@ -28,6 +28,31 @@ export interface Fs {
   writeAtomic(path: string, data: Buffer, mode: number, owner?: Owner): Promise<void>;
   unlink(path: string): Promise<void>;
   rmdir(path: string): Promise<void>;
+  /**
+   * An exclusive flock(2) on the directory `dir`, held until release() or the
+   * process's death (the kernel drops it: no stale lock, no file written).
+   * Waits up to `waitMs`, then rejects with a LockBusyError. install.sh takes
+   * the same lock.
+   */
+  lock(dir: string, waitMs: number): Promise<FsLock>;
+}
+
+export interface FsLock {
+  release(): Promise<void>;
+  /** False when the lock could not be taken here (no flock(1)): the run goes on unguarded, with a warning. */
+  held: boolean;
+}
+
+/** Another process holds the lock. */
+export class LockBusyError extends Error {
+  override readonly name = "LockBusyError";
+  constructor(
+    readonly dir: string,
+    /** The holder's pid, when /proc/locks tells. */
+    readonly pid: number | undefined,
+  ) {
+    super(`another k3vip install/uninstall is running${pid ? ` (pid ${pid})` : ""} on ${dir}`);
+  }
 }
 
 /** Creates `dir` and its missing parents; returns the ones it created, parents first. */

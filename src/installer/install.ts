@@ -17,6 +17,7 @@ import { layoutFor, type Layout } from "./layout.ts";
 import { deleteMigrated, objectsIn } from "./migrate.ts";
 import { isNoop, neededDirs, PlanConflict, planDiff, planInstall, type DesiredFile, type Plan } from "./plan.ts";
 import { runPreflight, formatCheck, type Check } from "./preflight/checks.ts";
+import { withRootSession, type Session } from "./session.ts";
 import type { HostProbe } from "./preflight/host.ts";
 import type { Reporter } from "./report.ts";
 import { toHost, toRoot } from "./state.ts";
@@ -106,8 +107,12 @@ export function validateInstallOptions(o: InstallOptions): void {
 
 export async function install(o: InstallOptions, d: InstallDeps): Promise<InstallResult> {
   validateInstallOptions(o);
+  if (o.root !== "" && !(await d.fs.stat(o.root))?.isDir) throw badValue("--root", o.root, "is not an existing directory");
+  return withRootSession(d.fs, o.root, { ...(o.dryRun ? { dryRun: true } : {}) }, (session) => installIn(o, d, session));
+}
+
+async function installIn(o: InstallOptions, d: InstallDeps, session: Session): Promise<InstallResult> {
   const { fs, reporter } = d;
-  if (o.root !== "" && !(await fs.stat(o.root))?.isDir) throw badValue("--root", o.root, "is not an existing directory");
   const detection = await detectDistro(fs, o.root, o.distro);
   const config: Config = { ...o.config, distro: detection.distro };
   const layout = layoutFor(detection.distro, o.root, config.apiPort);
@@ -200,12 +205,12 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
   }
   const secrets = [...(datastore ? datastoreSecrets(datastore) : []), ...dropinSecrets(dropin), ...config.bgp.peers.flatMap((p) => (p.password ? [p.password] : []))];
   const changes = plan.files.filter((f) => !f.internal && f.kind !== "unchanged").map((f) => ({ path: f.path, kind: f.kind, label: f.label }));
-  const base = { distro: layout.distro, changes, checks, notes: [...plan.notes, ...sysctl.notes], image: image.summary, sysctls: sysctl.actions };
+  const base = { distro: layout.distro, changes, checks, notes: [...session.notes, ...plan.notes, ...sysctl.notes], image: image.summary, sysctls: sysctl.actions };
 
   if (o.dryRun) return { ...base, status: "dry-run", diff: planDiff(plan, secrets) + sysctl.actions.map((a) => `${a.kind} sysctl ${a.key} = ${a.value} (now ${a.before ?? "?"})\n`).join("") };
   if (isNoop(plan) && sysctl.actions.length === 0) return { ...base, status: "up-to-date" };
   try {
-    await reporter.step(`write ${changes.length} file${changes.length === 1 ? "" : "s"} for ${layout.distro}`, () => applyPlan(fs, plan));
+    await reporter.step(`write ${changes.length} file${changes.length === 1 ? "" : "s"} for ${layout.distro}`, async () => base.notes.push(...(await applyPlan(fs, plan, { journalDir: await session.journalDir(plan, layout.stateDir) })).notes));
   } catch (e) {
     if (e instanceof ApplyError) throw new InstallerError(`${maskSecrets(e.message, secrets)}${e.undoFailures.length === 0 ? ". Free the space or fix the permission, then run again" : ""}`);
     throw e;

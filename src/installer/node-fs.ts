@@ -1,9 +1,10 @@
 // The installer's Fs port on node:fs: atomic writes (temp dotfile, fsync,
 // rename, directory fsync).
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { FileStat, Fs, Owner } from "./fs.ts";
+import { LockBusyError, type FileStat, type Fs, type FsLock, type Owner } from "./fs.ts";
 
 const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException).code;
 
@@ -79,6 +80,95 @@ export class NodeFs implements Fs {
     await fsp.rmdir(path);
     await syncDir(dirname(path));
   }
+
+  lock(dir: string, waitMs: number): Promise<FsLock> {
+    return flockDir(dir, waitMs);
+  }
+}
+
+/**
+ * Node has no flock(2): util-linux's flock(1) takes it and then runs `cat`
+ * on our pipe, so the lock lives exactly as long as this process (when it
+ * dies, even by SIGKILL, cat reads EOF and exits, and the kernel drops the
+ * lock). install.sh locks the same directory with flock(1).
+ */
+function flockDir(dir: string, waitMs: number): Promise<FsLock> {
+  const BUSY = 75;
+  return new Promise((resolve, reject) => {
+    const child = spawn("flock", ["-x", "-w", String(Math.max(0, waitMs) / 1000), "-E", String(BUSY), dir, "sh", "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    let settled = false;
+    const exited = new Promise<void>((r) => child.once("close", () => r()));
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString("utf8");
+      if (!settled && out.includes("locked\n")) {
+        settled = true;
+        resolve({
+          held: true,
+          release: async () => {
+            child.stdin.end();
+            await exited;
+          },
+        });
+      }
+    });
+    child.stderr.on("data", (b: Buffer) => (err += b.toString("utf8")));
+    child.once("error", (e: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      // No flock(1) (a minimal image): go on unguarded; the caller warns.
+      if (e.code === "ENOENT") resolve({ held: false, release: () => Promise.resolve() });
+      else reject(e);
+    });
+    child.once("close", (code) => {
+      if (settled) return;
+      settled = true;
+      if (code === BUSY) {
+        void lockHolder(dir).then((pid) => reject(new LockBusyError(dir, pid)));
+        return;
+      }
+      reject(new Error(`flock ${dir} failed (exit ${String(code)}): ${err.trim()}`));
+    });
+  });
+}
+
+/**
+ * The pid holding a flock on `dir`, from /proc/locks. Our own flock(1)
+ * helper is reported as its parent (the k3vip process). /proc/locks names
+ * the process that took the lock; when that one is gone (install.sh's
+ * `flock 9` exits while the shell keeps fd 9), the holder is whoever has
+ * `dir` open.
+ */
+async function lockHolder(dir: string): Promise<number | undefined> {
+  try {
+    const st = await fsp.stat(dir, { bigint: true });
+    const locks = await fsp.readFile("/proc/locks", "utf8");
+    for (const line of locks.split("\n")) {
+      const f = line.trim().split(/\s+/);
+      // "1: FLOCK  ADVISORY  WRITE 12345 fe:00:2146934 0 EOF"
+      if (f[1] !== "FLOCK" || !f[5]?.endsWith(`:${st.ino}`)) continue;
+      const pid = Number(f[4]);
+      const comm = (await fsp.readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim();
+      if (comm === "") return (await openedBy(dir)) ?? pid;
+      if (comm !== "flock") return pid;
+      const stat = await fsp.readFile(`/proc/${pid}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      return Number.isInteger(ppid) && ppid > 1 ? ppid : pid;
+    }
+  } catch {
+    /* no /proc: no pid to name */
+  }
+  return undefined;
+}
+
+async function openedBy(dir: string): Promise<number | undefined> {
+  for (const p of await fsp.readdir("/proc")) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    const fds = await fsp.readdir(`/proc/${p}/fd`).catch(() => []);
+    for (const fd of fds) if ((await fsp.readlink(`/proc/${p}/fd/${fd}`).catch(() => "")) === dir) return Number(p);
+  }
+  return undefined;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -54,6 +54,22 @@ describe("planInstall (pure)", () => {
     assert.throws(() => planInstall({ ...base, desired: desired(), current: new Map([[D, { content: Buffer.from("x: 1\n"), mode: 0o600 }]]), state: undefined }), /50-k3vip\.yaml exists and was not written by k3vip/);
   });
 
+  it("an existing backup is never overwritten: a different one stops the plan, the same one is left as it is", () => {
+    const B = "/r/var/lib/rancher/k3s/k3vip/backups/var__lib__rancher__k3s__server__manifests__k3vip.yaml";
+    const user = { content: Buffer.from("# the user's file\n"), mode: 0o644 };
+    // The record is gone but a backup is there (the crash the journal now prevents): k3vip's own manifest is not "the original".
+    const current = new Map<string, Current>([
+      [M, { content: Buffer.from("manifest v1\n"), mode: 0o600 }],
+      [B, user],
+    ]);
+    assert.throws(() => planInstall({ ...base, desired: desired(), current, state: undefined }), /k3vip\.yaml already holds an earlier backup .* will not overwrite it/);
+    const same = new Map<string, Current>([
+      [M, user],
+      [B, user],
+    ]);
+    assert.equal(planInstall({ ...base, desired: desired(), current: same, state: undefined }).files.find((f) => f.path === B)?.kind, "unchanged");
+  });
+
   it("diff: unified, secrets masked, internal files hidden, binary files named", () => {
     const p = planInstall({ ...base, desired: [...desired(), { path: "/r/img.tar", content: Buffer.from([0, 1, 2]), mode: 0o644, label: "image archive", binary: true }], current: new Map(), state: undefined });
     const d = planDiff(p, ["s3cr3t"]);

@@ -163,6 +163,10 @@ export function planInstall(i: InstallPlanInput): Plan {
 }
 
 function backupChange(path: string, host: string, of: Current, existing: Current | undefined): FileChange {
+  // A backup is someone's only copy of a file: never write over a different one.
+  if (existing && !(existing.content.equals(of.content) && existing.mode === of.mode)) {
+    throw new PlanConflict(`${path} already holds an earlier backup of ${host} that differs from the file there now; k3vip will not overwrite it: move it away (it may be your only copy of that file), then run again`);
+  }
   const c = change({ path, content: of.content, mode: of.mode, label: `backup of ${host}` }, existing);
   c.internal = true;
   return c;

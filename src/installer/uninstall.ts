@@ -11,6 +11,7 @@ import { layoutFor, type Layout } from "./layout.ts";
 import { isNoop, planDiff, planUninstall } from "./plan.ts";
 import type { HostProbe } from "./preflight/host.ts";
 import type { Reporter } from "./report.ts";
+import { withRootSession, type Session } from "./session.ts";
 import { sysctlKey } from "./sysctl.ts";
 import { toHost, toRoot, type StateRecord } from "./state.ts";
 
@@ -91,9 +92,13 @@ export async function findState(fs: Fs, root: string, distro: Distro | undefined
 }
 
 export async function uninstall(o: UninstallOptions, d: UninstallDeps): Promise<UninstallResult> {
+  return withRootSession(d.fs, o.root, { ...(o.dryRun ? { dryRun: true } : {}) }, (session) => uninstallIn(o, d, session));
+}
+
+async function uninstallIn(o: UninstallOptions, d: UninstallDeps, session: Session): Promise<UninstallResult> {
   const { fs, reporter } = d;
   const found = await findState(fs, o.root, o.distro);
-  if (!found) return { status: "nothing-installed", changes: [], notes: [`no k3vip state record under ${o.root || "/"}: nothing to remove`], objects: [], commands: [] };
+  if (!found) return { status: "nothing-installed", changes: [], notes: [...session.notes, `no k3vip state record under ${o.root || "/"}: nothing to remove`], objects: [], commands: [] };
   const { layout, state } = found;
   const current = await readCurrent(fs, layout, [], state);
   const entries = new Map<string, string[]>();
@@ -114,7 +119,7 @@ export async function uninstall(o: UninstallOptions, d: UninstallDeps): Promise<
   const manifest = state.files.find((f) => f.label === "manifest");
   if (manifest) addon.metadata.name = basename(manifest.path).replace(/\.(ya?ml|json)$/, "");
   const toDelete = [...objs.sort((a, b) => order(a) - order(b)), addon];
-  const result: UninstallResult = { status: "removed", distro: layout.distro, changes, notes: [...plan.notes], objects: [], commands: [] };
+  const result: UninstallResult = { status: "removed", distro: layout.distro, changes, notes: [...session.notes, ...plan.notes], objects: [], commands: [] };
 
   if (o.dryRun) {
     result.notes.push(...(await restoreSysctls(o, d, layout, state, true)));
@@ -122,7 +127,7 @@ export async function uninstall(o: UninstallOptions, d: UninstallDeps): Promise<
   }
   if (!isNoop(plan)) {
     try {
-      await reporter.step(`remove k3vip's files for ${layout.distro}`, () => applyPlan(fs, plan));
+      await reporter.step(`remove k3vip's files for ${layout.distro}`, async () => result.notes.push(...(await applyPlan(fs, plan, { journalDir: await session.journalDir(plan, layout.stateDir) })).notes));
     } catch (e) {
       if (e instanceof ApplyError) throw new InstallerError(`${e.message}. Fix that, then run k3vip uninstall again`);
       throw e;

@@ -90,4 +90,5 @@ export class RebasedFs implements Fs {
   writeAtomic = (path: string, data: Buffer, mode: number) => this.inner.writeAtomic(this.p(path), data, mode);
   unlink = (path: string) => this.inner.unlink(this.p(path));
   rmdir = (path: string) => this.inner.rmdir(this.p(path));
+  lock = (path: string, waitMs: number) => this.inner.lock(this.p(path), waitMs);
 }

@@ -5,7 +5,7 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
-import type { FileStat, Fs, Owner } from "../fs.ts";
+import type { FileStat, Fs, FsLock, Owner } from "../fs.ts";
 
 export type Tree = Record<string, string>;
 
@@ -93,5 +93,71 @@ export class FailingFs implements Fs {
   async rmdir(path: string): Promise<void> {
     this.gate("rmdir", path);
     return this.inner.rmdir(path);
+  }
+  lock(dir: string, waitMs: number): Promise<FsLock> {
+    return this.inner.lock(dir, waitMs);
+  }
+}
+
+/** What a CrashingFs throws once it is "dead". */
+export class SimulatedCrash extends Error {
+  override readonly name = "SimulatedCrash";
+}
+
+/**
+ * The process dies (as by SIGKILL) after `survive` mutating calls: the next
+ * mutating call and every call after it, reads included, throw, so nothing
+ * this run does afterwards — its own rollback included — reaches the disk.
+ * A new run on a healthy Fs must then find and undo what it left.
+ */
+export class CrashingFs implements Fs {
+  calls = 0;
+  dead = false;
+  constructor(
+    private readonly inner: Fs,
+    private readonly survive: number,
+  ) {}
+
+  private alive(): void {
+    if (this.dead) throw new SimulatedCrash("dead");
+  }
+  private gate(op: string, path: string): void {
+    this.alive();
+    if (this.calls >= this.survive) {
+      this.dead = true;
+      throw new SimulatedCrash(`killed before ${op} ${path}`);
+    }
+    this.calls++;
+  }
+  async read(path: string): Promise<Buffer | undefined> {
+    this.alive();
+    return this.inner.read(path);
+  }
+  async stat(path: string): Promise<FileStat | undefined> {
+    this.alive();
+    return this.inner.stat(path);
+  }
+  async list(path: string): Promise<string[] | undefined> {
+    this.alive();
+    return this.inner.list(path);
+  }
+  async mkdir(path: string, mode: number): Promise<void> {
+    this.gate("mkdir", path);
+    return this.inner.mkdir(path, mode);
+  }
+  async writeAtomic(path: string, data: Buffer, mode: number, owner?: Owner): Promise<void> {
+    this.gate("writeAtomic", path);
+    return this.inner.writeAtomic(path, data, mode, owner);
+  }
+  async unlink(path: string): Promise<void> {
+    this.gate("unlink", path);
+    return this.inner.unlink(path);
+  }
+  async rmdir(path: string): Promise<void> {
+    this.gate("rmdir", path);
+    return this.inner.rmdir(path);
+  }
+  lock(dir: string, waitMs: number): Promise<FsLock> {
+    return this.inner.lock(dir, waitMs);
   }
 }
