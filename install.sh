@@ -237,7 +237,7 @@ write_engine() {
 # Embedded into install.sh by `npm run gen`; POSIX awk only (runs under
 # gawk, mawk and busybox awk with LC_ALL=C): no gensub/strtonum, no {n,m}.
 #
-# op=check   resolve + validate; print distro=, vip=, interface=, mode= lines.
+# op=check   resolve + validate; print distro=, vip=, interface=, mode=, image= lines.
 # op=render  resolve + validate; render the template given as input file.
 # op=detect  input: `ip -o addr show`; print the interface whose subnet
 #            holds ENVIRON["__K3VIP_VIP"], or exit 3.
@@ -329,6 +329,7 @@ BEGIN {
 			print "vip=" V["vip"]
 			print "interface=" V["interface"]
 			print "mode=" V["mode"]
+			print "image=" V["image"]
 			exit 0
 		}
 		if (V["interface"] == "" && ("__K3VIP_DETECTED_INTERFACE" in ENVIRON)) V["interface"] = ENVIRON["__K3VIP_DETECTED_INTERFACE"]
@@ -1221,6 +1222,7 @@ resolve_options() {
     VIP=$(printf '%s\n' "${resolved}" | sed -n 's/^vip=//p')
     INTERFACE=$(printf '%s\n' "${resolved}" | sed -n 's/^interface=//p')
     MODE=$(printf '%s\n' "${resolved}" | sed -n 's/^mode=//p')
+    IMAGE=$(printf '%s\n' "${resolved}" | sed -n 's/^image=//p')
 }
 
 # --- no interface given: the one whose subnet holds the VIP ---
@@ -1345,6 +1347,33 @@ take_lock() {
     done
 }
 
+# --- only an archive of the DaemonSet's image goes where k3s imports
+# everything it finds: its OCI index.json or docker manifest.json must name
+# it (the same check `k3vip install` makes) ---
+check_image_archive() {
+    if ! command -v tar >/dev/null 2>&1; then
+        warn "tar is not installed: not checking that ${K3VIP_IMAGE_ARCHIVE} holds ${IMAGE}"
+        return 0
+    fi
+    case $2 in
+        .tar.zst | .tzst)
+            if ! command -v zstd >/dev/null 2>&1; then
+                warn "zstd is not installed: not checking that ${K3VIP_IMAGE_ARCHIVE} holds ${IMAGE}"
+                return 0
+            fi
+            index=$(zstd -dc "$1" 2>/dev/null | tar -xOf - index.json manifest.json 2>/dev/null || true) ;;
+        .tar.gz | .tgz)
+            index=$(tar -xzOf "$1" index.json manifest.json 2>/dev/null || true) ;;
+        *)
+            index=$(tar -xOf "$1" index.json manifest.json 2>/dev/null || true) ;;
+    esac
+    [ -n "${index}" ] || fatal "K3VIP_IMAGE_ARCHIVE ${K3VIP_IMAGE_ARCHIVE} is not an image archive (a tar with an OCI index.json or a docker manifest.json); nothing was written"
+    case ${index} in
+        *"\"${IMAGE}\""*) ;;
+        *) fatal "K3VIP_IMAGE_ARCHIVE ${K3VIP_IMAGE_ARCHIVE} does not hold the DaemonSet's image ${IMAGE}; nothing was written. Give the archive of ${IMAGE} (k3vip image build), or K3VIP_IMAGE with the image it holds" ;;
+    esac
+}
+
 # --- hook for air-gapped servers: place an image archive where the
 # distribution imports it at start (agent/images/) ---
 place_image_archive() {
@@ -1382,6 +1411,7 @@ place_image_archive() {
             [ -f "${K3VIP_IMAGE_ARCHIVE}" ] || usage_error "K3VIP_IMAGE_ARCHIVE \"${K3VIP_IMAGE_ARCHIVE}\" is not a file or an http(s) URL (example: ./k3vip-image-amd64.tar.zst)"
             src=${K3VIP_IMAGE_ARCHIVE} ;;
     esac
+    check_image_archive "${src}" "${suffix}"
     write_atomic "${src}" "${dir}" "${name}"
     info "Placed ${dir}/${name}"
 }

@@ -1,12 +1,13 @@
 // install.sh against k3vip's own resolve + render: same inputs, same bytes
 // (or the same one-line usage message), under dash, dash+mawk and busybox sh.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { hostArch } from "../src/image/index.ts";
+import { defaultImageRef, hostArch } from "../src/image/index.ts";
+import { standInArchive } from "../src/image/testing/archive.ts";
 import { placedArchiveName, renderSysctlFile, vipSysctls } from "../src/installer/index.ts";
 import { ADDON_FILENAME } from "../src/render/index.ts";
 import { VERSION } from "../src/version.ts";
@@ -275,17 +276,18 @@ describe("install.sh writes", () => {
     it(`places a local image archive atomically (K3VIP_IMAGE_ARCHIVE hook) [${r.name}]`, () => {
       const root = scratchDir();
       const archive = join(scratchDir(), "k3vip-image-amd64.tar");
-      writeFileSync(archive, "not really a tar");
+      const bytes = standInArchive(defaultImageRef());
+      writeFileSync(archive, bytes);
       const got = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: archive, K3VIP_DISTRO: "rke2" } }, ["--root", root, "--arch", "aarch64"]);
       assert.equal(got.status, 0, got.stderr);
       const dir = join(root, "var/lib/rancher/rke2/agent/images");
       // The name `k3vip install` gives the same arch's archive, so each tool replaces the other's copy.
       assert.deepEqual(readdirSync(dir), [placedArchiveName("arm64", VERSION)]);
-      assert.equal(readFileSync(join(dir, placedArchiveName("arm64", VERSION)), "utf8"), "not really a tar");
+      assert.deepEqual(readFileSync(join(dir, placedArchiveName("arm64", VERSION))), bytes);
       // Default arch: this machine's (uname -m), compression suffix kept.
       const root2 = scratchDir();
       const zst = join(scratchDir(), "mine.tar.zst");
-      writeFileSync(zst, "zstd bytes");
+      writeFileSync(zst, execFileSync("zstd", ["-q", "-c"], { input: bytes }));
       const got2 = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: zst } }, ["--root", root2]);
       assert.equal(got2.status, 0, got2.stderr);
       assert.deepEqual(readdirSync(join(root2, "var/lib/rancher/k3s/agent/images")), [placedArchiveName(hostArch(), VERSION, ".tar.zst")]);
@@ -298,6 +300,19 @@ describe("install.sh writes", () => {
       const missing = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: "/nonexistent.tar" } }, ["--root", scratchDir()]);
       assert.equal(missing.status, 2);
       assert.match(missing.stderr, /K3VIP_IMAGE_ARCHIVE "\/nonexistent.tar" is not a file/);
+      // Not an image archive, or one of another image: refused, nothing written (as k3vip install does).
+      const root3 = scratchDir();
+      const junk = join(scratchDir(), "junk.tar");
+      writeFileSync(junk, "root:x:0:0\n");
+      const notTar = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: junk } }, ["--root", root3]);
+      assert.equal(notTar.status, 1);
+      assert.match(notTar.stderr, /junk\.tar is not an image archive .*nothing was written/);
+      const other = join(scratchDir(), "other.tar");
+      writeFileSync(other, standInArchive("docker.io/library/nginx:1.27"));
+      const wrong = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: other } }, ["--root", root3]);
+      assert.equal(wrong.status, 1);
+      assert.match(wrong.stderr, /other\.tar does not hold the DaemonSet's image ghcr\.io\/k3vip\/k3vip:v/);
+      assert.deepEqual(readdirSync(root3), []);
     });
   }
 });
@@ -307,7 +322,8 @@ describe("install.sh downloads an image archive URL (K3VIP_IMAGE_ARCHIVE hook)",
     // A loopback HTTP server in its own process (spawnSync blocks this one).
     const server = spawn(process.execPath, [
       "-e",
-      `require("http").createServer((q, s) => { if (q.url.startsWith("/img.tar")) s.end("archive-bytes"); else { s.statusCode = 404; s.end(); } })
+      `const b = Buffer.from(${JSON.stringify(standInArchive(defaultImageRef()).toString("base64"))}, "base64");
+       require("http").createServer((q, s) => { if (q.url.startsWith("/img.tar")) s.end(b); else { s.statusCode = 404; s.end(); } })
         .listen(0, "127.0.0.1", function () { console.log(this.address().port); });`,
     ], { stdio: ["ignore", "pipe", "inherit"] });
     try {
@@ -317,7 +333,7 @@ describe("install.sh downloads an image archive URL (K3VIP_IMAGE_ARCHIVE hook)",
         const root = scratchDir();
         const got = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: `${base}/img.tar?sig=1`, K3VIP_ARCH: "arm" } }, ["--root", root]);
         assert.equal(got.status, 0, got.stderr);
-        assert.equal(readFileSync(join(root, "var/lib/rancher/k3s/agent/images", placedArchiveName("arm", VERSION)), "utf8"), "archive-bytes");
+        assert.deepEqual(readFileSync(join(root, "var/lib/rancher/k3s/agent/images", placedArchiveName("arm", VERSION))), standInArchive(defaultImageRef()));
         const root2 = scratchDir();
         const bad = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE_ARCHIVE: `${base}/missing.tar` } }, ["--root", root2]);
         assert.equal(bad.status, 1);

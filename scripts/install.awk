@@ -4,7 +4,7 @@
 # Embedded into install.sh by `npm run gen`; POSIX awk only (runs under
 # gawk, mawk and busybox awk with LC_ALL=C): no gensub/strtonum, no {n,m}.
 #
-# op=check   resolve + validate; print distro=, vip=, interface=, mode= lines.
+# op=check   resolve + validate; print distro=, vip=, interface=, mode=, image= lines.
 # op=render  resolve + validate; render the template given as input file.
 # op=detect  input: `ip -o addr show`; print the interface whose subnet
 #            holds ENVIRON["__K3VIP_VIP"], or exit 3.
@@ -44,6 +44,7 @@ BEGIN {
 			print "vip=" V["vip"]
 			print "interface=" V["interface"]
 			print "mode=" V["mode"]
+			print "image=" V["image"]
 			exit 0
 		}
 		if (V["interface"] == "" && ("__K3VIP_DETECTED_INTERFACE" in ENVIRON)) V["interface"] = ENVIRON["__K3VIP_DETECTED_INTERFACE"]

@@ -8,19 +8,20 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { archiveCacheKey, archiveFileName, hostArch } from "../image/index.ts";
+import { archiveCacheKey, archiveFileName, defaultImageRef, hostArch } from "../image/index.ts";
+import { standInArchive } from "../image/testing/archive.ts";
 import { snapshotTree } from "../installer/testing/tree.ts";
 import { AGENT_BUNDLE } from "../image/index.ts";
 
 const CLI = join(process.cwd(), "dist/k3vip.mjs");
 // `k3vip install` places this machine's image archive by default, from a
 // cache keyed on the bundle: seed a private cache as a build would have left
-// it (a small stand-in archive: the installer copies bytes, it does not read
-// them), so these tests stay fast and offline. test/lab/image-install.test.ts
+// it (a small stand-in archive: an OCI layout naming the image, without the
+// blobs), so these tests stay fast and offline. test/lab/image-install.test.ts
 // does the same with a real archive.
 const ARCH = hostArch();
 const ARCHIVE = archiveFileName(ARCH);
-const ARCHIVE_BYTES = Buffer.from(`stand-in OCI archive for ${ARCH}\0`);
+const ARCHIVE_BYTES = standInArchive(defaultImageRef(), `stand-in OCI archive for ${ARCH}`);
 const cache = mkdtempSync(join(tmpdir(), "k3vip-cli-cache-"));
 const roots: string[] = [];
 const tmpRoot = () => {

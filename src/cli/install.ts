@@ -96,6 +96,7 @@ async function runInstall(o: InstallOptions, json: boolean): Promise<void> {
     reporter,
     version: VERSION,
     kube: (p) => kube.KubeObjectDeleter.fromFile(p),
+    inspect: async (b) => (await import("../image/index.ts")).archiveRefs(b),
     images: async (arch) => {
       const { imageArchiveFor } = await import("../image/index.ts");
       return reporter.step(`find or build the ${arch} image archive`, () => imageArchiveFor(arch, { log: (l) => reporter.line(`  ${l}`) }));

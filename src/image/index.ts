@@ -14,6 +14,7 @@ export { archiveFileName } from "../config/index.ts";
 export { buildImage, buildRootfs, checkBuildOptions, defaultBundle, defaultImageRef, type BuildOptions, type BuildResult, type ImageResult, type LayerResult } from "./build.ts";
 export { AGENT_PATH, CMD, DEBIAN_PACKAGES, ENTRYPOINT, NODE_PATH, TOOLS } from "./rootfs.ts";
 export { cacheDir } from "./sources.ts";
+export { archiveRefs } from "./inspect.ts";
 export { AGENT_BUNDLE, AGENT_COMMAND, AGENT_NODE_FLAGS } from "./agent-entry.ts";
 export type { Compression, Format } from "./oci.ts";
 

@@ -19,7 +19,12 @@ export interface Owner {
 export interface Fs {
   /** The file's bytes, or undefined when it does not exist. */
   read(path: string): Promise<Buffer | undefined>;
+  /** Follows symbolic links. */
   stat(path: string): Promise<FileStat | undefined>;
+  /** Does not follow a symbolic link at `path` itself: `isSymlink` tells. */
+  lstat(path: string): Promise<(FileStat & { isSymlink: boolean }) | undefined>;
+  /** The canonical path (every symbolic link resolved), or undefined when it does not exist. */
+  realpath(path: string): Promise<string | undefined>;
   /** Names in a directory (sorted), or undefined when it does not exist. */
   list(path: string): Promise<string[] | undefined>;
   /** Create one directory (its parent must exist). */

@@ -1,6 +1,7 @@
 // Reads what the plan needs to know about the tree, through the Fs port.
 import { join } from "node:path";
-import { RuntimeError } from "../config/index.ts";
+import { checkStatePaths, guardPath } from "./confine.ts";
+import { InstallerError } from "./errors.ts";
 import { ConfigFileError, parseConfigFile } from "./dropin.ts";
 import type { Fs } from "./fs.ts";
 import type { Layout } from "./layout.ts";
@@ -8,23 +9,19 @@ import type { Current } from "./plan.ts";
 import { scanManifest, type Found } from "./preflight/conflicts.ts";
 import { backupPath, decodeState, StateError, toHost, toRoot, type StateRecord } from "./state.ts";
 
-/** A failure with what failed, what was undone and the next step (exit 1). */
-export class InstallerError extends RuntimeError {
-  override name = "InstallerError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 1, options);
-  }
-}
 
 export async function readState(fs: Fs, layout: Layout): Promise<StateRecord | undefined> {
   const b = await fs.read(layout.stateFile);
   if (!b) return undefined;
+  let state: StateRecord;
   try {
-    return decodeState(layout.stateFile, b);
+    state = decodeState(layout.stateFile, b);
   } catch (e) {
     if (e instanceof StateError) throw new InstallerError(`${e.message}; nothing was changed`);
     throw e;
   }
+  checkStatePaths(layout, state, layout.stateFile);
+  return state;
 }
 
 export interface UserConfig {
@@ -84,6 +81,7 @@ export async function readCurrent(fs: Fs, layout: Layout, paths: Iterable<string
   }
   const map = new Map<string, Current>();
   for (const p of all) {
+    await guardPath(fs, layout.root, p);
     const s = await fs.stat(p);
     if (!s || s.isDir) continue;
     const content = await fs.read(p);

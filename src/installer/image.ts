@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { archAlias, archiveFileName, badValue, defaults, hostArch, type Arch, type Config } from "../config/index.ts";
 import type { Fs } from "./fs.ts";
-import { InstallerError } from "./gather.ts";
+import { InstallerError } from "./errors.ts";
 import type { Layout } from "./layout.ts";
 import type { DesiredFile } from "./plan.ts";
 
@@ -28,6 +28,8 @@ export interface ImageDeps {
   version: string;
   /** The image archive for an arch (src/image's imageArchiveFor): needed for autoImageArchive. */
   images?: (arch: Arch) => Promise<ImageArchive>;
+  /** The image refs an archive's bytes name (src/image's archiveRefs), undefined when it is no image archive: needed to place one. */
+  inspect?: (bytes: Buffer) => Promise<string[] | undefined>;
 }
 
 export interface ImageArchive {
@@ -98,10 +100,21 @@ export async function imageFile(o: ImageOptions, d: ImageDeps, config: Config, l
     throw new InstallerError(`${flag}${src.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was changed`);
   });
   if (!content) throw new InstallerError(`${flag}${src.path} does not exist; nothing was changed`);
+  // Only an archive of the DaemonSet's image goes where k3s imports everything it finds.
+  if (!d.inspect) throw new Error("install: placing an image archive needs the inspect port");
+  const refs = await d.inspect(content).catch((e: unknown) => {
+    throw new InstallerError(`${flag}${src.path} could not be read as an image archive (${(e as Error).message}); nothing was changed`);
+  });
+  if (!refs) throw new InstallerError(`${flag}${src.path} is not an image archive (a tar with an OCI index.json or a docker manifest.json); nothing was changed. Give the file \`k3vip image build\` wrote`);
+  if (!refs.includes(config.image)) {
+    throw new InstallerError(`${flag}${src.path} holds ${refs.length > 0 ? refs.join(", ") : "no tagged image"}, not the DaemonSet's image ${config.image}; nothing was changed. Give the archive of ${config.image}${refs[0] ? `, or --image ${refs[0]}` : ""}`);
+  }
+  // The copy is never readable by more than the source is (0644 at most).
+  const mode = 0o644 & ((await d.fs.stat(src.path))?.mode ?? 0o644);
   const a = arch();
   const path = join(layout.imagesDir, placedArchiveName(a, d.version, archiveSuffix(src.path)));
   return {
-    file: { path, content, mode: 0o644, label: "image archive", binary: true },
+    file: { path, content, mode, label: "image archive", binary: true },
     summary: { ref: config.image, source: src.source, arch: a, archive: path },
   };
 }

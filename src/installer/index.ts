@@ -3,7 +3,7 @@
 export { install, validateInstallOptions, type InstallOptions, type InstallDeps, type InstallResult } from "./install.ts";
 export { parseImageArch, placedArchiveName, archiveSuffix, type ImageArchive, type ImageOptions, type ImageSummary } from "./image.ts";
 export { uninstall, findState, type UninstallOptions, type UninstallDeps, type UninstallResult } from "./uninstall.ts";
-export { InstallerError } from "./gather.ts";
+export { InstallerError } from "./errors.ts";
 export type { Fs, FileStat } from "./fs.ts";
 export { NodeFs } from "./node-fs.ts";
 export { layoutFor, DROPIN_NAME, type Layout } from "./layout.ts";

@@ -10,6 +10,9 @@ import { install, InstallerError, MemoryReporter, NodeFs, uninstall, type Instal
 import { FakeChecker, FakeHost } from "./testing/fakes.ts";
 import { snapshotTree, tempRoots } from "./testing/tree.ts";
 import { addonObjects, ADDON_FILENAME, renderAddon } from "../render/index.ts";
+import { archiveRefs } from "../image/index.ts";
+import { standInArchive } from "../image/testing/archive.ts";
+import { execFileSync } from "node:child_process";
 
 const tmpRoot = tempRoots("k3vip-inst-");
 
@@ -17,7 +20,7 @@ const cfg = (flags: Record<string, string> = {}): Config => resolveConfig({ scop
 const MYSQL = "mysql://root:pw@tcp(127.0.0.1:3306)/kubernetes";
 
 function deps(reporter = new MemoryReporter(), checker = new FakeChecker()) {
-  return { fs: new NodeFs(), checker, render: (c: Config) => renderAddon(c), manifestName: ADDON_FILENAME, reporter, version: "0.1.0" };
+  return { fs: new NodeFs(), checker, render: (c: Config) => renderAddon(c), manifestName: ADDON_FILENAME, reporter, version: "0.1.0", inspect: archiveRefs };
 }
 const un = (root: string, extra: Partial<Parameters<typeof uninstall>[0]> = {}) => uninstall({ root, ...extra }, { fs: new NodeFs(), reporter: new MemoryReporter(), objects: addonObjects });
 const opts = (root: string, o: Partial<InstallOptions> = {}): InstallOptions => ({ config: cfg(), root, preflight: false, ...o });
@@ -175,7 +178,7 @@ describe("install variants", () => {
   it("--image-archive places the archive in the airgap images dir through the same plan", async () => {
     const root = tmpRoot();
     const src = join(tmpRoot(), "my-build.tar.zst");
-    writeFileSync(src, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]));
+    writeFileSync(src, execFileSync("zstd", ["-q", "-c"], { input: standInArchive(cfg().image) }));
     const before = snapshotTree(root);
     const r = await install(opts(root, { imageArchive: src, imageArch: "arm64" }), deps());
     assert.ok(r.changes.some((c) => c.label === "image archive"));
@@ -194,16 +197,16 @@ describe("install variants", () => {
 });
 
 describe("image archive by default (the images port: shipped → cache → build)", () => {
-  const fakeArchive = (arch: string) => {
+  const fakeArchive = (arch: string, ref: string) => {
     const p = join(tmpRoot(), `${arch}.tar`);
-    writeFileSync(p, `oci archive for ${arch}\0`);
+    writeFileSync(p, standInArchive(ref, `oci archive for ${arch}`));
     return p;
   };
   const withImages = (asked: string[], ref = cfg().image) => ({
     ...deps(),
     images: (arch: string) => {
       asked.push(arch);
-      return Promise.resolve({ path: fakeArchive(arch), ref, source: "cache" });
+      return Promise.resolve({ path: fakeArchive(arch, ref), ref, source: "cache" });
     },
   });
   const IMAGES = "var/lib/rancher/k3s/agent/images";
@@ -215,7 +218,7 @@ describe("image archive by default (the images port: shipped → cache → build
     const r1 = await install(opts(root, { autoImageArchive: true, imageArch: "amd64" }), withImages(asked));
     assert.equal(r1.status, "applied");
     assert.deepEqual(asked, ["amd64"]);
-    assert.equal(read(join(root, IMAGES, "k3vip-v0.1.0-amd64.tar")), "oci archive for amd64\0");
+    assert.deepEqual(readFileSync(join(root, IMAGES, "k3vip-v0.1.0-amd64.tar")), standInArchive(cfg().image, "oci archive for amd64"));
     assert.equal(mode(join(root, IMAGES, "k3vip-v0.1.0-amd64.tar")), 0o644);
     assert.deepEqual(r1.image, { ref: "ghcr.io/k3vip/k3vip:v0.1.0", source: "cache", arch: "amd64", archive: join(root, IMAGES, "k3vip-v0.1.0-amd64.tar") });
     // The manifest names the very tag the archive carries, and keeps it if present.
@@ -251,7 +254,7 @@ describe("image archive by default (the images port: shipped → cache → build
     const before = snapshotTree(root);
     const r = await install(opts(root, { autoImageArchive: true, imageArch: "arm64", dryRun: true }), withImages([]));
     assert.equal(r.status, "dry-run");
-    assert.match(r.diff ?? "", new RegExp(`^create ${root}/${IMAGES}/k3vip-v0\\.1\\.0-arm64\\.tar \\(mode 0644\\): binary, 22 bytes$`, "m"));
+    assert.match(r.diff ?? "", new RegExp(`^create ${root}/${IMAGES}/k3vip-v0\\.1\\.0-arm64\\.tar \\(mode 0644\\): binary, ${standInArchive(cfg().image, "oci archive for arm64").length} bytes$`, "m"));
     assert.doesNotMatch(r.diff ?? "", /oci archive for/);
     assert.deepEqual(snapshotTree(root), before);
   });

@@ -1,17 +1,19 @@
 // `k3vip install`: options → (read tree) → preflight → plan → diff or apply.
 import { isAbsolute, join } from "node:path";
 import ipaddr from "ipaddr.js";
-import { badValue, maskSecrets, UsageError, type Arch, type Config, type Distro } from "../config/index.ts";
+import { badValue, maskSecrets, UsageError, type Config, type Distro } from "../config/index.ts";
 import { foreignVipProblem } from "../net/index.ts";
 import { applyPlan, ApplyError } from "./apply.ts";
+import { guardPlan } from "./confine.ts";
 import { kubeAccess, scanCluster } from "./cluster.ts";
 import type { DatastoreChecker, TlsFiles } from "./datastore/check.ts";
 import { datastoreSecrets, maskDatastore, parseDatastore, type Datastore } from "./datastore/url.ts";
 import { detectDistro } from "./detect.ts";
 import { configConflicts, dropinSecrets, dropinValues, renderDropin, type DropinInput } from "./dropin.ts";
 import { missingDirs, type Fs } from "./fs.ts";
-import { findLoadBalancers, InstallerError, readCurrent, readState, readUserConfigs } from "./gather.ts";
-import { archiveSuffix, imageFile, type ImageArchive, type ImageOptions, type ImageSummary } from "./image.ts";
+import { InstallerError } from "./errors.ts";
+import { findLoadBalancers, readCurrent, readState, readUserConfigs } from "./gather.ts";
+import { archiveSuffix, imageFile, type ImageDeps, type ImageOptions, type ImageSummary } from "./image.ts";
 import type { KubeAccess } from "./kube.ts";
 import { layoutFor, type Layout } from "./layout.ts";
 import { deleteMigrated, objectsIn } from "./migrate.ts";
@@ -50,8 +52,7 @@ export interface InstallOptions extends ImageOptions {
   extraFiles?: (layout: Layout) => Promise<DesiredFile[]> | DesiredFile[];
 }
 
-export interface InstallDeps {
-  fs: Fs;
+export interface InstallDeps extends ImageDeps {
   /** Undefined = no host probing (always so with --root). */
   host?: HostProbe;
   checker: DatastoreChecker;
@@ -60,11 +61,8 @@ export interface InstallDeps {
   /** File name in the manifests dir (src/render's ADDON_FILENAME). */
   manifestName: string;
   reporter: Reporter;
-  version: string;
   /** API access from a kubeconfig file (optional: without it only files are checked). */
   kube?: (kubeconfigPath: string) => KubeAccess;
-  /** The image archive for an arch (src/image's imageArchiveFor): needed for autoImageArchive. */
-  images?: (arch: Arch) => Promise<ImageArchive>;
 }
 
 export interface InstallResult {
@@ -203,6 +201,7 @@ async function installIn(o: InstallOptions, d: InstallDeps, session: Session): P
     if (e instanceof PlanConflict) throw new InstallerError(`${e.message}. Nothing was changed.`);
     throw e;
   }
+  await guardPlan(fs, o.root, plan);
   const secrets = [...(datastore ? datastoreSecrets(datastore) : []), ...dropinSecrets(dropin), ...config.bgp.peers.flatMap((p) => (p.password ? [p.password] : []))];
   const changes = plan.files.filter((f) => !f.internal && f.kind !== "unchanged").map((f) => ({ path: f.path, kind: f.kind, label: f.label }));
   const base = { distro: layout.distro, changes, checks, notes: [...session.notes, ...plan.notes, ...sysctl.notes], image: image.summary, sysctls: sysctl.actions };

@@ -29,6 +29,25 @@ export class NodeFs implements Fs {
     }
   }
 
+  async lstat(path: string): Promise<(FileStat & { isSymlink: boolean }) | undefined> {
+    try {
+      const s = await fsp.lstat(path);
+      return { mode: s.mode & 0o7777, isDir: s.isDirectory(), isSymlink: s.isSymbolicLink(), uid: s.uid, gid: s.gid };
+    } catch (e) {
+      if (code(e) === "ENOENT" || code(e) === "ENOTDIR") return undefined;
+      throw e;
+    }
+  }
+
+  async realpath(path: string): Promise<string | undefined> {
+    try {
+      return await fsp.realpath(path);
+    } catch (e) {
+      if (code(e) === "ENOENT" || code(e) === "ENOTDIR") return undefined;
+      throw e;
+    }
+  }
+
   async list(path: string): Promise<string[] | undefined> {
     try {
       return (await fsp.readdir(path)).sort();

@@ -4,7 +4,7 @@
 // earlier run left has been rolled back from its journal first.
 import { DISTROS } from "../config/index.ts";
 import { LockBusyError, type Fs } from "./fs.ts";
-import { InstallerError } from "./gather.ts";
+import { InstallerError } from "./errors.ts";
 import { findJournal, journalCandidates, journalPaths, recoverInterrupted } from "./journal.ts";
 import { layoutFor } from "./layout.ts";
 import type { Plan } from "./plan.ts";

@@ -4,8 +4,10 @@
 import { basename } from "node:path";
 import { DISTROS, type Config, type Distro } from "../config/index.ts";
 import { applyPlan, ApplyError } from "./apply.ts";
+import { guardPlan } from "./confine.ts";
 import type { Fs } from "./fs.ts";
-import { InstallerError, readCurrent, readState } from "./gather.ts";
+import { InstallerError } from "./errors.ts";
+import { readCurrent, readState } from "./gather.ts";
 import { ApiUnreachable, kubectlDelete, kubectlRef, type ObjectDeleter } from "./kube.ts";
 import { layoutFor, type Layout } from "./layout.ts";
 import { isNoop, planDiff, planUninstall } from "./plan.ts";
@@ -111,6 +113,7 @@ async function uninstallIn(o: UninstallOptions, d: UninstallDeps, session: Sessi
     if (st) modes.set(abs, st.mode);
   }
   const plan = planUninstall(layout, state, current, entries, modes);
+  await guardPlan(fs, o.root, plan);
   const changes = plan.files.filter((f) => !f.internal && f.kind !== "unchanged").map((f) => ({ path: f.path, kind: f.kind, label: f.label }));
   const objs = d.objects(state.config);
   // Stop the agents first (they release the VIP), then their permissions.

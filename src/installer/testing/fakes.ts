@@ -85,6 +85,13 @@ export class RebasedFs implements Fs {
   private p = (path: string) => join(this.base, path);
   read = (path: string) => this.inner.read(this.p(path));
   stat = (path: string) => this.inner.stat(this.p(path));
+  lstat = (path: string) => this.inner.lstat(this.p(path));
+  /** Back in the pretend host's terms; a path outside `base` stays as it is (it left the root). */
+  realpath = async (path: string) => {
+    const r = await this.inner.realpath(this.p(path));
+    if (r === undefined) return undefined;
+    return r === this.base ? "/" : r.startsWith(`${this.base}/`) ? r.slice(this.base.length) : r;
+  };
   list = (path: string) => this.inner.list(this.p(path));
   mkdir = (path: string, mode: number) => this.inner.mkdir(this.p(path), mode);
   writeAtomic = (path: string, data: Buffer, mode: number) => this.inner.writeAtomic(this.p(path), data, mode);

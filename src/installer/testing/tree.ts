@@ -75,6 +75,12 @@ export class FailingFs implements Fs {
   stat(path: string): Promise<FileStat | undefined> {
     return this.inner.stat(path);
   }
+  lstat(path: string): ReturnType<Fs["lstat"]> {
+    return this.inner.lstat(path);
+  }
+  realpath(path: string): Promise<string | undefined> {
+    return this.inner.realpath(path);
+  }
   list(path: string): Promise<string[] | undefined> {
     return this.inner.list(path);
   }
@@ -136,6 +142,14 @@ export class CrashingFs implements Fs {
   async stat(path: string): Promise<FileStat | undefined> {
     this.alive();
     return this.inner.stat(path);
+  }
+  async lstat(path: string): ReturnType<Fs["lstat"]> {
+    this.alive();
+    return this.inner.lstat(path);
+  }
+  async realpath(path: string): Promise<string | undefined> {
+    this.alive();
+    return this.inner.realpath(path);
   }
   async list(path: string): Promise<string[] | undefined> {
     this.alive();
