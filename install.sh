@@ -27,8 +27,8 @@
 #     Interface that carries the VIP. Empty: the interface whose subnet holds
 #     the VIP. Default: (empty).
 #   - K3VIP_MODE (flag --mode <arp|bgp>)
-#     How the VIP is announced: gratuitous ARP / unsolicited NA on the LAN, or
-#     BGP to routers. Default: arp.
+#     How the VIP is announced: gratuitous ARP / unsolicited NA on the LAN
+#     (arp). bgp is not supported in this version. Default: arp.
 #   - K3VIP_DISTRO (flag --distro <k3s|rke2>)
 #     Kubernetes distribution (paths, ports and the RKE2 supervisor port
 #     9345). Default: k3s.
@@ -60,29 +60,34 @@
 #     address; 0 = unknown. The VIP is always added as /32 or /128. Default:
 #     0.
 #   - K3VIP_LEADER_ELECTION (flag --leader-election <bool>)
-#     Elect one VIP holder. false lets every server announce (BGP ECMP only).
-#     Default: true.
+#     Elect one VIP holder. false (every server announces, BGP ECMP) needs BGP
+#     mode: not in this version. Default: true.
 #   - K3VIP_ARP_REFRESH (flag --arp-refresh <seconds>)
 #     Seconds between gratuitous ARP / unsolicited NA refreshes while holding
 #     the VIP. Default: 10.
 #   - K3VIP_CONTROL_PLANE (flag --control-plane <bool>)
-#     Serve the control-plane VIP. Default: true.
+#     Serve the control-plane VIP (false is not supported in this version).
+#     Default: true.
 #   - K3VIP_BGP_AS (flag --bgp-as <asn>)
-#     Local BGP AS number. Default: 0.
+#     Local BGP AS number. BGP mode: not supported in this version. Default:
+#     0.
 #   - K3VIP_BGP_ROUTER_ID (flag --bgp-router-id <ipv4>)
-#     BGP router ID. Empty: the node's IPv4 address. Default: (empty).
+#     BGP router ID. Empty: the node's IPv4 address. BGP mode: not supported
+#     in this version. Default: (empty).
 #   - K3VIP_BGP_PEERS (flag --bgp-peers <peers>)
 #     BGP peers: address:as[:password[:multihop[:source]]], comma separated
-#     (kube-vip format; IPv6 in brackets). Default: (empty).
+#     (kube-vip format; IPv6 in brackets). BGP mode: not supported in this
+#     version. Default: (empty).
 #   - K3VIP_EQUINIX_METAL (flag --equinix-metal <bool>)
 #     Read BGP peers, AS and router ID from Equinix Metal's metadata service.
-#     Default: false.
+#     Not supported in this version. Default: false.
 #   - K3VIP_SERVICES (flag --services <bool>)
 #     Also give Services of type LoadBalancer addresses from the pools and
-#     announce them. Default: false.
+#     announce them. Not supported in this version. Default: false.
 #   - K3VIP_SERVICES_POOLS (flag --services-pools <pools>)
 #     Address pools for LoadBalancer Services: CIDRs or first-last ranges,
-#     comma separated. Default: (empty).
+#     comma separated. Services mode: not supported in this version. Default:
+#     (empty).
 #   - K3VIP_LOG_FORMAT (flag --log-format <text|json>)
 #     Log format of the agent. Default: text.
 #
@@ -700,12 +705,44 @@ function peers_example() {
 	return "(format address:as[:password[:multihop[:source]]], comma separated; example: 192.168.0.1:65000::false)"
 }
 
-function parse_peers(src, raw,   items, n, i, out, p) {
+# maskPeers of src/config/values.ts: each peer's password field (the third) as ****.
+function mask_peers(raw,   items, n, i, out) {
+	n = split(raw, items, ",")
+	out = ""
+	for (i = 1; i <= n; i++) out = out (i > 1 ? "," : "") mask_peer(items[i])
+	return out
+}
+
+function mask_peer(item,   t, end, address, rest, f, nf, i, out) {
+	t = item
+	sub(/^[ \t]+/, "", t)
+	if (substr(t, 1, 1) == "[") {
+		end = index(item, "]")
+		if (end == 0) return "****"
+		address = substr(item, 1, end)
+		rest = substr(item, end + 1)
+		if (substr(rest, 1, 1) != ":") return rest == "" ? item : address "****"
+		rest = substr(rest, 2)
+	} else {
+		i = index(item, ":")
+		if (i == 0) return item
+		address = substr(item, 1, i - 1)
+		rest = substr(item, i + 1)
+	}
+	nf = split(rest, f, ":")
+	if (nf >= 2 && f[2] != "") f[2] = "****"
+	out = address ":" f[1]
+	for (i = 2; i <= nf; i++) out = out ":" f[i]
+	return out
+}
+
+function parse_peers(src, raw,   items, n, i, out, p, mraw) {
 	if (trim(raw) == "") return ""
 	n = split(raw, items, ",")
 	out = ""
+	mraw = mask_peers(raw)
 	for (i = 1; i <= n; i++) {
-		p = parse_peer(src, raw, trim(items[i]))
+		p = parse_peer(src, mraw, trim(items[i]))
 		if (dead) return raw
 		out = out (i > 1 ? "," : "") p
 	}
@@ -716,10 +753,10 @@ function parse_peer(src, raw, item,   e, address, rest, f, nf, asn, password, mh
 	e = peers_example()
 	if (substr(item, 1, 1) == "[") {
 		i = index(item, "]")
-		if (i == 0) { bad(src, raw, "has an unclosed '[' in peer " json(item) " " e); return "" }
+		if (i == 0) { bad(src, raw, "has an unclosed '[' in peer " json(mask_peer(item)) " " e); return "" }
 		address = substr(item, 2, i - 2)
 		rest = substr(item, i + 1)
-		if (rest != "" && substr(rest, 1, 1) != ":") { bad(src, raw, "has junk after ']' in peer " json(item) " " e); return "" }
+		if (rest != "" && substr(rest, 1, 1) != ":") { bad(src, raw, "has junk after ']' in peer " json(mask_peer(item)) " " e); return "" }
 		rest = substr(rest, 2)
 	} else {
 		i = index(item, ":")
@@ -798,7 +835,7 @@ function resolve(i,   key, a, n, j, f) {
 }
 
 # validateConfig of src/config/resolve.ts, rule by rule.
-function validate(   A, fam, nb, rd, ld, rp, lim) {
+function validate(   A, fam, nb, rd, ld, rp, lim, ny) {
 	if (V["vip"] == "") { fail_line(NAME["vip"] " is required: the virtual IP to serve the API on (example: --vip 192.168.0.10)"); return }
 	fam = ip_parse(V["vip"], A)
 	if (V["vipSubnet"] + 0 > (fam == 4 ? 32 : 128)) { bad(NAME["vipSubnet"], V["vipSubnet"], "is longer than an IPv" fam " prefix can be"); return }
@@ -816,6 +853,16 @@ function validate(   A, fam, nb, rd, ld, rp, lim) {
 		bad(NAME["retryPeriod"], V["retryPeriod"], "must be less than renew deadline / 1.2 (" lim " s)")
 		return
 	}
+	# notYetSupported of src/config/resolve.ts: the same list, the same messages.
+	ny = "is not supported in this version: "
+	if (V["mode"] != "arp") { bad(NAME["mode"], V["mode"], ny "k3vip announces the VIP by ARP/NDP only (valid: arp)"); return }
+	if (V["controlPlane"] != "true") { bad(NAME["controlPlane"], "false", ny "the control-plane VIP is all k3vip serves"); return }
+	if (V["bgp.equinixMetal"] == "true") { bad(NAME["bgp.equinixMetal"], "true", ny "BGP is not in this version"); return }
+	if (V["services.enabled"] == "true") { bad(NAME["services.enabled"], "true", ny "LoadBalancer Services get no VIPs from k3vip yet"); return }
+	if (V["bgp.localAs"] != "0") { bad(NAME["bgp.localAs"], V["bgp.localAs"], ny "it is for BGP mode, which this version does not have"); return }
+	if (V["bgp.routerId"] != "") { bad(NAME["bgp.routerId"], V["bgp.routerId"], ny "it is for BGP mode, which this version does not have"); return }
+	if (V["bgp.peers"] != "") { fail_line(NAME["bgp.peers"] " " ny "it is for BGP mode, which this version does not have"); return }
+	if (V["services.pools"] != "") { bad(NAME["services.pools"], V["services.pools"], ny "it is for services mode, which this version does not have"); return }
 	if (V["mode"] == "bgp" && V["bgp.equinixMetal"] != "true") {
 		if (V["bgp.localAs"] == "0") { fail_line(NAME["bgp.localAs"] " is required in BGP mode: the local AS number (example: --bgp-as 65000)"); return }
 		if (V["bgp.peers"] == "") { fail_line(NAME["bgp.peers"] " is required in BGP mode: at least one peer (example: --bgp-peers 192.168.0.1:65000)"); return }

@@ -72,7 +72,7 @@ describe("awk option parsers = src/config parsers", () => {
         want = `ok\t${o.format(o.parse(raw))}`;
       } catch (e) {
         if (!(e instanceof Problem)) throw e;
-        want = `SRC ${JSON.stringify(raw)} ${e.message}`;
+        want = `SRC ${JSON.stringify(o.mask ? o.mask(raw) : raw)} ${e.message}`;
       }
       cases.push([i + 1, raw, want]);
     }

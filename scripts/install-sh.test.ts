@@ -35,14 +35,7 @@ const COMBOS: [string, Inputs][] = [
   ["metrics on IPv6 loopback", { flags: { ...V4, "metrics-addr": "[::1]:02112" } }],
   ["metrics on 0.0.0.0 (no probe host)", { flags: { ...V4, "metrics-addr": "0.0.0.0:2112" } }],
   ["metrics on [::] (no probe host)", { flags: { ...V4, "metrics-addr": "[0:0::0]:2112" } }],
-  ["BGP IPv4", { flags: { ...V4, mode: "bgp", "bgp-as": "65000", "bgp-router-id": "192.168.0.3", "bgp-peers": PEERS4 } }],
-  ["BGP IPv6 peers, source, TTL, quotes and backslash in password", { flags: { vip: "2001:db8::10", interface: "eth0", mode: "bgp", "bgp-as": "0065000", "bgp-peers": ' [2001:db8::1]:65001:p"w\\x:3:[2001:db8::2] , 10.0.0.1:4294967295::true:10.0.0.2' } }],
-  ["BGP ECMP without leader election", { env: { ...k3(V4), K3VIP_MODE: "bgp", K3VIP_BGP_AS: "65000", K3VIP_BGP_PEERS: "10.0.0.1:65001", K3VIP_LEADER_ELECTION: "no" } }],
-  ["Equinix Metal needs no peers", { flags: { ...V4, mode: "bgp", "equinix-metal": "TRUE" } }],
-  ["services mode", { flags: { ...V4, services: "on", "services-pools": "192.168.0.200/29, 192.168.0.220-192.168.0.230,fd00::/120" } }],
-  ["control plane off, services on", { flags: { ...V4, "control-plane": "0", services: "yes", "services-pools": "10.1.0.0/24" } }],
   ["API port, VIP subnet, log format", { flags: { ...V4, "api-port": "06443", "vip-subnet": "24", "log-format": "json" } }],
-  ["everything at once (rke2, v6, bgp, services)", { env: { K3VIP_DISTRO: "rke2", K3VIP_NAMESPACE: "infra", K3VIP_IMAGE: "example.org/k3vip:1.2.3" }, flags: { vip: "fd00:6b33::10", interface: "br0.100", mode: "bgp", "bgp-as": "64512", "bgp-peers": "[fd00:6b33::1]:64513", services: "true", "services-pools": "fd00:6b33::100-fd00:6b33::1ff", "metrics-addr": "[fd00:6b33::10]:2112", "leader-election": "false" } }],
   ["kube-vip names for an IPv6 VIP with a subnet", { env: { vipAddress: "fd00:6b33::10", vipInterface: "eth0", K3VIP_VIP_SUBNET: "64", K3VIP_NAMESPACE: "k3vip" } }],
 ];
 
@@ -50,8 +43,21 @@ function k3(o: { vip: string; interface: string }): Record<string, string> {
   return { K3VIP_VIP: o.vip, K3VIP_INTERFACE: o.interface };
 }
 
+/** Features this version's agent does not run: both tools refuse them with the same line (hardening #11 item 5). */
+const NOT_YET: [string, Inputs][] = [
+  ["BGP IPv4", { flags: { ...V4, mode: "bgp", "bgp-as": "65000", "bgp-router-id": "192.168.0.3", "bgp-peers": PEERS4 } }],
+  ["BGP IPv6 peers, source, TTL, quotes and backslash in password", { flags: { vip: "2001:db8::10", interface: "eth0", mode: "bgp", "bgp-as": "0065000", "bgp-peers": ' [2001:db8::1]:65001:p"w\\x:3:[2001:db8::2] , 10.0.0.1:4294967295::true:10.0.0.2' } }],
+  ["BGP ECMP without leader election", { env: { ...k3(V4), K3VIP_MODE: "bgp", K3VIP_BGP_AS: "65000", K3VIP_BGP_PEERS: "10.0.0.1:65001", K3VIP_LEADER_ELECTION: "no" } }],
+  ["Equinix Metal needs no peers", { flags: { ...V4, mode: "bgp", "equinix-metal": "TRUE" } }],
+  ["services mode", { flags: { ...V4, services: "on", "services-pools": "192.168.0.200/29, 192.168.0.220-192.168.0.230,fd00::/120" } }],
+  ["control plane off, services on", { flags: { ...V4, "control-plane": "0", services: "yes", "services-pools": "10.1.0.0/24" } }],
+  ["everything at once (rke2, v6, bgp, services)", { env: { K3VIP_DISTRO: "rke2", K3VIP_NAMESPACE: "infra", K3VIP_IMAGE: "example.org/k3vip:1.2.3" }, flags: { vip: "fd00:6b33::10", interface: "br0.100", mode: "bgp", "bgp-as": "64512", "bgp-peers": "[fd00:6b33::1]:64513", services: "true", "services-pools": "fd00:6b33::100-fd00:6b33::1ff", "metrics-addr": "[fd00:6b33::10]:2112", "leader-election": "false" } }],
+  ["BGP options without BGP mode", { flags: { ...V4, "bgp-as": "65000" } }],
+  ["a pool without services mode", { env: { ...k3(V4), K3VIP_SERVICES_POOLS: "10.1.0.0/24" } }],
+];
+
 describe("install.sh --print = k3vip manifest, byte for byte", () => {
-  assert.ok(COMBOS.length >= 20);
+  assert.ok(COMBOS.length >= 18);
   for (const [name, inputs] of COMBOS) {
     const want = k3vip(inputs);
     for (const r of RUNNERS) {
@@ -63,6 +69,19 @@ describe("install.sh --print = k3vip manifest, byte for byte", () => {
         assert.equal(got.stderr, "");
         assert.equal(got.status, 0);
         assert.equal(got.stdout, want.out);
+      });
+    }
+  }
+
+  for (const [name, inputs] of NOT_YET) {
+    const want = k3vip(inputs);
+    for (const r of RUNNERS) {
+      it(`not in this version: ${name} [${r.name}]`, () => {
+        assert.ok(!want.ok && / is not supported in this version: /.test(want.message), want.ok ? "k3vip accepted it" : want.message);
+        const got = runInstallSh(r, inputs, ["--print"], [fakeCommand("ip", "exit 1")]);
+        assert.equal(got.status, 2);
+        assert.equal(got.stdout, "");
+        assert.equal(shMessage(got.stderr), want.message);
       });
     }
   }
@@ -229,7 +248,7 @@ describe("install.sh writes", () => {
       }
     });
 
-    it(`an IPv6 VIP: /etc/sysctl.d/90-k3vip.conf (0644), the same bytes as k3vip install; none for IPv4 or BGP [${r.name}]`, () => {
+    it(`an IPv6 VIP: /etc/sysctl.d/90-k3vip.conf (0644), the same bytes as k3vip install; none for IPv4 [${r.name}]`, () => {
       for (const iface of ["eth0", "eth0.100"]) {
         const root = scratchDir();
         const got = runInstallSh(r, { env: { vipAddress: "fd00:6b33::10", vipInterface: iface } }, ["--root", root]);
@@ -242,7 +261,6 @@ describe("install.sh writes", () => {
       }
       for (const env of [
         { vipAddress: "192.168.0.10", vipInterface: "eth0" },
-        { vipAddress: "fd00:6b33::10", vipInterface: "eth0", K3VIP_MODE: "bgp", K3VIP_BGP_AS: "65000", K3VIP_BGP_PEERS: "[fd00:6b33::1]:65001", K3VIP_BGP_ROUTERID: "10.0.0.2" },
       ]) {
         const root = scratchDir();
         const got = runInstallSh(r, { env }, ["--root", root]);

@@ -19,16 +19,14 @@ describe("k3vip manifest", () => {
     assert.equal(res.stdout, renderAddon(resolveConfig({ scope: "install", version: VERSION, flags: { vip: "192.168.0.10", interface: "ens192" } })));
   });
 
-  it("--output json prints a List; `manifest pod` a static Pod (warning about plain peer passwords)", () => {
+  it("--output json prints a List; `manifest pod` a static Pod", () => {
     const json = k3vip(["manifest", "--vip", "10.0.0.5", "-o", "json"]);
     assert.equal(json.status, 0, json.stderr);
     assert.equal((JSON.parse(json.stdout) as { kind: string }).kind, "List");
-    const args = ["--vip", "10.0.0.5", "--mode", "bgp", "--bgp-as", "65000", "--bgp-peers", "10.0.0.1:65001:pw"];
-    const pod = k3vip(["manifest", "pod", ...args]);
+    const pod = k3vip(["manifest", "pod", "--vip", "10.0.0.5", "--interface", "eth0"]);
     assert.equal(pod.status, 0, pod.stderr);
-    assert.equal(pod.stdout, renderStaticPod(resolveConfig({ scope: "install", version: VERSION, flags: { vip: "10.0.0.5", mode: "bgp", "bgp-as": "65000", "bgp-peers": "10.0.0.1:65001:pw" } })));
-    assert.match(pod.stderr, /static Pod cannot use Secrets/);
-    assert.doesNotMatch(pod.stderr, /pw/);
+    assert.equal(pod.stderr, "");
+    assert.equal(pod.stdout, renderStaticPod(resolveConfig({ scope: "install", version: VERSION, flags: { vip: "10.0.0.5", interface: "eth0" } })));
   });
 
   for (const [name, args, re] of [
@@ -38,8 +36,8 @@ describe("k3vip manifest", () => {
     ["broadcast address", ["--vip", "10.255.255.255", "--vip-subnet", "8"], /broadcast address of 10\.0\.0\.0\/8/],
     ["CIDR", ["--vip", "10.0.0.5/24"], /is a CIDR/],
     ["interface name", ["--vip", "10.0.0.5", "--interface", "a/b"], /--interface "a\/b" is not a valid Linux interface name/],
-    ["BGP without AS", ["--vip", "10.0.0.5", "--mode", "bgp"], /--bgp-as is required in BGP mode/],
-    ["BGP without peers", ["--vip", "10.0.0.5", "--mode", "bgp", "--bgp-as", "65000"], /--bgp-peers is required in BGP mode/],
+    ["BGP (not in this version)", ["--vip", "10.0.0.5", "--mode", "bgp", "--bgp-as", "65000", "--bgp-peers", "10.0.0.1:65001"], /--mode "bgp" is not supported in this version/],
+    ["services (not in this version)", ["--vip", "10.0.0.5", "--services", "true", "--services-pools", "10.0.1.0/29"], /--services "true" is not supported in this version/],
     ["renew deadline ≥ lease duration", ["--vip", "10.0.0.5", "--renew-deadline", "7"], /--renew-deadline "7" must be shorter than the lease duration \(6 s\)/],
     ["unknown distro", ["--vip", "10.0.0.5", "--distro", "k0s"], /--distro "k0s" is not one of: k3s, rke2/],
     ["unknown option", ["--vip", "10.0.0.5", "--vip-adress", "x"], /unknown option '--vip-adress'/],

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { agentEnv, resolveConfig, UsageError } from "./index.ts";
+import { agentEnv, parseSources, resolveConfig, UsageError } from "./index.ts";
 
 const V = "0.1.0";
 const bad = (sources: Parameters<typeof resolveConfig>[0], re: RegExp) =>
@@ -21,8 +21,8 @@ describe("resolveConfig", () => {
     assert.equal(c.namespace, "kube-system");
   });
 
-  it("maps kube-vip's agent names, bgp_peers included", () => {
-    const c = resolveConfig({
+  it("maps kube-vip's agent names, bgp_peers included (parsed; BGP itself is refused in this version)", () => {
+    const c = parseSources({
       scope: "agent",
       version: V,
       env: {
@@ -43,11 +43,26 @@ describe("resolveConfig", () => {
     assert.equal(c.apiPort, 6444);
   });
 
-  it("round-trips through the agent env", () => {
-    const c = resolveConfig({ scope: "install", version: V, flags: { vip: "2001:db8::10", mode: "bgp", "bgp-as": "65000", "bgp-peers": "[2001:db8::1]:65001:pw:3:2001:db8::2", services: "true", "services-pools": "10.1.0.0/29,10.2.0.1-10.2.0.9" } });
+  it("round-trips through the agent env (every option, the ones still to come included)", () => {
+    const c = parseSources({ scope: "install", version: V, flags: { vip: "2001:db8::10", mode: "bgp", "bgp-as": "65000", "bgp-peers": "[2001:db8::1]:65001:pw:3:2001:db8::2", services: "true", "services-pools": "10.1.0.0/29,10.2.0.1-10.2.0.9" } });
     const env = Object.fromEntries(agentEnv(c).map((e) => [e.name, e.value]));
-    const back = resolveConfig({ scope: "agent", version: V, env });
+    const back = parseSources({ scope: "agent", version: V, env });
     assert.deepEqual({ ...back, image: c.image, imagePullPolicy: c.imagePullPolicy }, c);
+    const plain = resolveConfig({ scope: "install", version: V, flags: { vip: "2001:db8::10", "lease-duration": "9", "log-format": "json" } });
+    const back2 = resolveConfig({ scope: "agent", version: V, env: Object.fromEntries(agentEnv(plain).map((e) => [e.name, e.value])) });
+    assert.deepEqual({ ...back2, image: plain.image, imagePullPolicy: plain.imagePullPolicy }, plain);
+  });
+
+  it("refuses what this version's agent does not run, naming the option (hardening #11 item 5)", () => {
+    const flags = { vip: "192.168.0.10" };
+    bad({ scope: "install", version: V, flags: { ...flags, mode: "bgp", "bgp-as": "65000", "bgp-peers": "10.0.0.1:65001" } }, /^--mode "bgp" is not supported in this version: k3vip announces the VIP by ARP\/NDP only/);
+    bad({ scope: "install", version: V, flags: { ...flags, services: "true", "services-pools": "10.1.0.0/29" } }, /^--services "true" is not supported in this version/);
+    bad({ scope: "install", version: V, flags: { ...flags, "control-plane": "false" } }, /^--control-plane "false" is not supported in this version/);
+    bad({ scope: "install", version: V, flags: { ...flags, "equinix-metal": "true" } }, /^--equinix-metal "true" is not supported in this version/);
+    bad({ scope: "install", version: V, flags: { ...flags, "bgp-as": "65000" } }, /^--bgp-as "65000" is not supported in this version: it is for BGP mode/);
+    bad({ scope: "install", version: V, flags: { ...flags, "bgp-peers": "10.0.0.1:65001:s3cret" } }, /^--bgp-peers is not supported in this version: it is for BGP mode/);
+    bad({ scope: "agent", version: V, env: { K3VIP_VIP: "10.0.0.5", bgp_enable: "true" } }, /^bgp_enable "bgp" is not supported in this version/);
+    bad({ scope: "agent", version: V, env: { K3VIP_VIP: "10.0.0.5", svc_enable: "true" } }, /^svc_enable "true" is not supported in this version/);
   });
 
   it("rejects bad input with one line naming option, value and what is valid", () => {
@@ -57,8 +72,6 @@ describe("resolveConfig", () => {
     bad({ scope: "install", version: V, flags: { vip: "192.168.0.255", "vip-subnet": "24" } }, /^--vip "192.168.0.255" is the broadcast address of 192.168.0.0\/24/);
     bad({ scope: "install", version: V, flags: { vip: "192.168.0.0", "vip-subnet": "24" } }, /^--vip "192.168.0.0" is the network address/);
     bad({ scope: "install", version: V, flags: { vip: "192.168.0.10", interface: "this-name-is-too-long" } }, /^--interface "this-name-is-too-long" is not a valid Linux interface name/);
-    bad({ scope: "install", version: V, flags: { vip: "192.168.0.10", mode: "bgp" } }, /^--bgp-as is required in BGP mode/);
-    bad({ scope: "install", version: V, flags: { vip: "192.168.0.10", mode: "bgp", "bgp-as": "65000" } }, /^--bgp-peers is required in BGP mode/);
     bad({ scope: "install", version: V, flags: { vip: "192.168.0.10", "renew-deadline": "6" } }, /^--renew-deadline "6" must be shorter than the lease duration/);
     bad({ scope: "install", version: V, flags: { vip: "192.168.0.10", distro: "k8s" } }, /^--distro "k8s" is not one of: k3s, rke2/);
     bad({ scope: "install", version: V, flags: {} }, /^--vip is required/);

@@ -5,6 +5,7 @@ import type { Config } from "./model.ts";
 import { DISTROS, LOG_FORMATS, MODES, PULL_POLICIES } from "./model.ts";
 import {
   formatPeers,
+  maskPeers,
   parseBool,
   parseDnsLabel,
   parseDnsSubdomain,
@@ -46,6 +47,8 @@ export interface OptionSpec {
   scopes: Scope[];
   /** A secret value (masked in output). */
   secret?: boolean;
+  /** The raw value as a message may echo it (secret parts masked). */
+  mask?: (raw: string) => string;
   parse: (raw: string) => unknown;
   /** Config value → the raw string the agent reads back from its env. */
   format: (value: unknown) => string;
@@ -74,7 +77,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       { name: "vip_interface", scope: "agent" },
     ],
   }),
-  opt("mode", "mode", "<arp|bgp>", "How the VIP is announced: gratuitous ARP / unsolicited NA on the LAN, or BGP to routers.", parseEnum(MODES), {
+  opt("mode", "mode", "<arp|bgp>", "How the VIP is announced: gratuitous ARP / unsolicited NA on the LAN (arp). bgp is not supported in this version.", parseEnum(MODES), {
     aliases: [
       { name: "vip_arp", scope: "agent", map: whenTrue("arp") },
       { name: "bgp_enable", scope: "agent", map: whenTrue("bgp") },
@@ -107,31 +110,32 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt("vipSubnet", "vip-subnet", "<bits>", "Prefix length of the VIP's network, used to refuse its network/broadcast address; 0 = unknown. The VIP is always added as /32 or /128.", parseInteger(0, 128, "24"), {
     aliases: [{ name: "vip_subnet", scope: "agent" }],
   }),
-  opt("leaderElection", "leader-election", "<bool>", "Elect one VIP holder. false lets every server announce (BGP ECMP only).", parseBool, {
+  opt("leaderElection", "leader-election", "<bool>", "Elect one VIP holder. false (every server announces, BGP ECMP) needs BGP mode: not in this version.", parseBool, {
     aliases: [{ name: "vip_leaderelection", scope: "agent" }],
   }),
   opt("arpRefresh", "arp-refresh", "<seconds>", "Seconds between gratuitous ARP / unsolicited NA refreshes while holding the VIP.", parseSeconds),
-  opt("controlPlane", "control-plane", "<bool>", "Serve the control-plane VIP.", parseBool, {
+  opt("controlPlane", "control-plane", "<bool>", "Serve the control-plane VIP (false is not supported in this version).", parseBool, {
     aliases: [{ name: "cp_enable", scope: "agent" }],
   }),
-  opt("bgp.localAs", "bgp-as", "<asn>", "Local BGP AS number.", parseInteger(0, 4294967295, "65000"), {
+  opt("bgp.localAs", "bgp-as", "<asn>", "Local BGP AS number. BGP mode: not supported in this version.", parseInteger(0, 4294967295, "65000"), {
     aliases: [{ name: "bgp_as", scope: "agent" }],
   }),
-  opt("bgp.routerId", "bgp-router-id", "<ipv4>", "BGP router ID. Empty: the node's IPv4 address.", parseRouterId, {
+  opt("bgp.routerId", "bgp-router-id", "<ipv4>", "BGP router ID. Empty: the node's IPv4 address. BGP mode: not supported in this version.", parseRouterId, {
     aliases: [{ name: "bgp_routerid", scope: "agent" }],
   }),
-  opt("bgp.peers", "bgp-peers", "<peers>", "BGP peers: address:as[:password[:multihop[:source]]], comma separated (kube-vip format; IPv6 in brackets).", parsePeers, {
+  opt("bgp.peers", "bgp-peers", "<peers>", "BGP peers: address:as[:password[:multihop[:source]]], comma separated (kube-vip format; IPv6 in brackets). BGP mode: not supported in this version.", parsePeers, {
     aliases: [{ name: "bgp_peers", scope: "agent" }],
     secret: true,
+    mask: maskPeers,
     format: (v) => formatPeers(v as Config["bgp"]["peers"]),
   }),
-  opt("bgp.equinixMetal", "equinix-metal", "<bool>", "Read BGP peers, AS and router ID from Equinix Metal's metadata service.", parseBool, {
+  opt("bgp.equinixMetal", "equinix-metal", "<bool>", "Read BGP peers, AS and router ID from Equinix Metal's metadata service. Not supported in this version.", parseBool, {
     aliases: [{ name: "vip_packet", scope: "agent" }],
   }),
-  opt("services.enabled", "services", "<bool>", "Also give Services of type LoadBalancer addresses from the pools and announce them.", parseBool, {
+  opt("services.enabled", "services", "<bool>", "Also give Services of type LoadBalancer addresses from the pools and announce them. Not supported in this version.", parseBool, {
     aliases: [{ name: "svc_enable", scope: "agent" }],
   }),
-  opt("services.pools", "services-pools", "<pools>", "Address pools for LoadBalancer Services: CIDRs or first-last ranges, comma separated.", parsePools, {
+  opt("services.pools", "services-pools", "<pools>", "Address pools for LoadBalancer Services: CIDRs or first-last ranges, comma separated. Services mode: not supported in this version.", parsePools, {
     format: list,
   }),
   opt("logFormat", "log-format", "<text|json>", "Log format of the agent.", parseEnum(LOG_FORMATS)),

@@ -151,6 +151,36 @@ const PEERS_EXAMPLE = "(format address:as[:password[:multihop[:source]]], comma 
  * `address:as:password:multihop[:source]`, comma separated. IPv6 addresses
  * go in brackets: `[2001:db8::1]:65000`. multihop is true/false or a TTL.
  */
+/**
+ * A peer list as it may be echoed in a message: each peer's password field
+ * (the third) replaced by ****. A peer whose address cannot be told apart
+ * (an unclosed '[') is masked whole. install.sh's awk mask_peer is the same.
+ */
+export function maskPeers(raw: string): string {
+  return raw.split(",").map(maskPeer).join(",");
+}
+
+function maskPeer(item: string): string {
+  let address: string;
+  let rest: string;
+  if (item.trimStart().startsWith("[")) {
+    const end = item.indexOf("]");
+    if (end < 0) return "****";
+    address = item.slice(0, end + 1);
+    rest = item.slice(end + 1);
+    if (!rest.startsWith(":")) return rest === "" ? item : `${address}****`;
+    rest = rest.slice(1);
+  } else {
+    const i = item.indexOf(":");
+    if (i < 0) return item;
+    address = item.slice(0, i);
+    rest = item.slice(i + 1);
+  }
+  const f = rest.split(":");
+  if (f.length >= 2 && f[1] !== "") f[1] = "****";
+  return `${address}:${f.join(":")}`;
+}
+
 export function parsePeers(raw: string): BgpPeer[] {
   if (raw.trim() === "") return [];
   return raw.split(",").map((item) => parsePeer(item.trim()));
@@ -161,10 +191,10 @@ function parsePeer(item: string): BgpPeer {
   let rest: string;
   if (item.startsWith("[")) {
     const end = item.indexOf("]");
-    if (end < 0) return fail(`has an unclosed '[' in peer ${JSON.stringify(item)} ${PEERS_EXAMPLE}`);
+    if (end < 0) return fail(`has an unclosed '[' in peer ${JSON.stringify(maskPeer(item))} ${PEERS_EXAMPLE}`);
     address = item.slice(1, end);
     rest = item.slice(end + 1);
-    if (rest !== "" && !rest.startsWith(":")) return fail(`has junk after ']' in peer ${JSON.stringify(item)} ${PEERS_EXAMPLE}`);
+    if (rest !== "" && !rest.startsWith(":")) return fail(`has junk after ']' in peer ${JSON.stringify(maskPeer(item))} ${PEERS_EXAMPLE}`);
     rest = rest.slice(1);
   } else {
     const i = item.indexOf(":");

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writ
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { resolveConfig, UsageError, type Config } from "../config/index.ts";
+import { parseSources, resolveConfig, UsageError, type Config } from "../config/index.ts";
 import { install, InstallerError, MemoryReporter, NodeFs, uninstall, type InstallOptions } from "./index.ts";
 import { FakeChecker, FakeHost } from "./testing/fakes.ts";
 import { snapshotTree, tempRoots } from "./testing/tree.ts";
@@ -141,7 +141,7 @@ describe("install variants", () => {
 
   it("services mode disables servicelb with k3s's append form", async () => {
     const root = tmpRoot();
-    await install(opts(root, { config: cfg({ services: "true", "services-pools": "192.168.0.200/29" }), tlsSans: ["k8s.example.com", "192.168.0.10"] }), deps());
+    await install(opts(root, { config: parseSources({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", services: "true", "services-pools": "192.168.0.200/29" } }), tlsSans: ["k8s.example.com", "192.168.0.10"] }), deps());
     assert.deepEqual(parse(read(join(root, "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml"))), { "tls-san+": ["192.168.0.10", "k8s.example.com"], "disable+": ["servicelb"] });
   });
 

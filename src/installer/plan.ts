@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import { maskSecrets, type Config } from "../config/index.ts";
 import type { Owner } from "./fs.ts";
 import type { Layout } from "./layout.ts";
+import { yamlSecrets } from "./secrets.ts";
 import type { SysctlRecord } from "./sysctl.ts";
 import { backupPath, encodeState, sha256, stripSecrets, toHost, toRoot, type StateFile, type StateRecord } from "./state.ts";
 
@@ -264,7 +265,9 @@ export function isNoop(p: Plan): boolean {
 
 /** A unified diff of every user-visible change, secrets replaced by ****. */
 export function planDiff(p: Plan, secrets: readonly string[]): string {
-  const mask = (s: string): string => maskSecrets(s, secrets);
+  // Both sides of every file: an update's old token was never given to this run.
+  const all = [...secrets, ...p.files.flatMap((f) => (f.binary ? [] : [...yamlSecrets(f.before?.content.toString("utf8") ?? ""), ...yamlSecrets(f.content?.toString("utf8") ?? "")]))];
+  const mask = (s: string): string => maskSecrets(s, all);
   const out: string[] = [];
   for (const d of p.dirs) out.push(`${d.kind === "mkdir" ? "create directory" : "remove directory"} ${d.path}\n`);
   for (const f of p.files) {
@@ -276,10 +279,11 @@ export function planDiff(p: Plan, secrets: readonly string[]): string {
       out.push(`${f.kind} ${f.path}${modeNote}: binary, ${f.content?.length ?? f.before?.content.length ?? 0} bytes\n`);
       continue;
     }
-    const a = f.kind === "create" ? "" : mask(f.before?.content.toString("utf8") ?? "");
-    const b = f.kind === "delete" ? "" : mask(f.content?.toString("utf8") ?? "");
+    // Diffed in clear, masked after: a changed token still shows as a -/+ pair.
+    const a = f.kind === "create" ? "" : (f.before?.content.toString("utf8") ?? "");
+    const b = f.kind === "delete" ? "" : (f.content?.toString("utf8") ?? "");
     const patch = createTwoFilesPatch(f.kind === "create" ? "/dev/null" : f.path, f.kind === "delete" ? "/dev/null" : f.path, a, b, undefined, undefined, { context: 3 });
-    out.push(`# ${f.kind} ${f.label}${modeNote}\n${patch.replace(/^=+\n/, "")}`);
+    out.push(mask(`# ${f.kind} ${f.label}${modeNote}\n${patch.replace(/^=+\n/, "")}`));
   }
   return out.join("");
 }

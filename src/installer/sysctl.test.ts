@@ -8,7 +8,7 @@ import { readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { resolveConfig, UsageError, type Config } from "../config/index.ts";
+import { parseSources, resolveConfig, UsageError, type Config } from "../config/index.ts";
 import { doctor, install, MemoryReporter, NodeFs, planSysctls, renderSysctlFile, sysctlKey, uninstall, vipSysctls, type Fs, type InstallOptions } from "./index.ts";
 import { FakeChecker, FakeHost, netIf, RebasedFs } from "./testing/fakes.ts";
 import { snapshotTree, tempRoots } from "./testing/tree.ts";
@@ -94,7 +94,7 @@ describe("install --root: the sysctl.d file in the plan", () => {
   });
 
   it("IPv4 VIP and BGP mode: no sysctl file", async () => {
-    for (const c of [cfg({ vip: "192.168.0.10" }), cfg({ mode: "bgp", "bgp-as": "65001", "bgp-peers": "[fd00:6b33::1]:65000", "bgp-routerid": "10.0.0.2" })]) {
+    for (const c of [cfg({ vip: "192.168.0.10" }), parseSources({ scope: "install", version: "0.1.0", flags: { vip: "fd00:6b33::10", interface: "eth0", mode: "bgp", "bgp-as": "65001", "bgp-peers": "[fd00:6b33::1]:65000", "bgp-routerid": "10.0.0.2" } })]) {
       const root = tmpRoot();
       const r = await install(opts(root, { config: c }), deps());
       assert.equal(r.status, "applied");

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { resolveConfig, type Config } from "../config/index.ts";
+import { parseSources, resolveConfig, type Config } from "../config/index.ts";
 import { doctor, install, MemoryReporter, NodeFs, uninstall } from "../installer/index.ts";
 import { KubeObjectDeleter } from "./index.ts";
 import { FakeChecker } from "../installer/testing/fakes.ts";
@@ -81,7 +81,8 @@ after(() => {
   for (const d of [...dirs, pki.dir]) rmSync(d, { recursive: true, force: true });
 });
 
-const config: Config = resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", mode: "bgp", "bgp-as": "65001", "bgp-peers": "192.168.0.1:65000:peerpw" } });
+// BGP (still to come) for its Secret, which uninstall must delete too.
+const config: Config = parseSources({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", mode: "bgp", "bgp-as": "65001", "bgp-peers": "192.168.0.1:65000:peerpw" } });
 
 async function installedRoot(apiPort = port): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), "k3vip-unapi-"));
@@ -189,7 +190,7 @@ describe("cluster scan and --migrate through the API", () => {
     const byId = Object.fromEntries(r.checks.map((c) => [c.id, c]));
     assert.equal(byId.metallb?.status, "warn");
     assert.equal(byId.metallb?.detail, "the cluster (API): IPAddressPool lan");
-    const svc = resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", services: "true", "services-pools": "192.168.0.100/30" } });
+    const svc = parseSources({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", services: "true", "services-pools": "192.168.0.100/30" } });
     const r2 = await doctor({ root, kubeconfig, config: svc }, { fs: new NodeFs(), checker: new FakeChecker(), manifestName: ADDON_FILENAME, kube: (p) => KubeObjectDeleter.fromFile(p) });
     assert.equal(r2.checks.find((c) => c.id === "metallb")?.status, "fail");
   });

@@ -31,16 +31,19 @@ const MYSQL_EXAMPLE = "example: mysql://user:pass@tcp(db.example:3306)/kubernete
 const PG_EXAMPLE = "example: postgres://user:pass@db.example:5432/kubernetes?sslmode=verify-full";
 const ETCD_EXAMPLE = "example: https://etcd1:2379,https://etcd2:2379";
 
-/** The endpoint with its password replaced, for every message and diff. */
+/**
+ * The endpoint with its password replaced, for every message and diff: any
+ * `scheme://user:password@…` (an unknown scheme too), up to the last '@'
+ * (a MySQL DSN's password may hold one).
+ */
 export function maskDatastore(raw: string): string {
-  if (raw.startsWith("mysql://")) {
-    const rest = raw.slice("mysql://".length);
-    const at = rest.lastIndexOf("@");
-    const colon = rest.indexOf(":");
-    if (at > 0 && colon >= 0 && colon < at) return `mysql://${rest.slice(0, colon)}:****${rest.slice(at)}`;
-    return raw;
-  }
-  return raw.replace(/^((?:postgres|postgresql):\/\/[^:/@]*):[^@]*@/, "$1:****@");
+  const m = /^([a-z0-9+.-]*:\/\/)(.*)$/is.exec(raw);
+  if (!m) return raw;
+  const [, scheme = "", rest = ""] = m;
+  const at = rest.lastIndexOf("@");
+  const colon = rest.indexOf(":");
+  if (at > 0 && colon >= 0 && colon < at) return `${scheme}${rest.slice(0, colon)}:****${rest.slice(at)}`;
+  return raw;
 }
 
 /** The datastore's secrets (for masking in other texts). */

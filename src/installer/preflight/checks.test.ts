@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { resolveConfig, UsageError, type Config } from "../../config/index.ts";
+import { parseSources, resolveConfig, UsageError, type Config } from "../../config/index.ts";
 import { doctor, install, InstallerError, MemoryReporter, NodeFs, layoutFor, type Check } from "../index.ts";
 import { runPreflight, formatCheck, type PreflightInput } from "./checks.ts";
 import { scanManifest, servicelbEnabled } from "./conflicts.ts";
@@ -122,7 +122,8 @@ describe("preflight checks", () => {
   });
 
   it("other load balancers: kube-vip (with --migrate), MetalLB / Cilium L2 vs services mode, servicelb", async () => {
-    const services = cfg({ services: "true", "services-pools": "192.168.0.200/29" });
+    // Services mode is still to come (refused at the CLI); its preflight rules are kept ready.
+    const services = parseSources({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", services: "true", "services-pools": "192.168.0.200/29" } });
     const found = [
       { what: "kube-vip" as const, file: "/m/vip.yaml", detail: "DaemonSet kube-vip-ds", vip: "192.168.0.9" },
       { what: "metallb" as const, file: "/m/metallb.yaml", detail: "IPAddressPool pool" },
