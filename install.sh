@@ -111,8 +111,10 @@ set -e
 
 K3VIP_VERSION='0.1.0'
 ADDON_FILENAME='k3vip.yaml'
-# Flags taking a value, from the config model's table.
+# Flags taking a value, from the config model's table; the boolean ones
+# also work bare (--services = true) and negated (--no-services).
 KNOWN_FLAGS='vip interface mode distro namespace lease-name lease-duration renew-deadline retry-period image image-pull-policy metrics-addr api-port vip-subnet leader-election arp-refresh control-plane bgp-as bgp-router-id bgp-peers equinix-metal services services-pools log-format'
+BOOL_FLAGS='leader-election control-plane equinix-metal services'
 
 # --- helpers (printf, not echo: dash's echo expands backslashes) ---
 info() {
@@ -215,14 +217,35 @@ parse_args() {
                 name=${1%%=*}
                 set_flag "${name#--}" "${1#*=}" ;;
             --*)
-                [ $# -ge 2 ] || usage_error "option '$1' needs a value (run with --help for usage)"
-                set_flag "${1#--}" "$2"
-                shift ;;
+                name=${1#--}
+                if is_bool_flag "${name}" && { [ $# -lt 2 ] || starts_with_dash "$2"; }; then
+                    set_flag "${name}" true
+                elif [ "${name#no-}" != "${name}" ] && is_bool_flag "${name#no-}"; then
+                    set_flag "${name#no-}" false
+                else
+                    [ $# -ge 2 ] || usage_error "option '$1' needs a value (run with --help for usage)"
+                    set_flag "${name}" "$2"
+                    shift
+                fi ;;
             *)
                 usage_error "unexpected argument '$1' (run with --help for usage)" ;;
         esac
         shift
     done
+}
+
+is_bool_flag() {
+    case " ${BOOL_FLAGS} " in
+        *" $1 "*) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
+starts_with_dash() {
+    case $1 in
+        -*) return 0 ;;
+        *) return 1 ;;
+    esac
 }
 
 set_installer_flag() {
@@ -405,10 +428,31 @@ function json(s,   out, c, i, n) {
 	return "\"" out "\""
 }
 
+# Lists allow ASCII spaces and tabs around their items (trimItem of src/config/values.ts).
 function trim(s) {
-	sub(/^[ \t\n\r\f]+/, "", s)
-	sub(/[ \t\n\r\f]+$/, "", s)
+	sub(/^[ \t]+/, "", s)
+	sub(/[ \t]+$/, "", s)
 	return s
+}
+
+# ODD_SPACE of src/config/values.ts, as UTF-8 bytes: \n \v \f \r, U+0085,
+# U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF.
+function odd_space(s) {
+	return s ~ /[\n\013\f\r]/ || index(s, "\302\205") || index(s, "\302\240") || index(s, "\341\232\200") || s ~ /\342\200[\200-\212]/ || index(s, "\342\200\250") || index(s, "\342\200\251") || index(s, "\342\200\257") || index(s, "\342\201\237") || index(s, "\343\200\200") || index(s, "\357\273\277")
+}
+
+# CONTROL of src/config/values.ts: C0, DEL, C1 (U+0080-U+009F), U+FFFE, U+FFFF.
+function control_char(s) {
+	return s ~ /[\001-\037\177]/ || s ~ /\302[\200-\237]/ || index(s, "\357\277\276") || index(s, "\357\277\277")
+}
+
+# White space at either end of a field (\s of JavaScript, as odd_space plus space and tab).
+function edge_space(s,   a, b) {
+	if (s == "") return 0
+	a = substr(s, 1, 1)
+	b = substr(s, length(s), 1)
+	if (a == " " || a == "\t" || b == " " || b == "\t") return 1
+	return odd_space(s)
 }
 
 # "007" → "7": integers print as JS String(Number(raw)).
@@ -738,18 +782,19 @@ function mask_peer(item,   t, end, address, rest, f, nf, i, out) {
 
 function parse_peers(src, raw,   items, n, i, out, p, mraw) {
 	if (trim(raw) == "") return ""
+	mraw = mask_peers(raw)
+	if (odd_space(raw)) { bad(src, mraw, "holds white space other than spaces or tabs around its commas (a line break, NBSP, \\v …): remove it"); return raw }
 	n = split(raw, items, ",")
 	out = ""
-	mraw = mask_peers(raw)
 	for (i = 1; i <= n; i++) {
-		p = parse_peer(src, mraw, trim(items[i]))
+		p = parse_peer(src, mraw, trim(items[i]), items[i] ~ /[ \t]$/)
 		if (dead) return raw
 		out = out (i > 1 ? "," : "") p
 	}
 	return out
 }
 
-function parse_peer(src, raw, item,   e, address, rest, f, nf, asn, password, mh, source, i, A, multihop, out) {
+function parse_peer(src, raw, item, trailing,   e, address, rest, f, nf, asn, password, mh, source, i, A, multihop, out) {
 	e = peers_example()
 	if (substr(item, 1, 1) == "[") {
 		i = index(item, "]")
@@ -777,6 +822,8 @@ function parse_peer(src, raw, item,   e, address, rest, f, nf, asn, password, mh
 	else if (mh ~ /^[0-9]+$/ && mh + 0 >= 1 && mh + 0 <= 255) multihop = int_str(mh)
 	else { bad(src, raw, "has peer " json(address) " with multihop " json(mh) ": use true, false or a TTL 1-255 " e); return "" }
 	if (source != "" && ip_parse(source, A) == 0) { bad(src, raw, "has peer " json(address) " with source " json(source) " that is not an IP address " e); return "" }
+	if (control_char(password)) { bad(src, raw, "has peer " json(address) " whose password holds a control character: use printable characters " e); return "" }
+	if (edge_space(password) || (password != "" && nf <= 2 && trailing)) { bad(src, raw, "has peer " json(address) " whose password starts or ends with white space: k3vip does not guess whether it belongs to it; remove it " e); return "" }
 	out = (index(address, ":") ? "[" address "]" : address) ":" int_str(asn) ":" password ":" (multihop == 0 ? "false" : multihop)
 	if (source != "") out = out ":" (index(source, ":") ? "[" source "]" : source)
 	return out
@@ -784,6 +831,7 @@ function parse_peer(src, raw, item,   e, address, rest, f, nf, asn, password, mh
 
 function parse_pools(src, raw,   items, n, i, p, ends, A, B, ex, fa, fb, out, slash, plen) {
 	if (trim(raw) == "") return ""
+	if (odd_space(raw)) { bad(src, raw, "holds white space other than spaces or tabs around its commas (a line break, NBSP, \\v …): remove it"); return raw }
 	ex = "(example: 192.168.0.200/29 or 192.168.0.200-192.168.0.210)"
 	n = split(raw, items, ",")
 	out = ""
@@ -800,7 +848,7 @@ function parse_pools(src, raw,   items, n, i, p, ends, A, B, ex, fa, fb, out, sl
 			slash = index(p, "/")
 			plen = slash ? substr(p, slash + 1) : ""
 			fa = slash ? ip_parse(substr(p, 1, slash - 1), A) : 0
-			if (fa == 0 || plen !~ /^[0-9]+$/ || plen + 0 > (fa == 4 ? 32 : 128)) { bad(src, raw, "has pool " json(p) " that is not a CIDR or range " ex); return raw }
+			if (fa == 0 || plen !~ /^(0|[1-9][0-9]?[0-9]?)$/ || plen + 0 > (fa == 4 ? 32 : 128)) { bad(src, raw, "has pool " json(p) " that is not a CIDR or range " ex); return raw }
 		}
 		out = out (i > 1 ? "," : "") p
 	}
@@ -841,16 +889,15 @@ function validate(   A, fam, nb, rd, ld, rp, lim, ny) {
 	if (V["vipSubnet"] + 0 > (fam == 4 ? 32 : 128)) { bad(NAME["vipSubnet"], V["vipSubnet"], "is longer than an IPv" fam " prefix can be"); return }
 	nb = network_or_broadcast(V["vip"], V["vipSubnet"] + 0)
 	if (nb != "") { bad(NAME["vip"], V["vip"], nb); return }
-	ld = V["leaseDuration"] + 0
-	rd = V["renewDeadline"] + 0
-	rp = V["retryPeriod"] + 0
+	# Whole milliseconds, as validateConfig: the same boundaries, the same limit text.
+	ld = to_ms(V["leaseDuration"])
+	rd = to_ms(V["renewDeadline"])
+	rp = to_ms(V["retryPeriod"])
 	if (index(V["leaseDuration"], ".") > 0) { bad(NAME["leaseDuration"], V["leaseDuration"], "must be whole seconds (Lease.leaseDurationSeconds is an integer)"); return }
 	if (rd >= ld) { bad(NAME["renewDeadline"], V["renewDeadline"], "must be shorter than the lease duration (" V["leaseDuration"] " s)"); return }
-	if (rd <= 1.2 * rp) {
-		lim = sprintf("%.3f", rd / 1.2)
-		sub(/0+$/, "", lim)
-		sub(/[.]$/, "", lim)
-		bad(NAME["retryPeriod"], V["retryPeriod"], "must be less than renew deadline / 1.2 (" lim " s)")
+	if (rd * 10 <= rp * 12) {
+		lim = int((rd * 10 + 11) / 12) - 1
+		bad(NAME["retryPeriod"], V["retryPeriod"], "must be at most " ms_text(lim) " s: less than renew deadline / 1.2 (client-go's rule)")
 		return
 	}
 	# notYetSupported of src/config/resolve.ts: the same list, the same messages.
@@ -871,12 +918,29 @@ function validate(   A, fam, nb, rd, ld, rp, lim, ny) {
 	if (V["services.enabled"] == "true" && V["services.pools"] == "") { fail_line(NAME["services.pools"] " is required when services mode is on (example: --services-pools 192.168.0.200/29)"); return }
 }
 
+# "0.375" → 375: seconds (at most 3 decimals) as whole milliseconds, by digits.
+function to_ms(s,   d, ip, fp) {
+	d = index(s, ".")
+	ip = d ? substr(s, 1, d - 1) : s
+	fp = d ? substr(s, d + 1) : ""
+	fp = substr(fp "000", 1, 3)
+	return (ip + 0) * 1000 + (fp + 0)
+}
+
+# 3333 → "3.333", 2000 → "2" (secondsText of src/config/resolve.ts).
+function ms_text(m,   f) {
+	f = sprintf("%03d", m % 1000)
+	sub(/0+$/, "", f)
+	return int(m / 1000) (f == "" ? "" : "." f)
+}
+
 # ---- view (src/render/view.ts) ---------------------------------------------
 
 function build_view(   i, c, host, port, A) {
 	for (i = 1; i <= N; i++) { VIEW[VKEY[i]] = V[KEY[i]]; VTYPE[VKEY[i]] = "s" }
 	VIEW["version"] = VERSION; VTYPE["version"] = "s"
 	VIEW["services"] = V["services.enabled"]; VTYPE["services"] = "b"
+	VIEW["ownNamespace"] = V["namespace"] == "kube-system" ? "false" : "true"; VTYPE["ownNamespace"] = "b"
 	c = 0
 	for (i = length(V["metricsAddr"]); i > 0; i--) if (substr(V["metricsAddr"], i, 1) == ":") { c = i; break }
 	host = substr(V["metricsAddr"], 1, c - 1)
@@ -987,18 +1051,29 @@ K3VIP_AWK
 # Generated by `k3vip manifest` / install.sh: change the options and re-run
 # them instead of editing this file.
 #
-# RBAC, least privilege (the agent reads nothing but what is listed here):
-# - Role in the agent's namespace: its one Lease. get/update are limited to
-#   the Lease by name; create cannot be limited by name (the object does not
-#   exist yet) and neither can list/watch without a field selector. Events
-#   create/patch let the agent report VIP moves on its Lease.
-# - ClusterRole, only when services mode is on: read Services and their
-#   EndpointSlices in every namespace, write LoadBalancer addresses to
-#   services/status, and report events on them.
-# - Nothing cluster-wide in control-plane-only mode.
+# RBAC, least privilege: exactly the requests the agent makes.
+# - Role in the agent's namespace, on its one Lease: get, update and watch
+#   limited to the Lease by name (the agent watches with a
+#   metadata.name field selector, which RBAC matches against resourceNames);
+#   create cannot be limited by name (the object does not exist yet). No
+#   list, and no events: the agent emits none.
+# - ClusterRole, only when services mode is on (a later version): read
+#   Services and their EndpointSlices, write LoadBalancer addresses to
+#   services/status.
+# - Nothing cluster-wide in control-plane mode.
 # Secret options (BGP peers, which may carry TCP MD5 passwords) live in the
 # Secret k3vip-secrets and reach the agent through secretKeyRef, never as a
 # plain value in the DaemonSet.
+{{#ownNamespace}}
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {{namespace}}
+  labels:
+    app.kubernetes.io/name: k3vip
+    app.kubernetes.io/version: {{version}}
+---
+{{/ownNamespace}}
 apiVersion: v1
 kind: ServiceAccount
 metadata:
@@ -1032,16 +1107,10 @@ rules:
   - apiGroups: ["coordination.k8s.io"]
     resources: ["leases"]
     resourceNames: [{{leaseName}}]
-    verbs: ["get", "update"]
+    verbs: ["get", "update", "watch"]
   - apiGroups: ["coordination.k8s.io"]
     resources: ["leases"]
-    verbs: ["create", "list", "watch"]
-  - apiGroups: [""]
-    resources: ["events"]
-    verbs: ["create", "patch"]
-  - apiGroups: ["events.k8s.io"]
-    resources: ["events"]
-    verbs: ["create", "patch"]
+    verbs: ["create"]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
@@ -1078,12 +1147,6 @@ rules:
   - apiGroups: ["discovery.k8s.io"]
     resources: ["endpointslices"]
     verbs: ["get", "list", "watch"]
-  - apiGroups: [""]
-    resources: ["events"]
-    verbs: ["create", "patch"]
-  - apiGroups: ["events.k8s.io"]
-    resources: ["events"]
-    verbs: ["create", "patch"]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { defaults, getPath, OPTIONS, Problem, type OptionSpec } from "../src/config/index.ts";
+import { defaults, getPath, OPTIONS, type EnumParser, type IntegerParser, type OptionSpec } from "../src/config/index.ts";
 import { viewKey } from "../src/render/view.ts";
 import { VERSION } from "../src/version.ts";
 
@@ -45,29 +45,20 @@ const SH_KINDS: Record<string, "vip" | "interface" | "enum" | "bool" | "int" | "
   logFormat: "enum",
 };
 
-function problemOf(o: OptionSpec, raw: string): string {
-  try {
-    o.parse(raw);
-  } catch (e) {
-    if (e instanceof Problem) return e.message;
-    throw e;
-  }
-  throw new Error(`option ${o.key}: ${JSON.stringify(raw)} unexpectedly parsed`);
-}
 
-/** The awk engine's kind string for an option, e.g. "int 1 65535 6443", "enum arp bgp". */
+/** The awk engine's kind string for an option, e.g. "int 1 65535 6443", "enum arp bgp": from the parser's own bounds. */
 export function shKind(o: OptionSpec): string {
   const kind = SH_KINDS[o.key];
   if (!kind) throw new Error(`option ${o.key} has no install.sh parser: add it to SH_KINDS in scripts/gen.ts (and scripts/install.awk if it is a new kind)`);
   if (kind === "int") {
-    const m = /^is not a whole number from (\d+) to (\d+) \(example: (\d+)\)$/.exec(problemOf(o, "x"));
-    if (!m) throw new Error(`option ${o.key}: cannot read its integer bounds`);
-    return `int ${m[1]} ${m[2]} ${m[3]}`;
+    const b = (o.parse as Partial<IntegerParser>).bounds;
+    if (!b) throw new Error(`option ${o.key}: its parser is not parseInteger (no bounds)`);
+    return `int ${b.min} ${b.max} ${b.example}`;
   }
   if (kind === "enum") {
-    const m = /^is not one of: (.*)$/.exec(problemOf(o, "\u0000"));
-    if (!m?.[1]) throw new Error(`option ${o.key}: cannot read its values`);
-    return `enum ${m[1].split(", ").join(" ")}`;
+    const values = (o.parse as Partial<EnumParser<string>>).values;
+    if (!values) throw new Error(`option ${o.key}: its parser is not parseEnum (no values)`);
+    return `enum ${values.join(" ")}`;
   }
   return kind;
 }
@@ -175,6 +166,7 @@ export function installSh(): string {
   sh = replaceLine(sh, "@USAGE@", usageFlags());
   sh = sh.replace("K3VIP_VERSION='@VERSION@'", `K3VIP_VERSION='${VERSION}'`);
   sh = sh.replace("KNOWN_FLAGS='@FLAGS@'", `KNOWN_FLAGS='${OPTIONS.map((o) => o.flag).join(" ")}'`);
+  sh = sh.replace("BOOL_FLAGS='@BOOL_FLAGS@'", `BOOL_FLAGS='${OPTIONS.filter((o) => o.arg === "<bool>").map((o) => o.flag).join(" ")}'`);
   return sh;
 }
 

@@ -3,10 +3,19 @@ import { Option, type Command } from "commander";
 import { OPTIONS, resolveConfig, type Config, type Scope } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 
-/** Adds `--<flag> <arg>` for every option of the config model. */
+const isBool = (arg: string): boolean => arg === "<bool>";
+
+/**
+ * Adds `--<flag> <arg>` for every option of the config model. A boolean
+ * also works bare (`--services` = true) and negated (`--no-services`), as
+ * well as with a value (`--services false`); install.sh takes the same forms.
+ */
 export function addConfigOptions(cmd: Command): Command {
   for (const o of OPTIONS) {
-    cmd.addOption(new Option(`--${o.flag} ${o.arg}`, `${o.description} [env ${o.env}]`));
+    if (isBool(o.arg)) {
+      cmd.addOption(new Option(`--${o.flag} [bool]`, `${o.description} [env ${o.env}]`));
+      cmd.addOption(new Option(`--no-${o.flag}`, `the same as --${o.flag} false`));
+    } else cmd.addOption(new Option(`--${o.flag} ${o.arg}`, `${o.description} [env ${o.env}]`));
   }
   return cmd;
 }
@@ -19,6 +28,7 @@ export function configFlags(cmd: Command): Record<string, string | undefined> {
     const attr = new Option(`--${o.flag} ${o.arg}`).attributeName();
     const v = opts[attr];
     if (typeof v === "string") flags[o.flag] = v;
+    else if (typeof v === "boolean" && isBool(o.arg)) flags[o.flag] = String(v);
   }
   return flags;
 }

@@ -88,6 +88,14 @@ function notYetSupported(c: Config, name: (key: string) => string): void {
   if (c.services.pools.length > 0) throw no("services.pools", c.services.pools.join(","), "it is for services mode, which this version does not have");
 }
 
+const ms = (s: number): number => Math.round(s * 1000);
+
+/** Milliseconds as seconds with no trailing zeros: 3333 → "3.333", 2000 → "2". */
+function secondsText(m: number): string {
+  const frac = String(m % 1000).padStart(3, "0").replace(/0+$/, "");
+  return `${Math.floor(m / 1000)}${frac ? `.${frac}` : ""}`;
+}
+
 /** Cross-field rules. `name` maps a config key to the option name to blame. */
 export function validateConfig(c: Config, name: (key: string) => string = (k) => k): void {
   if (c.vip === "") throw new UsageError(`${name("vip")} is required: the virtual IP to serve the API on (example: --vip 192.168.0.10)`);
@@ -100,11 +108,17 @@ export function validateConfig(c: Config, name: (key: string) => string = (k) =>
   if (!Number.isInteger(c.leaseDuration)) {
     throw badValue(name("leaseDuration"), String(c.leaseDuration), "must be whole seconds (Lease.leaseDurationSeconds is an integer)");
   }
-  if (c.renewDeadline >= c.leaseDuration) {
+  // In whole milliseconds (every timing has at most 3 decimals), so that
+  // install.sh's awk decides each boundary, and prints each limit, the same.
+  const rd = ms(c.renewDeadline);
+  const rp = ms(c.retryPeriod);
+  if (rd >= ms(c.leaseDuration)) {
     throw badValue(name("renewDeadline"), String(c.renewDeadline), `must be shorter than the lease duration (${c.leaseDuration} s)`);
   }
-  if (c.renewDeadline <= 1.2 * c.retryPeriod) {
-    throw badValue(name("retryPeriod"), String(c.retryPeriod), `must be less than renew deadline / 1.2 (${+(c.renewDeadline / 1.2).toFixed(3)} s)`);
+  if (rd * 10 <= rp * 12) {
+    // The largest retry period with rp × 1.2 < rd, exactly: ceil(rd / 1.2) − 1 ms.
+    const max = Math.floor((rd * 10 + 11) / 12) - 1;
+    throw badValue(name("retryPeriod"), String(c.retryPeriod), `must be at most ${secondsText(max)} s: less than renew deadline / 1.2 (client-go's rule)`);
   }
   notYetSupported(c, name);
   if (c.mode === "bgp" && !c.bgp.equinixMetal) {

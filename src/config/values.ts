@@ -68,11 +68,16 @@ export function parseInterface(raw: string): string {
   return raw;
 }
 
-export function parseEnum<T extends string>(values: readonly T[]) {
-  return (raw: string): T => {
+/** A parser that carries its bounds, so install.sh's awk copy is generated from the model, not from an error text. */
+export type EnumParser<T extends string> = ((raw: string) => T) & { values: readonly T[] };
+export type IntegerParser = ((raw: string) => number) & { bounds: { min: number; max: number; example: string } };
+
+export function parseEnum<T extends string>(values: readonly T[]): EnumParser<T> {
+  const parse = (raw: string): T => {
     const v = values.find((x) => x === raw);
     return v ?? fail(`is not one of: ${values.join(", ")}`);
   };
+  return Object.assign(parse, { values });
 }
 
 const BOOL_TRUE = ["true", "1", "yes", "on"];
@@ -84,13 +89,14 @@ export function parseBool(raw: string): boolean {
   return fail("is not a boolean (true or false)");
 }
 
-export function parseInteger(min: number, max: number, example: string) {
-  return (raw: string): number => {
+export function parseInteger(min: number, max: number, example: string): IntegerParser {
+  const parse = (raw: string): number => {
     if (!/^[0-9]+$/.test(raw)) fail(`is not a whole number from ${min} to ${max} (example: ${example})`);
     const n = Number(raw);
     if (n < min || n > max) fail(`is not a whole number from ${min} to ${max} (example: ${example})`);
     return n;
   };
+  return Object.assign(parse, { bounds: { min, max, example } });
 }
 
 /** Seconds: a positive decimal with at most 3 decimals, up to one hour. */
@@ -181,12 +187,27 @@ function maskPeer(item: string): string {
   return `${address}:${f.join(":")}`;
 }
 
-export function parsePeers(raw: string): BgpPeer[] {
-  if (raw.trim() === "") return [];
-  return raw.split(",").map((item) => parsePeer(item.trim()));
+/**
+ * Lists (peers, pools) allow ASCII spaces and tabs around their items, and
+ * no other white space anywhere (\v, NBSP, a line break …): JavaScript's
+ * trim() and awk's differ on those, and a secret must never change silently.
+ */
+const ODD_SPACE = /[\n\v\f\r\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+const trimItem = (s: string): string => s.replace(/^[ \t]+|[ \t]+$/g, "");
+function checkSpaces(raw: string): void {
+  if (ODD_SPACE.test(raw)) fail("holds white space other than spaces or tabs around its commas (a line break, NBSP, \\v …): remove it");
 }
 
-function parsePeer(item: string): BgpPeer {
+/** Characters YAML (and so kubectl) refuses in a Secret: C0 but tab, DEL, C1, U+FFFE/U+FFFF. Tab is refused too: no peer's password has one. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]/;
+
+export function parsePeers(raw: string): BgpPeer[] {
+  if (trimItem(raw) === "") return [];
+  checkSpaces(raw);
+  return raw.split(",").map((item) => parsePeer(trimItem(item), /[ \t]$/.test(item)));
+}
+
+function parsePeer(item: string, trailingSpace = false): BgpPeer {
   let address: string;
   let rest: string;
   if (item.startsWith("[")) {
@@ -224,6 +245,12 @@ function parsePeer(item: string): BgpPeer {
       return fail(`has peer ${JSON.stringify(address)} with source ${JSON.stringify(source)} that is not an IP address ${PEERS_EXAMPLE}`);
     }
   }
+  if (CONTROL.test(password)) return fail(`has peer ${JSON.stringify(address)} whose password holds a control character: use printable characters ${PEERS_EXAMPLE}`);
+  // A space at a password's edge may be a typo or part of it: never guess with a secret.
+  const lastIsPassword = multihopRaw === "" && tail.length === 0 && rest.split(":").length <= 2;
+  if (/^\s|\s$/.test(password) || (password !== "" && lastIsPassword && trailingSpace)) {
+    return fail(`has peer ${JSON.stringify(address)} whose password starts or ends with white space: k3vip does not guess whether it belongs to it; remove it ${PEERS_EXAMPLE}`);
+  }
   const peer: BgpPeer = { address, as: Number(asRaw), multihop };
   if (password !== "") peer.password = password;
   if (source !== "") peer.source = source;
@@ -244,9 +271,10 @@ export function formatPeers(peers: readonly BgpPeer[]): string {
 
 /** Services address pools: CIDRs or `first-last` ranges, comma separated. */
 export function parsePools(raw: string): string[] {
-  if (raw.trim() === "") return [];
+  if (trimItem(raw) === "") return [];
+  checkSpaces(raw);
   return raw.split(",").map((item) => {
-    const p = item.trim();
+    const p = trimItem(item);
     const example = "(example: 192.168.0.200/29 or 192.168.0.200-192.168.0.210)";
     if (p.includes("-")) {
       const [a = "", b = "", ...x] = p.split("-");
@@ -272,7 +300,7 @@ export function parsePools(raw: string): string[] {
       return fail(`has pool ${JSON.stringify(p)} that is not a CIDR or range ${example}`);
     }
     const max = family === 4 ? 32 : 128;
-    if (more.length > 0 || !/^[0-9]{1,3}$/.test(bits) || Number(bits) > max) {
+    if (more.length > 0 || !/^(0|[1-9][0-9]{0,2})$/.test(bits) || Number(bits) > max) {
       return fail(`has pool ${JSON.stringify(p)} that is not a CIDR or range ${example}`);
     }
     return p;

@@ -1,7 +1,7 @@
 // `k3vip doctor`: the preflight checks against what is installed now (the
 // state record's config and k3vip's own drop-in), or against given flags.
 import { join } from "node:path";
-import { UsageError, type Config, type Distro } from "../config/index.ts";
+import { badValue, UsageError, type Config, type Distro } from "../config/index.ts";
 import type { DatastoreChecker, TlsFiles } from "./datastore/check.ts";
 import { parseDatastore } from "./datastore/url.ts";
 import { detectDistro } from "./detect.ts";
@@ -40,6 +40,7 @@ export interface DoctorResult {
 }
 
 export async function doctor(o: DoctorOptions, d: DoctorDeps): Promise<DoctorResult> {
+  if (o.root !== "" && !(await d.fs.stat(o.root))?.isDir) throw badValue("--root", o.root, "is not an existing directory");
   const detection = await detectDistro(d.fs, o.root, o.distro);
   let layout = layoutFor(detection.distro, o.root);
   const state = await readState(d.fs, layout);

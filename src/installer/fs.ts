@@ -2,11 +2,15 @@
 // inject failures (ENOSPC, EROFS, a crash mid-apply) and prove the rollback.
 // The real adapter is node-fs.ts.
 import { dirname } from "node:path";
+import { InstallerError } from "./errors.ts";
 
 export interface FileStat {
   /** Permission bits (mode & 0o7777). */
   mode: number;
   isDir: boolean;
+  /** A regular file (not a directory, device, FIFO or socket). */
+  isFile: boolean;
+  size: number;
   uid: number;
   gid: number;
 }
@@ -60,6 +64,16 @@ export class LockBusyError extends Error {
   }
 }
 
+/** A file stands where a directory is needed. */
+export class NotADirectoryError extends InstallerError {
+  constructor(
+    readonly path: string,
+    readonly needed: string,
+  ) {
+    super(`${path} is a file where k3vip needs a directory (for ${needed}): move it away, then run again; nothing was changed`);
+  }
+}
+
 /** Creates `dir` and its missing parents; returns the ones it created, parents first. */
 export async function missingDirs(fs: Fs, dir: string): Promise<string[]> {
   const missing: string[] = [];
@@ -67,7 +81,7 @@ export async function missingDirs(fs: Fs, dir: string): Promise<string[]> {
   for (;;) {
     const s = await fs.stat(cur);
     if (s) {
-      if (!s.isDir) throw new Error(`${cur} exists and is not a directory`);
+      if (!s.isDir) throw new NotADirectoryError(cur, dir);
       break;
     }
     missing.unshift(cur);

@@ -353,7 +353,8 @@ describe("bad input: clear error, nothing changed", () => {
     mkdirSync(join(root, "etc/rancher/k3s"), { recursive: true });
     writeFileSync(join(root, "etc/rancher/k3s/config.yaml.d"), "");
     chmodSync(root, 0o755);
-    await rejectsUnchanged(root, () => install(opts(root), deps()), /config\.yaml\.d exists and is not a directory|not a directory/i, Error);
+    // One actionable line (it was a raw ENOTDIR): hardening #11 item 6.
+    await rejectsUnchanged(root, () => install(opts(root), deps()), /^\S*config\.yaml\.d is a file where k3vip needs a directory \(for .*\): move it away, then run again; nothing was changed$/, InstallerError);
   });
 });
 

@@ -282,14 +282,23 @@ async function checkReadable(fs: Fs, root: string, tls: TlsFiles): Promise<void>
   }
 }
 
+/** A token file is a small regular file: a device (/dev/zero) or a FIFO would never end. */
+const TOKEN_MAX = 64 * 1024;
+
 async function readToken(fs: Fs, path: string): Promise<string> {
+  const gone = `--token-file ${path} does not exist; nothing was changed (k3s keeps it at /var/lib/rancher/k3s/server/token on the first server)`;
   let b: Buffer | undefined;
   try {
+    const st = await fs.stat(path);
+    if (!st) throw new InstallerError(gone);
+    if (!st.isFile) throw new InstallerError(`--token-file ${path} is not a regular file (a directory, device or pipe); nothing was changed`);
+    if (st.size > TOKEN_MAX) throw new InstallerError(`--token-file ${path} holds ${st.size} bytes, far more than a token; nothing was changed`);
     b = await fs.read(path);
   } catch (e) {
+    if (e instanceof InstallerError) throw e;
     throw new InstallerError(`--token-file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); nothing was changed`);
   }
-  if (!b) throw new InstallerError(`--token-file ${path} does not exist; nothing was changed (k3s keeps it at /var/lib/rancher/k3s/server/token on the first server)`);
+  if (!b) throw new InstallerError(gone);
   const t = b.toString("utf8").trim();
   if (t === "" || /\s/.test(t)) throw new InstallerError(`--token-file ${path} is empty or holds more than one word; nothing was changed`);
   return t;

@@ -14,7 +14,8 @@ export class NodeFs implements Fs {
     try {
       return await fsp.readFile(path);
     } catch (e) {
-      if (code(e) === "ENOENT") return undefined;
+      // A parent that is a file (ENOTDIR): the path does not exist either.
+      if (code(e) === "ENOENT" || code(e) === "ENOTDIR") return undefined;
       throw e;
     }
   }
@@ -22,7 +23,7 @@ export class NodeFs implements Fs {
   async stat(path: string): Promise<FileStat | undefined> {
     try {
       const s = await fsp.stat(path);
-      return { mode: s.mode & 0o7777, isDir: s.isDirectory(), uid: s.uid, gid: s.gid };
+      return { mode: s.mode & 0o7777, isDir: s.isDirectory(), isFile: s.isFile(), size: s.size, uid: s.uid, gid: s.gid };
     } catch (e) {
       if (code(e) === "ENOENT" || code(e) === "ENOTDIR") return undefined;
       throw e;
@@ -32,7 +33,7 @@ export class NodeFs implements Fs {
   async lstat(path: string): Promise<(FileStat & { isSymlink: boolean }) | undefined> {
     try {
       const s = await fsp.lstat(path);
-      return { mode: s.mode & 0o7777, isDir: s.isDirectory(), isSymlink: s.isSymbolicLink(), uid: s.uid, gid: s.gid };
+      return { mode: s.mode & 0o7777, isDir: s.isDirectory(), isFile: s.isFile(), size: s.size, isSymlink: s.isSymbolicLink(), uid: s.uid, gid: s.gid };
     } catch (e) {
       if (code(e) === "ENOENT" || code(e) === "ENOTDIR") return undefined;
       throw e;

@@ -121,8 +121,12 @@ async function uninstallIn(o: UninstallOptions, d: UninstallDeps, session: Sessi
   const addon = { apiVersion: "k3s.cattle.io/v1", kind: "Addon", metadata: { name: "k3vip", namespace: "kube-system" } };
   const manifest = state.files.find((f) => f.label === "manifest");
   if (manifest) addon.metadata.name = basename(manifest.path).replace(/\.(ya?ml|json)$/, "");
-  const toDelete = [...objs.sort((a, b) => order(a) - order(b)), addon];
-  const result: UninstallResult = { status: "removed", distro: layout.distro, changes, notes: [...session.notes, ...plan.notes], objects: [], commands: [] };
+  // The namespace k3vip created (never kube-system) stays: deleting it would
+  // delete whatever else someone put there since.
+  const ns = objs.find((x) => x.kind === "Namespace");
+  const toDelete = [...objs.filter((x) => x !== ns).sort((a, b) => order(a) - order(b)), addon];
+  const nsNote = ns ? [`the namespace ${state.config.namespace} stays (other things may live there): kubectl delete namespace ${state.config.namespace} once it holds nothing you need`] : [];
+  const result: UninstallResult = { status: "removed", distro: layout.distro, changes, notes: [...session.notes, ...plan.notes, ...nsNote], objects: [], commands: [] };
 
   if (o.dryRun) {
     result.notes.push(...(await restoreSysctls(o, d, layout, state, true)));

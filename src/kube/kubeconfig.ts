@@ -69,6 +69,7 @@ export function vipServer(vip: string, port: number): string {
 }
 
 function load(path: string, text: string): KubeConfig {
+  if (text.trim() === "") throw new InstallerError(`${path} is empty, not a kubeconfig (k3s/RKE2 write it when they start: are they running?); nothing was changed`);
   const kc = new KubeConfig();
   try {
     kc.loadFromString(text);

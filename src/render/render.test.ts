@@ -11,6 +11,7 @@ import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Clus
 import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Pod } from "kubernetes-models/v1/Pod";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
@@ -48,6 +49,7 @@ const CONFIGS: [string, Config][] = [
 ];
 
 const MODELS: Record<string, new (o: never) => { validate(): void }> = {
+  Namespace,
   ServiceAccount,
   Secret,
   Role,
@@ -166,18 +168,19 @@ describe("DaemonSet", () => {
 });
 
 describe("RBAC: least privilege for the enabled features", () => {
-  it("control plane only: a namespaced Role for its one Lease and events, nothing cluster-wide", () => {
+  it("control plane only: a namespaced Role for its one Lease, nothing cluster-wide (hardening #11 item 8)", () => {
     const c = cfg({ vip: "10.0.0.5", namespace: "infra", "lease-name": "my-lease" });
     const objs = addonObjects(c) as Obj[];
     assert.equal(byKind(objs, "ClusterRole").length, 0);
     assert.equal(byKind(objs, "ClusterRoleBinding").length, 0);
     const role = one(objs, "Role");
     assert.equal(role.metadata.namespace, "infra");
+    // Exactly the agent's requests: GET/PUT of the Lease, a watch with a
+    // metadata.name field selector (RBAC matches it to resourceNames), and
+    // the first POST (create cannot be limited by name). No list, no events.
     assert.deepEqual(role.rules, [
-      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["my-lease"], verbs: ["get", "update"] },
-      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create", "list", "watch"] },
-      { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
-      { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["my-lease"], verbs: ["get", "update", "watch"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
     ]);
     const rb = one(objs, "RoleBinding");
     assert.deepEqual(rb.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "k3vip" });
@@ -188,19 +191,26 @@ describe("RBAC: least privilege for the enabled features", () => {
     assert.doesNotMatch(text, /"secrets"|"nodes"|"pods"|"\*"/);
   });
 
-  it("services mode adds a ClusterRole for services, services/status, endpointslices, events", () => {
+  it("services mode (a later version) adds a ClusterRole for services, services/status, endpointslices", () => {
     const objs = addonObjects(later({ vip: "10.0.0.5", services: "true", "services-pools": "10.0.1.0/29" }));
     const cr = one(objs, "ClusterRole");
     assert.deepEqual(cr.rules, [
       { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },
       { apiGroups: [""], resources: ["services/status"], verbs: ["update", "patch"] },
       { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-      { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
-      { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
     ]);
     const crb = one(objs, "ClusterRoleBinding");
     assert.deepEqual(crb.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "k3vip" });
     assert.deepEqual(crb.subjects, [{ kind: "ServiceAccount", name: "k3vip", namespace: "kube-system" }]);
+  });
+});
+
+describe("namespace", () => {
+  it("a namespace other than kube-system is rendered first, so k3s can apply the rest into it (hardening #11 item 6)", () => {
+    const objs = addonObjects(cfg({ vip: "10.0.0.5", namespace: "k3vip-system" })) as Obj[];
+    assert.deepEqual(objs[0], { apiVersion: "v1", kind: "Namespace", metadata: { name: "k3vip-system", labels: { "app.kubernetes.io/name": "k3vip", "app.kubernetes.io/version": VERSION } } });
+    assert.equal(byKind(objs, "Namespace").length, 1);
+    assert.equal(byKind(addonObjects(cfg({ vip: "10.0.0.5" })) as Obj[], "Namespace").length, 0, "never kube-system");
   });
 });
 
@@ -215,9 +225,9 @@ describe("outputs", () => {
   });
 
   it("values that would break YAML stay one quoted scalar", () => {
-    const c = later({ vip: "10.0.0.5", mode: "bgp", "bgp-as": "65000", "bgp-peers": '10.0.0.1:65001:"#}\n- x [y]\\' });
+    const c = later({ vip: "10.0.0.5", mode: "bgp", "bgp-as": "65000", "bgp-peers": '10.0.0.1:65001:"#}- x [y]{{x}}\\' });
     const secret = one(addonObjects(c), "Secret");
-    assert.equal(secret.stringData.K3VIP_BGP_PEERS, '10.0.0.1:65001:"#}\n- x [y]\\:false');
+    assert.equal(secret.stringData.K3VIP_BGP_PEERS, '10.0.0.1:65001:"#}- x [y]{{x}}\\:false');
     assert.equal(ADDON_FILENAME, "k3vip.yaml");
   });
 

@@ -24,6 +24,8 @@ export function buildView(config: Config, version: string = VERSION): View {
   const { host, port } = splitListenAddr(config.metricsAddr);
   view.version = version;
   view.services = config.services.enabled;
+  // k3s applies the add-on's objects in file order: a namespace of k3vip's own comes first.
+  view.ownNamespace = config.namespace !== "kube-system";
   view.metricsPort = port;
   // hostNetwork: the kubelet probes the pod IP (= node IP) unless told
   // otherwise; an agent bound to one address must be probed there.

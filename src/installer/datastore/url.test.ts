@@ -58,11 +58,17 @@ describe("parseDatastore", () => {
     bad("sqlite:///var/lib/k3s.db", /SQLite, which serves one server only/);
     bad("redis://h:1", /unknown scheme/);
     bad("", /empty/);
+    // Hardening #11 item 6: a line break was written into the drop-in as a block scalar.
+    bad("mysql://root:s3cr3t@tcp(db:3306)/k\nx", /^--datastore "mysql:\/\/root:\*\*\*\*@tcp\(db:3306\)\/k\\nx" holds a control character \(a line break\?\)/);
+    bad("postgres://u:pw@db/k\u0085", /holds a control character/);
   });
 
   it("masks passwords", () => {
     assert.equal(maskDatastore("mysql://root:p@ss@tcp(h:1)/d"), "mysql://root:****@tcp(h:1)/d");
     assert.equal(maskDatastore("postgres://u:pw@h:5432/d"), "postgres://u:****@h:5432/d");
     assert.equal(maskDatastore("https://etcd:2379"), "https://etcd:2379");
+    // Any scheme: an unknown one's password was echoed whole.
+    assert.equal(maskDatastore("redis://u:s3cr3t@h:6379/0"), "redis://u:****@h:6379/0");
+    assert.equal(maskDatastore("postgres://u@h/d"), "postgres://u@h/d");
   });
 });
