@@ -101,6 +101,31 @@ describe("AgentRunner with fake ports", () => {
     assert.equal(r.vipPort.isHeld(VIP), false);
   });
 
+  it("SIGTERM with a slow removal: the release waits for it; with a failing one: exit 1, the Lease not released (hardening #11 item 9)", async () => {
+    const r = rig();
+    const exited = r.runner.run();
+    await r.clock.advance(3000);
+    const go = r.vipPort.slow("remove");
+    r.runner.signal("SIGTERM");
+    await r.clock.advance(2000);
+    assert.equal(r.lease.lease?.spec.holderIdentity, "srv1", "no release while the removal has not answered");
+    assert.equal(r.vipPort.isHeld(VIP), true);
+    go();
+    await r.clock.advance(0);
+    assert.equal(await exited, 0);
+    assert.equal(r.lease.lease?.spec.holderIdentity, "");
+
+    const f = rig();
+    const exited2 = f.runner.run();
+    await f.clock.advance(3000);
+    f.vipPort.failing.add("remove");
+    f.runner.signal("SIGTERM");
+    await f.clock.advance(100);
+    assert.equal(await exited2, 1);
+    assert.equal(f.lease.lease?.spec.holderIdentity, "srv1", "left to expire: a follower must not add a second copy");
+    assert.equal(f.vipPort.isHeld(VIP), true);
+  });
+
   it("watch ends are re-opened", async () => {
     const r = rig();
     void r.runner.run();

@@ -61,7 +61,7 @@ describe("inputs that used to slip through", () => {
       assert.match(k.stderr, re);
       const s = spawnSync("dash", [INSTALL_SH, "--print", "--vip", "192.168.0.10", "--interface", "eth0", ...args], { encoding: "utf8" });
       assert.equal(s.status, 2, s.stderr);
-      assert.equal(s.stderr.replace(/^\[ERROR\]  /, "k3vip: "), k.stderr);
+      assert.equal(s.stderr.replace(/^\[ERROR\] {2}/, "k3vip: "), k.stderr);
     }
     // Bare true, bare negated false: both accepted (defaults), the same manifest.
     const a = k3vip(["manifest", "--vip", "192.168.0.10", "--interface", "eth0", "--leader-election", "--no-services", "--control-plane"]);
@@ -74,7 +74,7 @@ describe("inputs that used to slip through", () => {
   it("--namespace k3vip-system: k3s gets the Namespace object first (it failed with 'namespaces not found')", () => {
     const r = k3vip(["manifest", "--vip", "192.168.0.10", "--interface", "eth0", "--namespace", "k3vip-system"]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "k3vip-system"/m);
+    assert.match(r.stdout, /^apiVersion: v1\nkind: Namespace\nmetadata:\n {2}name: "k3vip-system"/m);
     assert.ok(r.stdout.indexOf("kind: Namespace") < r.stdout.indexOf("kind: ServiceAccount"));
   });
 
@@ -88,7 +88,7 @@ describe("inputs that used to slip through", () => {
     const k = k3vip(["manifest", "--vip", "192.168.0.10", "--renew-deadline", "0.375", "--retry-period", "0.33"]);
     assert.equal(k.stderr, 'k3vip: --retry-period "0.33" must be at most 0.312 s: less than renew deadline / 1.2 (client-go\'s rule)\n');
     const s = spawnSync("dash", [INSTALL_SH, "--print", "--vip", "192.168.0.10", "--renew-deadline", "0.375", "--retry-period", "0.33"], { encoding: "utf8" });
-    assert.equal(s.stderr.replace(/^\[ERROR\]  /, "k3vip: "), k.stderr);
+    assert.equal(s.stderr.replace(/^\[ERROR\] {2}/, "k3vip: "), k.stderr);
   });
 
   it("a datastore URL with a line break is refused, not written as a block scalar", () => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { parseSources, resolveConfig } from "../config/index.ts";
+import { parseSources } from "../config/index.ts";
 import { configConflicts, dropinValues, renderDropin } from "./dropin.ts";
 import { afterNotes } from "./install.ts";
 import { layoutFor } from "./layout.ts";

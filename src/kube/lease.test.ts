@@ -124,9 +124,8 @@ describe("KubeLeasePort against the fake API", () => {
     api.setFault("srv1", { status: 504 });
     await rejectsWith(p.get(), "http5xx");
     api.setFault("srv1", { hang: true });
-    const t0 = performance.now();
-    await rejectsWith(p.get(), "timeout");
-    assert.ok(performance.now() - t0 < 3000, "the per-request timeout ends it");
+    // Ended by the adapter's own per-request timeout (how fast: not a test's business).
+    assert.match((await rejectsWith(p.get(), "timeout")).message, /no answer within 300 ms/);
     api.setFault("srv1", { refuse: true });
     await rejectsWith(p.get(), "refused");
     // The write lands, the answer is lost: a later write with the old version conflicts.
@@ -207,15 +206,14 @@ describe("KubeLeasePort watch against a hung API server", () => {
       hung.setFault("srv1", { hang: true });
       const { kc } = loadKubeConfig({ kubeconfig: kubeconfig("srv1", hung.url) });
       const p = new KubeLeasePort(kc, { namespace: "kube-system", name: "k3vip-cp", timeoutMs: 100 });
-      const t0 = performance.now();
-      await rejectsWith(
+      const e = await rejectsWith(
         p.watch(
           () => undefined,
           () => undefined,
         ),
         "timeout",
       );
-      assert.ok(performance.now() - t0 < 8000);
+      assert.match(e.message, /watch not answered within 5000 ms/);
     } finally {
       await hung.close();
     }

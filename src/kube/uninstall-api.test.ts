@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parseSources, resolveConfig, type Config } from "../config/index.ts";
+import { parseSources, type Config } from "../config/index.ts";
 import { doctor, install, MemoryReporter, NodeFs, uninstall } from "../installer/index.ts";
 import { KubeObjectDeleter } from "./index.ts";
 import { FakeChecker } from "../installer/testing/fakes.ts";

@@ -41,8 +41,7 @@ describe("IPv6 VIP announced with /proc/sys read-only for the agent, thanks to t
     lab = await Lab.create({ servers: 2 });
     srv1 = lab.servers[0]!;
     srv2 = lab.servers[1]!;
-    lab.spawn(lab.client.ns, ["tcpdump", "-l", "-n", "-tt", "-i", "eth0", NA_FILTER], { onLine: (l) => nas.push(l) });
-    await sleep(700);
+    await lab.tcpdump(lab.client.ns, "eth0", NA_FILTER, (l) => nas.push(l));
   });
   after(async () => {
     await lab?.destroy();

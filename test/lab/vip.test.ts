@@ -129,9 +129,8 @@ describe("VIP adapter in a lab namespace", () => {
   it("announces an IPv6 VIP by the kernel's unsolicited NA right after add, and restores accept_dad", async () => {
     const [mac1, mac2] = [await mac(srv1), await mac(srv2)];
     const lines: string[] = [];
-    const tcpdump = lab.spawn(lab.client.ns, ["tcpdump", "-l", "-n", "-tt", "-i", "eth0", "icmp6 and ip6[40] == 136"], { onLine: (l) => lines.push(l) });
+    const tcpdump = await lab.tcpdump(lab.client.ns, "eth0", "icmp6 and ip6[40] == 136", (l) => lines.push(l));
     try {
-      await sleep(700);
       const delays: number[] = [];
       for (const [port, node, want] of [
         [port1, srv1, mac1],

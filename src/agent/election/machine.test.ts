@@ -216,7 +216,6 @@ describe("election: acquire", () => {
     const u = d.find("updateLease");
     assert.ok(u && u.purpose === "acquire", "acquires on the watch event, no poll needed");
     assert.equal(u.resourceVersion, "77");
-    assert.ok(d.has("log", (a) => a.msg === "local API server healthy") || true);
   });
 
   it("409 on acquire re-reads and waits again (never overwrites)", () => {
@@ -570,5 +569,75 @@ describe("election: duplicate-address probe while renews fail", () => {
     d.advance(2000);
     d.send({ type: "conflict", result: "conflict", detail: "late" });
     assert.deepEqual(d.vipOps(), ["add"]);
+  });
+});
+
+describe("election: VIP operations that fail (hardening #11 item 9)", () => {
+  it("health lost, the removal fails: the Lease is not released while the VIP may still be up; it is retried, then released", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto = { probe: () => ({ ok: false, reason: "connect ECONNREFUSED 127.0.0.1:6443" }) };
+    d.advance(500);
+    d.send({ type: "health", ok: false, reason: "connect ECONNREFUSED 127.0.0.1:6443" });
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    d.send({ type: "vip", op: "remove", ok: false, error: "RTNETLINK answers: Operation not permitted" });
+    assert.equal(d.state.vipHave, true, "a failed removal leaves the VIP counted as present");
+    assert.ok(!d.all.some((a) => a.type === "updateLease" && a.purpose === "release"), "no release while the address is on the interface");
+    assert.ok(d.has("log", (a) => a.level === "error" && /could not remove the VIP/.test(a.msg)));
+    d.advance(CFG.retryPeriodMs);
+    assert.deepEqual(d.vipOps(), ["add", "remove", "remove"], "retried after a retry period");
+    assert.ok(!d.all.some((a) => a.type === "updateLease" && a.purpose === "release"));
+    // Meanwhile it keeps the Lease renewed (the VIP may still be up): here its own API server refuses.
+    const guard = d.writes().filter((a) => a.purpose === "renew").at(-1);
+    assert.ok(guard && guard.spec.holderIdentity === "srv1", "a guarding renew, not a lapse");
+    d.send({ type: "lease", result: { ok: false, error: "refused", message: "connect ECONNREFUSED" } });
+    d.send({ type: "vip", op: "remove", ok: true });
+    assert.ok(d.all.some((a) => a.type === "updateLease" && a.purpose === "release"), "released once the VIP is gone");
+  });
+
+  it("another holder seen, the removal fails: the node keeps trying, never claims the VIP gone", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto = { probe: healthy };
+    d.send({ type: "watch", kind: "MODIFIED", lease: d.lease("srv2") });
+    d.send({ type: "vip", op: "remove", ok: false, error: "EIO" });
+    assert.equal(d.state.vipHave, true);
+    for (let i = 0; i < 3; i++) {
+      d.advance(CFG.retryPeriodMs);
+      d.send({ type: "vip", op: "remove", ok: false, error: "EIO" });
+    }
+    assert.equal(d.vipOps().filter((o) => o === "remove").length, 4);
+    assert.equal(d.state.vipHave, true);
+  });
+
+  it("SIGTERM, the removal fails: exit 1 without releasing (a follower must not add a second copy)", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto = {};
+    d.send({ type: "signal", signal: "SIGTERM" });
+    d.send({ type: "vip", op: "remove", ok: false, error: "EIO" });
+    assert.ok(d.has("exit", (a) => a.code === 1));
+    assert.ok(!d.all.some((a) => a.type === "updateLease" && a.purpose === "release"));
+  });
+
+  it("a check that fails at start is taken as 'present': removed before anything else, never assumed absent", () => {
+    const d = new Driver();
+    d.send({ type: "start" });
+    d.send({ type: "vip", op: "check", ok: false, error: "ip: command not found" });
+    assert.equal(d.state.vipHave, true);
+    assert.ok(d.has("vip", (a) => a.op === "remove"));
+  });
+
+  it("an add that hangs: the Lease is still renewed, and a removal waits for the add to answer", () => {
+    const d = new Driver();
+    d.auto = { write: (a) => d.ok(a.spec), probe: healthy };
+    d.boot(null);
+    assert.deepEqual(d.vipOps(), ["add"]);
+    d.advance(10_000);
+    assert.ok(d.writes().length >= 5, "renews go on while the add hangs");
+    d.send({ type: "watch", kind: "MODIFIED", lease: d.lease("srv2") });
+    assert.deepEqual(d.vipOps(), ["add"], "one VIP operation at a time");
+    d.send({ type: "vip", op: "add", ok: true });
+    assert.deepEqual(d.vipOps(), ["add", "remove"], "the late add is undone at once");
   });
 });

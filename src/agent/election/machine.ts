@@ -729,7 +729,14 @@ function leaseStep(x: Step): void {
   if (s.phase === "init") return;
   if (s.releasePending) {
     // Like shutdown: the VIP goes before the Lease, or a follower could add a second copy.
-    if (s.vipHave !== false || s.vipOp !== null) return;
+    if (s.vipHave !== false || s.vipOp !== null) {
+      // Its removal failed or is slow, so the VIP may still be up: keep the
+      // Lease renewed meanwhile rather than let it lapse, or a follower would
+      // add a second copy at expiry (rule 3). Found by the simulation with
+      // failing `ip addr del`.
+      if (s.lease && !s.absent && s.lease.spec.holderIdentity === c.identity && x.t >= s.lastAttemptAt + c.retryPeriodMs) sendWrite(x, "renew", holderSpec(x), "");
+      return;
+    }
     if (s.lease && !s.absent && s.lease.spec.holderIdentity === c.identity) return sendWrite(x, "release", releaseSpec(x), "");
     s.releasePending = false;
   }

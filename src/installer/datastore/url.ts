@@ -54,6 +54,7 @@ export function datastoreSecrets(d: Datastore): string[] {
 export function parseDatastore(raw: string, option = "--datastore"): Datastore {
   const bad = (problem: string): UsageError => badValue(option, maskDatastore(raw), problem);
   // A line break would be written into the drop-in as a YAML block scalar k3s reads differently.
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
   if (/[\u0000-\u001f\u007f-\u009f]/.test(raw)) throw bad(`holds a control character (a line break?): give the endpoint on one line (${MYSQL_EXAMPLE})`);
   if (raw.trim() !== raw || raw === "") throw bad(`is empty or has spaces around it (${MYSQL_EXAMPLE})`);
   const scheme = /^([a-z0-9+]+):\/\//.exec(raw)?.[1];

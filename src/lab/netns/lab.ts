@@ -162,6 +162,35 @@ export class Lab {
     return p;
   }
 
+  /**
+   * tcpdump inside a lab namespace, resolved once it says it is listening
+   * (no fixed sleep: the capture is up when the first packet may come).
+   * Each captured packet's line goes to `onPacket`.
+   */
+  async tcpdump(ns: string, iface: string, filter: string, onPacket: (line: string) => void, timeoutMs = 10_000): Promise<LabProcess> {
+    let ready = (): void => undefined;
+    const listening = new Promise<void>((r) => (ready = r));
+    const p = this.spawn(ns, ["tcpdump", "-l", "-n", "-tt", "-i", iface, filter], {
+      onLine: (line, stream) => {
+        if (stream === "stderr" && /listening on/.test(line)) ready();
+        else if (stream === "stdout") onPacket(line);
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        listening,
+        p.exited.then(() => {
+          throw new Error(`tcpdump in ${ns} exited before listening: ${p.output()}`);
+        }),
+        new Promise((_r, reject) => (timer = setTimeout(() => reject(new Error(`tcpdump in ${ns} not listening after ${timeoutMs} ms: ${p.output()}`)), timeoutMs))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return p;
+  }
+
   /** Pulls the server's cable: its switch port goes down, so the server sees no carrier. */
   async linkDown(node: LabNode): Promise<void> {
     await run(["ip", "-n", this.bridgeNs, "link", "set", node.port, "down"]);

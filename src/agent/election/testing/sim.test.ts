@@ -129,6 +129,26 @@ describe("election simulation: scenarios", () => {
     }
   });
 
+  it("the holder's API server goes down and its VIP removal keeps failing: the Lease stays renewed meanwhile, so nobody adds a second copy (hardening #11 item 9)", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const sim = boot(seed);
+      const h = only(sim);
+      const t0 = sim.now;
+      sim.vipFailRate = 1;
+      sim.vipFailOps = ["remove"];
+      sim.node(h).healthy = false;
+      sim.runUntil(t0 + 1500);
+      sim.node(h).healthy = true; // back, but `ip addr del` still fails
+      sim.runUntil(t0 + 20_000);
+      assert.deepEqual(sim.carriers(), [h], `seed ${seed}: the VIP stayed where it was`);
+      sim.vipFailRate = 0;
+      sim.runUntil(t0 + 40_000);
+      sim.finish();
+      assert.deepEqual(sim.overlaps, [], `seed ${seed}`);
+      assert.equal(sim.carriers().length, 1, `seed ${seed}`);
+    }
+  });
+
   it("asymmetric brown-out (only the holder's requests hang): the duplicate-address probe ends it within ~1 s; without a probe ≤ brownoutHold; none with hold 0", () => {
     for (const [hold, probe, bound] of [
       [12000, true, 1100],
@@ -155,7 +175,8 @@ describe("election simulation: scenarios", () => {
 
 /** A random fault schedule; `strict` keeps to faults under which the rules promise no duplicate. */
 function chaos(seed: number, strict: boolean, durationMs = 240_000): Simulation {
-  const sim = new Simulation({ seed, nodes: NODES, latency: [1, 40], lateApply: strict ? 0 : 0.3 });
+  // Timers fire up to 100 ms late (a busy Pi's event loop), always.
+  const sim = new Simulation({ seed, nodes: NODES, latency: [1, 40], lateApply: strict ? 0 : 0.3, timerJitterMs: 100 });
   const rng = new Rng(seed * 7919);
   for (const id of NODES) sim.start(id);
   let t = 3000;
@@ -205,6 +226,21 @@ function chaos(seed: number, strict: boolean, durationMs = 240_000): Simulation 
           sim.latency = [1, Math.round(rng.between(5, 800))];
           sim.at(at + len, () => (sim.latency = [1, 40]));
           break;
+        case "vipFails":
+          // Failing adds only: a failed removal at a drop deadline cannot be
+          // helped without the kernel's address lifetime (issue 12); its own
+          // scenario test below covers the case the rules can.
+          sim.vipFailOps = ["add"];
+          sim.vipFailRate = 0.5;
+          sim.at(at + len, () => (sim.vipFailRate = 0));
+          break;
+        case "healthTimeouts":
+          n.healthTimeout = true;
+          sim.at(at + len, () => (n.healthTimeout = false));
+          break;
+        case "watchLost":
+          sim.loseWatch(id, at + len);
+          break;
       }
     });
   }
@@ -212,16 +248,19 @@ function chaos(seed: number, strict: boolean, durationMs = 240_000): Simulation 
   return sim;
 }
 
-const STRICT_FAULTS = ["powerOff", "crashRestart", "sigterm", "partition", "reset", "apiDown", "brownout", "clockJump", "latency"] as const;
+const STRICT_FAULTS = ["powerOff", "crashRestart", "sigterm", "partition", "reset", "apiDown", "brownout", "clockJump", "latency", "vipFails", "healthTimeouts", "watchLost"] as const;
 const ALL_FAULTS = [...STRICT_FAULTS, "slowNode"] as const;
 
 /** Clear every fault, restart every node, and check the cluster settles on exactly one carrier. */
 function heal(sim: Simulation): void {
   sim.setGlobal("ok");
   sim.latency = [1, 40];
+  sim.vipLatency = [1, 5];
+  sim.vipFailRate = 0;
   for (const id of NODES) {
     const n = sim.node(id);
     n.healthy = true;
+    n.healthTimeout = false;
     sim.setNet(id, "ok");
     if (!n.alive) sim.start(id);
   }
@@ -229,10 +268,12 @@ function heal(sim: Simulation): void {
 }
 
 describe("election simulation: randomized fault schedules (seeded)", () => {
-  it("never two carriers of the VIP at once under crashes, partitions, resets, cluster-wide brown-outs, API-server loss, SIGTERM, clock jumps", () => {
+  it("never two carriers of the VIP at once under crashes, partitions, resets, cluster-wide brown-outs, API-server loss and probe timeouts, SIGTERM, clock jumps, slow and failing VIP operations, a deleted Lease, lost watches, late timers", (t) => {
     const SEEDS = 120;
+    let vipFailures = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const sim = chaos(seed, true);
+      vipFailures += sim.vipFailures;
       // Events later than the schedule still run; let them drain, then heal.
       heal(sim);
       sim.finish();
@@ -241,6 +282,8 @@ describe("election simulation: randomized fault schedules (seeded)", () => {
       assert.equal(c.length, 1, `seed ${seed}: settles on one carrier (got ${c.join(",") || "none"})`);
       assert.equal(sim.leaseHolder(), c[0], `seed ${seed}: the carrier holds the Lease`);
     }
+    t.diagnostic(`${vipFailures} VIP operations failed across ${SEEDS} schedules`);
+    assert.ok(vipFailures > 50, "the schedules did feed failing VIP operations");
   });
 
   it("with asymmetric brown-outs and writes that land after a timeout: any duplicate ends at the next duplicate-address probe", (t) => {

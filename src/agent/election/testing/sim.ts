@@ -41,6 +41,8 @@ export interface SimNode {
   timers: Map<TimerName, number>;
   net: NetMode;
   healthy: boolean;
+  /** The local API server's probe hangs until its timeout (a streak of timeouts, not a refusal). */
+  healthTimeout: boolean;
   /** Wall clock offset (clock skew / jumps); never used for timeouts. */
   wallOffset: number;
   /** The VIP is (or may be) on this node's interface: from the moment add is issued until remove completes. */
@@ -69,6 +71,14 @@ export interface SimOptions {
   lateApply?: number;
   /** Nodes can tell whether another host answers for the VIP (ARP DAD). Default true. */
   conflictProbe?: boolean;
+  /** How long an `ip` add/remove/announce takes (ms): slow under load, default 1–5. */
+  vipLatency?: [number, number];
+  /** Probability that an add or remove fails (the address stays as it was). */
+  vipFailRate?: number;
+  /** Event-loop stalls: every timer fires up to this late (ms). */
+  timerJitterMs?: number;
+  /** How long a health probe waits before it times out (ms). */
+  probeTimeoutMs?: number;
 }
 
 interface Queued {
@@ -98,6 +108,13 @@ export class Simulation {
   latency: [number, number];
   readonly timeoutMs: number;
   readonly lateApply: number;
+  vipLatency: [number, number];
+  vipFailRate: number;
+  /** Which VIP operations vipFailRate applies to. */
+  vipFailOps: ("add" | "remove")[] = ["add", "remove"];
+  timerJitterMs: number;
+  /** Failed VIP operations, for the report. */
+  vipFailures = 0;
   private queue: Queued[] = [];
   private seq = 0;
   private lease: { spec: LeaseSpec; rv: number } | null = null;
@@ -109,6 +126,9 @@ export class Simulation {
     this.latency = opts.latency ?? [1, 20];
     this.timeoutMs = opts.requestTimeoutMs ?? 2000;
     this.lateApply = opts.lateApply ?? 0;
+    this.vipLatency = opts.vipLatency ?? [1, 5];
+    this.vipFailRate = opts.vipFailRate ?? 0;
+    this.timerJitterMs = opts.timerJitterMs ?? 0;
     for (const id of opts.nodes) {
       this.nodes.set(id, {
         id,
@@ -118,6 +138,7 @@ export class Simulation {
         timers: new Map(),
         net: "ok",
         healthy: true,
+        healthTimeout: false,
         wallOffset: 0,
         vip: false,
         watchStale: false,
@@ -201,6 +222,27 @@ export class Simulation {
     this.reconnectWatches();
   }
 
+  /** The API server deletes the Lease (an admin, a namespace cleanup): watchers see DELETED. */
+  deleteLease(): void {
+    const snap = this.snapshot();
+    if (!snap) return;
+    this.lease = null;
+    for (const n of this.nodes.values()) {
+      if (!n.alive || n.watchStale || this.mode(n) !== "ok") continue;
+      const gen = n.gen;
+      this.at(this.now + this.lat(), () => {
+        if (n.alive && n.gen === gen && !n.watchStale) this.deliver(n, { type: "watch", kind: "DELETED", lease: snap });
+      });
+    }
+  }
+
+  /** A node's watch silently stops delivering (a half-open connection) until `until`, then re-opens. */
+  loseWatch(id: string, until: number): void {
+    const n = this.node(id);
+    n.watchStale = true;
+    this.at(until, () => this.reconnectWatches());
+  }
+
   carriers(): string[] {
     return [...this.nodes.values()].filter((n) => n.vip).map((n) => n.id);
   }
@@ -281,18 +323,22 @@ export class Simulation {
         this.request(n, a);
         return;
       case "vip": {
-        const d = Math.round(this.rng.between(1, 5));
-        if (a.op === "add") this.setVip(n, true); // counted from the moment it is issued
+        const d = Math.round(this.rng.between(this.vipLatency[0], this.vipLatency[1]));
+        // A failed add leaves no address, a failed remove leaves it (as `ip` does).
+        const fails = (a.op === "add" || a.op === "remove") && this.vipFailOps.includes(a.op) && this.rng.next() < this.vipFailRate;
+        if (fails) this.vipFailures++;
+        if (a.op === "add" && !fails) this.setVip(n, true); // counted from the moment it is issued
         const gen = n.gen;
         this.at(this.now + d, () => {
-          if (a.op === "remove") this.setVip(n, false);
-          if (n.alive && n.gen === gen) this.deliver(n, { type: "vip", op: a.op, ok: true, held: n.vip });
+          if (a.op === "remove" && !fails) this.setVip(n, false);
+          if (n.alive && n.gen === gen) this.deliver(n, fails ? { type: "vip", op: a.op, ok: false, error: "RTNETLINK answers: Operation not permitted" } : { type: "vip", op: a.op, ok: true, held: n.vip });
         });
         return;
       }
       case "probe":
-        if (n.healthy) this.later(n, Math.round(this.rng.between(1, 5)), { type: "health", ok: true, reason: "ok" });
-        else this.later(n, 2, { type: "health", ok: false, reason: "connection refused" });
+        if (!n.healthy) this.later(n, 2, { type: "health", ok: false, reason: "connection refused" });
+        else if (n.healthTimeout) this.later(n, this.opts.probeTimeoutMs ?? 1000, { type: "health", ok: false, reason: "timeout after 1000 ms" });
+        else this.later(n, Math.round(this.rng.between(1, 5)), { type: "health", ok: true, reason: "ok" });
         return;
       case "timer": {
         if (a.at === null) {
@@ -302,7 +348,9 @@ export class Simulation {
         n.timers.set(a.name, a.at);
         const gen = n.gen;
         const at = a.at;
-        this.at(at, () => {
+        // A stalled event loop fires timers late, never early.
+        const fire = at + (this.timerJitterMs > 0 ? Math.round(this.rng.between(0, this.timerJitterMs)) : 0);
+        this.at(fire, () => {
           if (n.alive && n.gen === gen && n.timers.get(a.name) === at) {
             n.timers.delete(a.name);
             this.deliver(n, { type: "timer", name: a.name });

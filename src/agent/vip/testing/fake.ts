@@ -13,9 +13,23 @@ export class FakeVipPort implements VipPort {
   announcements = 0;
   /** Make the next call of `op` fail with `error` (once). */
   private failures = new Map<VipOp, Error>();
+  /** Calls of these ops fail until cleared (a node where `ip` keeps failing). */
+  readonly failing = new Set<VipOp>();
+  /** Calls of these ops wait until the test lets them go (a slow `ip`). */
+  private readonly held_ = new Map<VipOp, Promise<void>>();
 
   failNext(op: VipOp, error: Error = new Error(`fake ${op} failure`)): void {
     this.failures.set(op, error);
+  }
+
+  /** Every `op` from now on waits (still not applied) until the returned function is called. */
+  slow(op: VipOp): () => void {
+    let go = (): void => undefined;
+    this.held_.set(op, new Promise<void>((r) => (go = r)));
+    return () => {
+      this.held_.delete(op);
+      go();
+    };
   }
 
   isHeld(vip: Vip): boolean {
@@ -29,13 +43,16 @@ export class FakeVipPort implements VipPort {
       this.failures.delete(op);
       throw f;
     }
+    if (this.failing.has(op)) throw new Error(`fake ${op} failure (RTNETLINK answers: Operation not permitted)`);
     if (vip.interface === "") throw new Error(`FakeVipPort.${op}: empty interface (the VIP's interface must be resolved first)`);
     const isV6 = vip.address.includes(":");
     if ((vip.family === 6) !== isV6) throw new Error(`FakeVipPort.${op}: ${vip.address} is not IPv${vip.family}`);
   }
 
-  /** Runs `body` after the misuse checks, as a settled promise (never a synchronous throw). */
+  /** Runs `body` after the misuse checks, as a settled promise (never a synchronous throw); a slow op waits first. */
   private call<T>(op: VipOp, vip: Vip, body: () => T): Promise<T> {
+    const wait = this.held_.get(op);
+    if (wait) return wait.then(() => this.call(op, vip, body));
     try {
       this.check(op, vip);
       return Promise.resolve(body());
