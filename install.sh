@@ -20,10 +20,10 @@
 # Every option is an environment variable or a flag (flags win over
 # variables, K3VIP_* variables over kube-vip's names):
 #
-#   - K3VIP_VIP (alias vipAddress, flag --vip <address>)
+#   - K3VIP_VIP (alias vipAddress, alias vip_address, alias address, flag --vip <address>)
 #     The virtual IP: one IPv4 or IPv6 unicast address the API is served on.
 #     Default: (empty).
-#   - K3VIP_INTERFACE (alias vipInterface, flag --interface <name>)
+#   - K3VIP_INTERFACE (alias vipInterface, alias vip_interface, flag --interface <name>)
 #     Interface that carries the VIP. Empty: the interface whose subnet holds
 #     the VIP. Default: (empty).
 #   - K3VIP_MODE (flag --mode <arp|bgp>)
@@ -32,17 +32,22 @@
 #   - K3VIP_DISTRO (flag --distro <k3s|rke2>)
 #     Kubernetes distribution (paths, ports and the RKE2 supervisor port
 #     9345). Default: k3s.
-#   - K3VIP_NAMESPACE (flag --namespace <name>)
+#   - K3VIP_NAMESPACE (alias cp_namespace, flag --namespace <name>)
 #     Namespace of the agent, its Lease and RBAC. Default: kube-system.
 #   - K3VIP_LEASE_NAME (flag --lease-name <name>)
 #     Name of the coordination.k8s.io Lease used to elect the VIP holder.
 #     Default: k3vip-cp.
-#   - K3VIP_LEASE_DURATION (flag --lease-duration <seconds>)
+#   - K3VIP_HANDOVER_LEASE (flag --handover-lease <namespace/name>)
+#     kube-vip's control-plane Lease: until it is gone, released or expired,
+#     and the VIP answers nowhere, the agent does not start its election, so a
+#     swap from kube-vip never has two holders. Empty: no wait. Default:
+#     kube-system/plndr-cp-lock.
+#   - K3VIP_LEASE_DURATION (alias vip_leaseduration, flag --lease-duration <seconds>)
 #     Seconds a Lease stays valid after its holder's last renew. Default: 6.
-#   - K3VIP_RENEW_DEADLINE (flag --renew-deadline <seconds>)
+#   - K3VIP_RENEW_DEADLINE (alias vip_renewdeadline, flag --renew-deadline <seconds>)
 #     Seconds the holder retries a renew before counting it failed. Default:
 #     4.
-#   - K3VIP_RETRY_PERIOD (flag --retry-period <seconds>)
+#   - K3VIP_RETRY_PERIOD (alias vip_retryperiod, flag --retry-period <seconds>)
 #     Seconds between election attempts (renews on the holder, polls on
 #     followers). Default: 2.
 #   - K3VIP_IMAGE (flag --image <ref>)
@@ -50,9 +55,9 @@
 #   - K3VIP_IMAGE_PULL_POLICY (flag --image-pull-policy <policy>)
 #     Image pull policy: IfNotPresent keeps an airgap-imported image in use.
 #     Default: IfNotPresent.
-#   - K3VIP_METRICS_ADDR (flag --metrics-addr <[host]:port>)
+#   - K3VIP_METRICS_ADDR (alias prometheus_server, flag --metrics-addr <[host]:port>)
 #     Listen address for /metrics, /healthz and /readyz. Default: :2112.
-#   - K3VIP_API_PORT (flag --api-port <port>)
+#   - K3VIP_API_PORT (alias port, flag --api-port <port>)
 #     API server port behind the VIP (RKE2 also serves its supervisor port
 #     9345). Default: 6443.
 #   - K3VIP_VIP_SUBNET (flag --vip-subnet <bits>)
@@ -113,7 +118,7 @@ K3VIP_VERSION='0.1.0'
 ADDON_FILENAME='k3vip.yaml'
 # Flags taking a value, from the config model's table; the boolean ones
 # also work bare (--services = true) and negated (--no-services).
-KNOWN_FLAGS='vip interface mode distro namespace lease-name lease-duration renew-deadline retry-period image image-pull-policy metrics-addr api-port vip-subnet leader-election arp-refresh control-plane bgp-as bgp-router-id bgp-peers equinix-metal services services-pools log-format'
+KNOWN_FLAGS='vip interface mode distro namespace lease-name handover-lease lease-duration renew-deadline retry-period image image-pull-policy metrics-addr api-port vip-subnet leader-election arp-refresh control-plane bgp-as bgp-router-id bgp-peers equinix-metal services services-pools log-format'
 BOOL_FLAGS='leader-election control-plane equinix-metal services'
 
 # --- helpers (printf, not echo: dash's echo expands backslashes) ---
@@ -167,6 +172,7 @@ Options (each also K3VIP_<NAME>; see the header of this script):
   --distro <k3s|rke2>                K3VIP_DISTRO
   --namespace <name>                 K3VIP_NAMESPACE
   --lease-name <name>                K3VIP_LEASE_NAME
+  --handover-lease <namespace/name>  K3VIP_HANDOVER_LEASE
   --lease-duration <seconds>         K3VIP_LEASE_DURATION
   --renew-deadline <seconds>         K3VIP_RENEW_DEADLINE
   --retry-period <seconds>           K3VIP_RETRY_PERIOD
@@ -283,55 +289,57 @@ write_engine() {
 # GENERATED from src/config/options.ts by `npm run gen`.
 function options() {
 	VERSION = "0.1.0"
-	N = 24
-	KEY[1] = "vip"; FLAG[1] = "vip"; ENVN[1] = "K3VIP_VIP"; ALIASES[1] = "vipAddress"
+	N = 25
+	KEY[1] = "vip"; FLAG[1] = "vip"; ENVN[1] = "K3VIP_VIP"; ALIASES[1] = "vipAddress vip_address address"
 	KIND[1] = "vip"; DEF[1] = ""; VKEY[1] = "vip"
-	KEY[2] = "interface"; FLAG[2] = "interface"; ENVN[2] = "K3VIP_INTERFACE"; ALIASES[2] = "vipInterface"
+	KEY[2] = "interface"; FLAG[2] = "interface"; ENVN[2] = "K3VIP_INTERFACE"; ALIASES[2] = "vipInterface vip_interface"
 	KIND[2] = "interface"; DEF[2] = ""; VKEY[2] = "interface"
 	KEY[3] = "mode"; FLAG[3] = "mode"; ENVN[3] = "K3VIP_MODE"; ALIASES[3] = ""
 	KIND[3] = "enum arp bgp"; DEF[3] = "arp"; VKEY[3] = "mode"
 	KEY[4] = "distro"; FLAG[4] = "distro"; ENVN[4] = "K3VIP_DISTRO"; ALIASES[4] = ""
 	KIND[4] = "enum k3s rke2"; DEF[4] = "k3s"; VKEY[4] = "distro"
-	KEY[5] = "namespace"; FLAG[5] = "namespace"; ENVN[5] = "K3VIP_NAMESPACE"; ALIASES[5] = ""
+	KEY[5] = "namespace"; FLAG[5] = "namespace"; ENVN[5] = "K3VIP_NAMESPACE"; ALIASES[5] = "cp_namespace"
 	KIND[5] = "dnslabel"; DEF[5] = "kube-system"; VKEY[5] = "namespace"
 	KEY[6] = "leaseName"; FLAG[6] = "lease-name"; ENVN[6] = "K3VIP_LEASE_NAME"; ALIASES[6] = ""
 	KIND[6] = "dnssub"; DEF[6] = "k3vip-cp"; VKEY[6] = "leaseName"
-	KEY[7] = "leaseDuration"; FLAG[7] = "lease-duration"; ENVN[7] = "K3VIP_LEASE_DURATION"; ALIASES[7] = ""
-	KIND[7] = "seconds"; DEF[7] = "6"; VKEY[7] = "leaseDuration"
-	KEY[8] = "renewDeadline"; FLAG[8] = "renew-deadline"; ENVN[8] = "K3VIP_RENEW_DEADLINE"; ALIASES[8] = ""
-	KIND[8] = "seconds"; DEF[8] = "4"; VKEY[8] = "renewDeadline"
-	KEY[9] = "retryPeriod"; FLAG[9] = "retry-period"; ENVN[9] = "K3VIP_RETRY_PERIOD"; ALIASES[9] = ""
-	KIND[9] = "seconds"; DEF[9] = "2"; VKEY[9] = "retryPeriod"
-	KEY[10] = "image"; FLAG[10] = "image"; ENVN[10] = "K3VIP_IMAGE"; ALIASES[10] = ""
-	KIND[10] = "image"; DEF[10] = "ghcr.io/k3vip/k3vip:v0.1.0"; VKEY[10] = "image"
-	KEY[11] = "imagePullPolicy"; FLAG[11] = "image-pull-policy"; ENVN[11] = "K3VIP_IMAGE_PULL_POLICY"; ALIASES[11] = ""
-	KIND[11] = "enum IfNotPresent Always Never"; DEF[11] = "IfNotPresent"; VKEY[11] = "imagePullPolicy"
-	KEY[12] = "metricsAddr"; FLAG[12] = "metrics-addr"; ENVN[12] = "K3VIP_METRICS_ADDR"; ALIASES[12] = ""
-	KIND[12] = "listen"; DEF[12] = ":2112"; VKEY[12] = "metricsAddr"
-	KEY[13] = "apiPort"; FLAG[13] = "api-port"; ENVN[13] = "K3VIP_API_PORT"; ALIASES[13] = ""
-	KIND[13] = "int 1 65535 6443"; DEF[13] = "6443"; VKEY[13] = "apiPort"
-	KEY[14] = "vipSubnet"; FLAG[14] = "vip-subnet"; ENVN[14] = "K3VIP_VIP_SUBNET"; ALIASES[14] = ""
-	KIND[14] = "int 0 128 24"; DEF[14] = "0"; VKEY[14] = "vipSubnet"
-	KEY[15] = "leaderElection"; FLAG[15] = "leader-election"; ENVN[15] = "K3VIP_LEADER_ELECTION"; ALIASES[15] = ""
-	KIND[15] = "bool"; DEF[15] = "true"; VKEY[15] = "leaderElection"
-	KEY[16] = "arpRefresh"; FLAG[16] = "arp-refresh"; ENVN[16] = "K3VIP_ARP_REFRESH"; ALIASES[16] = ""
-	KIND[16] = "seconds"; DEF[16] = "10"; VKEY[16] = "arpRefresh"
-	KEY[17] = "controlPlane"; FLAG[17] = "control-plane"; ENVN[17] = "K3VIP_CONTROL_PLANE"; ALIASES[17] = ""
-	KIND[17] = "bool"; DEF[17] = "true"; VKEY[17] = "controlPlane"
-	KEY[18] = "bgp.localAs"; FLAG[18] = "bgp-as"; ENVN[18] = "K3VIP_BGP_AS"; ALIASES[18] = ""
-	KIND[18] = "int 0 4294967295 65000"; DEF[18] = "0"; VKEY[18] = "bgpLocalAs"
-	KEY[19] = "bgp.routerId"; FLAG[19] = "bgp-router-id"; ENVN[19] = "K3VIP_BGP_ROUTER_ID"; ALIASES[19] = ""
-	KIND[19] = "routerid"; DEF[19] = ""; VKEY[19] = "bgpRouterId"
-	KEY[20] = "bgp.peers"; FLAG[20] = "bgp-peers"; ENVN[20] = "K3VIP_BGP_PEERS"; ALIASES[20] = ""
-	KIND[20] = "peers"; DEF[20] = ""; VKEY[20] = "bgpPeers"
-	KEY[21] = "bgp.equinixMetal"; FLAG[21] = "equinix-metal"; ENVN[21] = "K3VIP_EQUINIX_METAL"; ALIASES[21] = ""
-	KIND[21] = "bool"; DEF[21] = "false"; VKEY[21] = "bgpEquinixMetal"
-	KEY[22] = "services.enabled"; FLAG[22] = "services"; ENVN[22] = "K3VIP_SERVICES"; ALIASES[22] = ""
-	KIND[22] = "bool"; DEF[22] = "false"; VKEY[22] = "servicesEnabled"
-	KEY[23] = "services.pools"; FLAG[23] = "services-pools"; ENVN[23] = "K3VIP_SERVICES_POOLS"; ALIASES[23] = ""
-	KIND[23] = "pools"; DEF[23] = ""; VKEY[23] = "servicesPools"
-	KEY[24] = "logFormat"; FLAG[24] = "log-format"; ENVN[24] = "K3VIP_LOG_FORMAT"; ALIASES[24] = ""
-	KIND[24] = "enum text json"; DEF[24] = "text"; VKEY[24] = "logFormat"
+	KEY[7] = "handoverLease"; FLAG[7] = "handover-lease"; ENVN[7] = "K3VIP_HANDOVER_LEASE"; ALIASES[7] = ""
+	KIND[7] = "leaseref"; DEF[7] = "kube-system/plndr-cp-lock"; VKEY[7] = "handoverLease"
+	KEY[8] = "leaseDuration"; FLAG[8] = "lease-duration"; ENVN[8] = "K3VIP_LEASE_DURATION"; ALIASES[8] = "vip_leaseduration"
+	KIND[8] = "seconds"; DEF[8] = "6"; VKEY[8] = "leaseDuration"
+	KEY[9] = "renewDeadline"; FLAG[9] = "renew-deadline"; ENVN[9] = "K3VIP_RENEW_DEADLINE"; ALIASES[9] = "vip_renewdeadline"
+	KIND[9] = "seconds"; DEF[9] = "4"; VKEY[9] = "renewDeadline"
+	KEY[10] = "retryPeriod"; FLAG[10] = "retry-period"; ENVN[10] = "K3VIP_RETRY_PERIOD"; ALIASES[10] = "vip_retryperiod"
+	KIND[10] = "seconds"; DEF[10] = "2"; VKEY[10] = "retryPeriod"
+	KEY[11] = "image"; FLAG[11] = "image"; ENVN[11] = "K3VIP_IMAGE"; ALIASES[11] = ""
+	KIND[11] = "image"; DEF[11] = "ghcr.io/k3vip/k3vip:v0.1.0"; VKEY[11] = "image"
+	KEY[12] = "imagePullPolicy"; FLAG[12] = "image-pull-policy"; ENVN[12] = "K3VIP_IMAGE_PULL_POLICY"; ALIASES[12] = ""
+	KIND[12] = "enum IfNotPresent Always Never"; DEF[12] = "IfNotPresent"; VKEY[12] = "imagePullPolicy"
+	KEY[13] = "metricsAddr"; FLAG[13] = "metrics-addr"; ENVN[13] = "K3VIP_METRICS_ADDR"; ALIASES[13] = "prometheus_server"
+	KIND[13] = "listen"; DEF[13] = ":2112"; VKEY[13] = "metricsAddr"
+	KEY[14] = "apiPort"; FLAG[14] = "api-port"; ENVN[14] = "K3VIP_API_PORT"; ALIASES[14] = "port"
+	KIND[14] = "int 1 65535 6443"; DEF[14] = "6443"; VKEY[14] = "apiPort"
+	KEY[15] = "vipSubnet"; FLAG[15] = "vip-subnet"; ENVN[15] = "K3VIP_VIP_SUBNET"; ALIASES[15] = ""
+	KIND[15] = "int 0 128 24"; DEF[15] = "0"; VKEY[15] = "vipSubnet"
+	KEY[16] = "leaderElection"; FLAG[16] = "leader-election"; ENVN[16] = "K3VIP_LEADER_ELECTION"; ALIASES[16] = ""
+	KIND[16] = "bool"; DEF[16] = "true"; VKEY[16] = "leaderElection"
+	KEY[17] = "arpRefresh"; FLAG[17] = "arp-refresh"; ENVN[17] = "K3VIP_ARP_REFRESH"; ALIASES[17] = ""
+	KIND[17] = "seconds"; DEF[17] = "10"; VKEY[17] = "arpRefresh"
+	KEY[18] = "controlPlane"; FLAG[18] = "control-plane"; ENVN[18] = "K3VIP_CONTROL_PLANE"; ALIASES[18] = ""
+	KIND[18] = "bool"; DEF[18] = "true"; VKEY[18] = "controlPlane"
+	KEY[19] = "bgp.localAs"; FLAG[19] = "bgp-as"; ENVN[19] = "K3VIP_BGP_AS"; ALIASES[19] = ""
+	KIND[19] = "int 0 4294967295 65000"; DEF[19] = "0"; VKEY[19] = "bgpLocalAs"
+	KEY[20] = "bgp.routerId"; FLAG[20] = "bgp-router-id"; ENVN[20] = "K3VIP_BGP_ROUTER_ID"; ALIASES[20] = ""
+	KIND[20] = "routerid"; DEF[20] = ""; VKEY[20] = "bgpRouterId"
+	KEY[21] = "bgp.peers"; FLAG[21] = "bgp-peers"; ENVN[21] = "K3VIP_BGP_PEERS"; ALIASES[21] = ""
+	KIND[21] = "peers"; DEF[21] = ""; VKEY[21] = "bgpPeers"
+	KEY[22] = "bgp.equinixMetal"; FLAG[22] = "equinix-metal"; ENVN[22] = "K3VIP_EQUINIX_METAL"; ALIASES[22] = ""
+	KIND[22] = "bool"; DEF[22] = "false"; VKEY[22] = "bgpEquinixMetal"
+	KEY[23] = "services.enabled"; FLAG[23] = "services"; ENVN[23] = "K3VIP_SERVICES"; ALIASES[23] = ""
+	KIND[23] = "bool"; DEF[23] = "false"; VKEY[23] = "servicesEnabled"
+	KEY[24] = "services.pools"; FLAG[24] = "services-pools"; ENVN[24] = "K3VIP_SERVICES_POOLS"; ALIASES[24] = ""
+	KIND[24] = "pools"; DEF[24] = ""; VKEY[24] = "servicesPools"
+	KEY[25] = "logFormat"; FLAG[25] = "log-format"; ENVN[25] = "K3VIP_LOG_FORMAT"; ALIASES[25] = ""
+	KIND[25] = "enum text json"; DEF[25] = "text"; VKEY[25] = "logFormat"
 }
 
 BEGIN {
@@ -680,6 +688,11 @@ function parse_value(kind, src, raw,   k, n, v, i, vals, R) {
 		if (length(raw) > 253 || raw !~ /^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/) bad(src, raw, "is not a valid Kubernetes object name (lower-case letters, digits, '-' and '.'; example: k3vip-cp)")
 		return raw
 	}
+	if (k[1] == "leaseref") {
+		if (raw == "") return raw
+		if (split(raw, R, "/") != 2 || length(R[1]) > 63 || R[1] !~ /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/ || length(R[2]) > 253 || R[2] !~ /^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/) bad(src, raw, "is not a Lease as namespace/name (example: kube-system/plndr-cp-lock; empty: none)")
+		return raw
+	}
 	if (k[1] == "image") {
 		if (!image_ok(raw)) bad(src, raw, "is not an image reference (example: ghcr.io/k3vip/k3vip:v0.1.0)")
 		return raw
@@ -864,12 +877,12 @@ function resolve(i,   key, a, n, j, f) {
 	V[key] = DEF[i]
 	NAME[key] = "--" FLAG[i]
 	n = split(ALIASES[i], a, " ")
+	# kube-vip's names, in rising precedence; empty is unset, as in kube-vip.
 	for (j = 1; j <= n; j++) {
-		if (!(a[j] in ENVIRON)) continue
+		if (!(a[j] in ENVIRON) || ENVIRON[a[j]] == "") continue
 		V[key] = parse_value(KIND[i], a[j], ENVIRON[a[j]])
-		if (!(key in ALIASED)) ALIASED[key] = a[j]
+		NAME[key] = a[j]
 	}
-	if (key in ALIASED) NAME[key] = ALIASED[key]
 	if (ENVN[i] in ENVIRON) {
 		V[key] = parse_value(KIND[i], ENVN[i], ENVIRON[ENVN[i]])
 		NAME[key] = ENVN[i]
@@ -900,12 +913,13 @@ function validate(   A, fam, nb, rd, ld, rp, lim, ny) {
 		bad(NAME["retryPeriod"], V["retryPeriod"], "must be at most " ms_text(lim) " s: less than renew deadline / 1.2 (client-go's rule)")
 		return
 	}
+	if (V["handoverLease"] == V["namespace"] "/" V["leaseName"]) { bad(NAME["handoverLease"], V["handoverLease"], "is k3vip's own Lease: it names kube-vip's Lease, which k3vip waits on before its first election (example: kube-system/plndr-cp-lock; empty: none)"); return }
 	# notYetSupported of src/config/resolve.ts: the same list, the same messages.
 	ny = "is not supported in this version: "
 	if (V["mode"] != "arp") { bad(NAME["mode"], V["mode"], ny "k3vip announces the VIP by ARP/NDP only (valid: arp)"); return }
 	if (V["controlPlane"] != "true") { bad(NAME["controlPlane"], "false", ny "the control-plane VIP is all k3vip serves"); return }
 	if (V["bgp.equinixMetal"] == "true") { bad(NAME["bgp.equinixMetal"], "true", ny "BGP is not in this version"); return }
-	if (V["services.enabled"] == "true") { bad(NAME["services.enabled"], "true", ny "LoadBalancer Services get no VIPs from k3vip yet"); return }
+	if (V["services.enabled"] == "true") { bad(NAME["services.enabled"], "true", ny "LoadBalancer Services get no VIPs from k3vip yet; turn it off, and keep another load balancer for Services (kube-vip with cp_enable=false, MetalLB, servicelb) if any use one"); return }
 	if (V["bgp.localAs"] != "0") { bad(NAME["bgp.localAs"], V["bgp.localAs"], ny "it is for BGP mode, which this version does not have"); return }
 	if (V["bgp.routerId"] != "") { bad(NAME["bgp.routerId"], V["bgp.routerId"], ny "it is for BGP mode, which this version does not have"); return }
 	if (V["bgp.peers"] != "") { fail_line(NAME["bgp.peers"] " " ny "it is for BGP mode, which this version does not have"); return }
@@ -941,6 +955,11 @@ function build_view(   i, c, host, port, A) {
 	VIEW["version"] = VERSION; VTYPE["version"] = "s"
 	VIEW["services"] = V["services.enabled"]; VTYPE["services"] = "b"
 	VIEW["ownNamespace"] = V["namespace"] == "kube-system" ? "false" : "true"; VTYPE["ownNamespace"] = "b"
+	split(V["handoverLease"], A, "/")
+	VIEW["handoverSameNamespace"] = V["handoverLease"] != "" && A[1] == V["namespace"] ? "true" : "false"; VTYPE["handoverSameNamespace"] = "b"
+	VIEW["handoverOtherNamespace"] = V["handoverLease"] != "" && A[1] != V["namespace"] ? "true" : "false"; VTYPE["handoverOtherNamespace"] = "b"
+	VIEW["handoverNamespace"] = A[1]; VTYPE["handoverNamespace"] = "s"
+	VIEW["handoverName"] = A[2]; VTYPE["handoverName"] = "s"
 	c = 0
 	for (i = length(V["metricsAddr"]); i > 0; i--) if (substr(V["metricsAddr"], i, 1) == ":") { c = i; break }
 	host = substr(V["metricsAddr"], 1, c - 1)
@@ -1057,6 +1076,10 @@ K3VIP_AWK
 #   metadata.name field selector, which RBAC matches against resourceNames);
 #   create cannot be limited by name (the object does not exist yet). No
 #   list, and no events: the agent emits none.
+# - get on kube-vip's control-plane Lease (--handover-lease), which the agent
+#   waits on before its first election so that a swap from kube-vip never
+#   has two holders: in that Role when the Lease is in the same namespace,
+#   else in a Role k3vip-handover in the Lease's namespace.
 # - ClusterRole, only when services mode is on (a later version): read
 #   Services and their EndpointSlices, write LoadBalancer addresses to
 #   services/status.
@@ -1111,6 +1134,12 @@ rules:
   - apiGroups: ["coordination.k8s.io"]
     resources: ["leases"]
     verbs: ["create"]
+{{#handoverSameNamespace}}
+  - apiGroups: ["coordination.k8s.io"]
+    resources: ["leases"]
+    resourceNames: [{{handoverName}}]
+    verbs: ["get"]
+{{/handoverSameNamespace}}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
@@ -1129,6 +1158,39 @@ subjects:
     name: k3vip
     namespace: {{namespace}}
 ---
+{{#handoverOtherNamespace}}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: k3vip-handover
+  namespace: {{handoverNamespace}}
+  labels:
+    app.kubernetes.io/name: k3vip
+    app.kubernetes.io/version: {{version}}
+rules:
+  - apiGroups: ["coordination.k8s.io"]
+    resources: ["leases"]
+    resourceNames: [{{handoverName}}]
+    verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: k3vip-handover
+  namespace: {{handoverNamespace}}
+  labels:
+    app.kubernetes.io/name: k3vip
+    app.kubernetes.io/version: {{version}}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: k3vip-handover
+subjects:
+  - kind: ServiceAccount
+    name: k3vip
+    namespace: {{namespace}}
+---
+{{/handoverOtherNamespace}}
 {{#services}}
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -1237,6 +1299,8 @@ spec:
               value: {{namespace}}
             - name: K3VIP_LEASE_NAME
               value: {{leaseName}}
+            - name: K3VIP_HANDOVER_LEASE
+              value: {{handoverLease}}
             - name: K3VIP_LEASE_DURATION
               value: {{leaseDuration}}
             - name: K3VIP_RENEW_DEADLINE

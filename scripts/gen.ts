@@ -3,10 +3,11 @@
 //   src/render/templates.generated.ts  manifests/*.mustache as strings (render stays pure)
 //   install.sh                         scripts/install.sh.in + install.awk + option table + template
 //   docs/options.md                    the option table for humans
+//   docs/kube-vip.md                   its block between the GENERATED markers: what the agent does with each kube-vip name
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { defaults, getPath, OPTIONS, type EnumParser, type IntegerParser, type OptionSpec } from "../src/config/index.ts";
+import { defaults, getPath, KUBE_VIP_ENV, OPTIONS, type EnumParser, type IntegerParser, type OptionSpec } from "../src/config/index.ts";
 import { viewKey } from "../src/render/view.ts";
 import { VERSION } from "../src/version.ts";
 
@@ -18,13 +19,14 @@ const read = (p: string) => readFileSync(join(ROOT, p), "utf8");
  * parse_value). Bounds and enum values are read from the option's own parser
  * (its error text), so they cannot drift from src/config.
  */
-const SH_KINDS: Record<string, "vip" | "interface" | "enum" | "bool" | "int" | "seconds" | "dnslabel" | "dnssub" | "image" | "listen" | "routerid" | "peers" | "pools"> = {
+const SH_KINDS: Record<string, "vip" | "interface" | "enum" | "bool" | "int" | "seconds" | "dnslabel" | "dnssub" | "leaseref" | "image" | "listen" | "routerid" | "peers" | "pools"> = {
   vip: "vip",
   interface: "interface",
   mode: "enum",
   distro: "enum",
   namespace: "dnslabel",
   leaseName: "dnssub",
+  handoverLease: "leaseref",
   leaseDuration: "seconds",
   renewDeadline: "seconds",
   retryPeriod: "seconds",
@@ -69,10 +71,7 @@ const awkString = (s: string): string => {
 };
 
 function installAliases(o: OptionSpec): string[] {
-  return o.aliases.filter((a) => a.scope === "install").map((a) => {
-    if (a.map) throw new Error(`option ${o.key}: install alias ${a.name} maps its value; install.sh supports plain aliases only`);
-    return a.name;
-  });
+  return o.aliases;
 }
 
 function formattedDefault(o: OptionSpec): string {
@@ -180,15 +179,17 @@ export function optionsMd(): string {
     "",
     "Every option is a flag of `k3vip manifest` / `k3vip install`, a `K3VIP_*`",
     "environment variable (also for `install.sh` and the agent), and where",
-    "kube-vip had one, kube-vip's name. Precedence: default < kube-vip name <",
-    "`K3VIP_*` < flag. The DaemonSet passes every agent option to the agent as",
-    "its `K3VIP_*` variable; secret options come from the Secret `k3vip-secrets`.",
+    "kube-vip had a plain one, kube-vip's name (an empty value is unset, as in",
+    "kube-vip). Precedence: default < kube-vip name < `K3VIP_*` < flag. The",
+    "agent reads every name kube-vip reads: see [kube-vip.md](kube-vip.md). The",
+    "DaemonSet passes every agent option to the agent as its `K3VIP_*`",
+    "variable; secret options come from the Secret `k3vip-secrets`.",
     "",
     "| Flag | Environment | kube-vip names | Default | Description |",
     "| --- | --- | --- | --- | --- |",
   ];
   for (const o of OPTIONS) {
-    const aliases = o.aliases.map((a) => `\`${a.name}\` (${a.scope === "install" ? "installer" : "agent"})`).join(", ");
+    const aliases = o.aliases.map((a) => `\`${a}\``).join(", ");
     const def = formattedDefault(o);
     const scope = o.scopes.includes("agent") ? "" : " Installer only.";
     const secret = o.secret ? " Secret: masked, stored in a Secret." : "";
@@ -209,12 +210,32 @@ export function optionsMd(): string {
   return lines.join("\n");
 }
 
+const KV_BEGIN = "<!-- BEGIN GENERATED from src/config/kubevip.ts by `npm run gen` -->";
+const KV_END = "<!-- END GENERATED -->";
+
+/** docs/kube-vip.md with its table of kube-vip's names regenerated (the prose around it is hand-written). */
+export function kubeVipMd(current: string): string {
+  const a = current.indexOf(KV_BEGIN);
+  const b = current.indexOf(KV_END);
+  if (a < 0 || b < a) throw new Error(`docs/kube-vip.md: the markers ${KV_BEGIN} … ${KV_END} are missing`);
+  const what = { mapped: "mapped", used: "used", refused: "refused when true", ignored: "ignored, reported" } as const;
+  const rows = Object.entries(KUBE_VIP_ENV).map(([name, d]) => {
+    const opt = d.kind === "mapped" ? OPTIONS.find((o) => o.env === d.to) : undefined;
+    if (d.kind === "mapped" && !opt) throw new Error(`kube-vip ${name} maps to ${d.to}, which no option has`);
+    const detail = d.kind === "mapped" ? `\`${d.to}\` (\`--${opt?.flag ?? ""}\`)` : md(d.why);
+    return `| \`${name}\` | ${what[d.kind]} | ${detail} |`;
+  });
+  const table = ["", "| kube-vip name | k3vip | Option, or why |", "| --- | --- | --- |", ...rows, ""].join("\n");
+  return current.slice(0, a + KV_BEGIN.length) + "\n" + table + current.slice(b);
+}
+
 /** Every generated file: path relative to the repo root → content. */
 export function generate(): Map<string, string> {
   return new Map([
     ["src/render/templates.generated.ts", templatesModule()],
     ["install.sh", installSh()],
     ["docs/options.md", optionsMd()],
+    ["docs/kube-vip.md", kubeVipMd(read("docs/kube-vip.md"))],
   ]);
 }
 

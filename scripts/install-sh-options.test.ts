@@ -31,6 +31,7 @@ const VALUES: Record<string, string[]> = {
   mode: ["arp", "bgp", "BGP", "ospf", ""],
   distro: ["k3s", "rke2", "k8s", "K3S"],
   namespace: ["kube-system", "a", "-a", "a-", "A", `${"a".repeat(63)}`, `${"a".repeat(64)}`, "a.b"],
+  handoverLease: ["", "kube-system/plndr-cp-lock", "a/b.c", "a", "a/b/c", "/b", "a/", "A/b", "a/B", "a-/b", "a/.b", `${"a".repeat(63)}/b`, `${"a".repeat(64)}/b`, `a/${"b".repeat(253)}`, `a/${"b".repeat(254)}`],
   leaseName: ["k3vip-cp", "a.b.c", "a..b", ".a", "a.", "A", `${"a".repeat(253)}`, `${"a".repeat(254)}`, "a-.b"],
   leaseDuration: ["6", "06", "6.0", "6.10", "0.1", "0.09", "3600", "3600.001", "1.2345", "-1", "1e3", ".5", "5.", " 5", "0", "00.500"],
   image: [

@@ -70,6 +70,14 @@ const CASES: Record<string, string>[] = [
   { K3VIP_VIP: "192.168.0.10", K3VIP_BGP_ROUTER_ID: "10.0.0.1" },
   { K3VIP_VIP: "192.168.0.10", K3VIP_SERVICES_POOLS: "10.1.0.0/24" },
   { K3VIP_VIP: "" },
+  // kube-vip's plain names: empty is unset, address beats vip_address, the name is blamed.
+  { vip_address: "10.0.0.4", address: "" },
+  { vip_address: "10.0.0.4", address: "10.0.0.300" },
+  { vipAddress: "10.0.0.4", vip_address: "", address: "10.0.0.5", vip_renewdeadline: "7" },
+  { address: "10.0.0.5", cp_namespace: "infra", K3VIP_LEASE_NAME: "plndr-cp-lock", K3VIP_HANDOVER_LEASE: "infra/plndr-cp-lock" },
+  { address: "10.0.0.5", K3VIP_HANDOVER_LEASE: "kube-system/k3vip-cp" },
+  { address: "10.0.0.5", K3VIP_HANDOVER_LEASE: "kube-system/k3vip-cp", K3VIP_LEASE_NAME: "other" },
+  ...["", "a/b", "a/b/c", "/b", "a/", "A/b", "a/B", `${"a".repeat(64)}/b`, "kube-system/x.y"].map((h) => ({ K3VIP_VIP: "10.0.0.5", K3VIP_HANDOVER_LEASE: h })),
 ];
 
 describe("install.sh's cross-field rules = validateConfig, at every boundary", () => {

@@ -367,6 +367,11 @@ function parse_value(kind, src, raw,   k, n, v, i, vals, R) {
 		if (length(raw) > 253 || raw !~ /^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/) bad(src, raw, "is not a valid Kubernetes object name (lower-case letters, digits, '-' and '.'; example: k3vip-cp)")
 		return raw
 	}
+	if (k[1] == "leaseref") {
+		if (raw == "") return raw
+		if (split(raw, R, "/") != 2 || length(R[1]) > 63 || R[1] !~ /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/ || length(R[2]) > 253 || R[2] !~ /^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/) bad(src, raw, "is not a Lease as namespace/name (example: kube-system/plndr-cp-lock; empty: none)")
+		return raw
+	}
 	if (k[1] == "image") {
 		if (!image_ok(raw)) bad(src, raw, "is not an image reference (example: ghcr.io/k3vip/k3vip:v0.1.0)")
 		return raw
@@ -551,12 +556,12 @@ function resolve(i,   key, a, n, j, f) {
 	V[key] = DEF[i]
 	NAME[key] = "--" FLAG[i]
 	n = split(ALIASES[i], a, " ")
+	# kube-vip's names, in rising precedence; empty is unset, as in kube-vip.
 	for (j = 1; j <= n; j++) {
-		if (!(a[j] in ENVIRON)) continue
+		if (!(a[j] in ENVIRON) || ENVIRON[a[j]] == "") continue
 		V[key] = parse_value(KIND[i], a[j], ENVIRON[a[j]])
-		if (!(key in ALIASED)) ALIASED[key] = a[j]
+		NAME[key] = a[j]
 	}
-	if (key in ALIASED) NAME[key] = ALIASED[key]
 	if (ENVN[i] in ENVIRON) {
 		V[key] = parse_value(KIND[i], ENVN[i], ENVIRON[ENVN[i]])
 		NAME[key] = ENVN[i]
@@ -587,12 +592,13 @@ function validate(   A, fam, nb, rd, ld, rp, lim, ny) {
 		bad(NAME["retryPeriod"], V["retryPeriod"], "must be at most " ms_text(lim) " s: less than renew deadline / 1.2 (client-go's rule)")
 		return
 	}
+	if (V["handoverLease"] == V["namespace"] "/" V["leaseName"]) { bad(NAME["handoverLease"], V["handoverLease"], "is k3vip's own Lease: it names kube-vip's Lease, which k3vip waits on before its first election (example: kube-system/plndr-cp-lock; empty: none)"); return }
 	# notYetSupported of src/config/resolve.ts: the same list, the same messages.
 	ny = "is not supported in this version: "
 	if (V["mode"] != "arp") { bad(NAME["mode"], V["mode"], ny "k3vip announces the VIP by ARP/NDP only (valid: arp)"); return }
 	if (V["controlPlane"] != "true") { bad(NAME["controlPlane"], "false", ny "the control-plane VIP is all k3vip serves"); return }
 	if (V["bgp.equinixMetal"] == "true") { bad(NAME["bgp.equinixMetal"], "true", ny "BGP is not in this version"); return }
-	if (V["services.enabled"] == "true") { bad(NAME["services.enabled"], "true", ny "LoadBalancer Services get no VIPs from k3vip yet"); return }
+	if (V["services.enabled"] == "true") { bad(NAME["services.enabled"], "true", ny "LoadBalancer Services get no VIPs from k3vip yet; turn it off, and keep another load balancer for Services (kube-vip with cp_enable=false, MetalLB, servicelb) if any use one"); return }
 	if (V["bgp.localAs"] != "0") { bad(NAME["bgp.localAs"], V["bgp.localAs"], ny "it is for BGP mode, which this version does not have"); return }
 	if (V["bgp.routerId"] != "") { bad(NAME["bgp.routerId"], V["bgp.routerId"], ny "it is for BGP mode, which this version does not have"); return }
 	if (V["bgp.peers"] != "") { fail_line(NAME["bgp.peers"] " " ny "it is for BGP mode, which this version does not have"); return }
@@ -628,6 +634,11 @@ function build_view(   i, c, host, port, A) {
 	VIEW["version"] = VERSION; VTYPE["version"] = "s"
 	VIEW["services"] = V["services.enabled"]; VTYPE["services"] = "b"
 	VIEW["ownNamespace"] = V["namespace"] == "kube-system" ? "false" : "true"; VTYPE["ownNamespace"] = "b"
+	split(V["handoverLease"], A, "/")
+	VIEW["handoverSameNamespace"] = V["handoverLease"] != "" && A[1] == V["namespace"] ? "true" : "false"; VTYPE["handoverSameNamespace"] = "b"
+	VIEW["handoverOtherNamespace"] = V["handoverLease"] != "" && A[1] != V["namespace"] ? "true" : "false"; VTYPE["handoverOtherNamespace"] = "b"
+	VIEW["handoverNamespace"] = A[1]; VTYPE["handoverNamespace"] = "s"
+	VIEW["handoverName"] = A[2]; VTYPE["handoverName"] = "s"
 	c = 0
 	for (i = length(V["metricsAddr"]); i > 0; i--) if (substr(V["metricsAddr"], i, 1) == ":") { c = i; break }
 	host = substr(V["metricsAddr"], 1, c - 1)

@@ -5,6 +5,7 @@
 export { AgentRunner, createLogger, systemClock, type Clock, type ConflictProbe, type Logger, type RunnerDeps } from "./runner.ts";
 export { electionConfig, initialState, microTime, step, type ElectionState, type Phase, type StepResult } from "./election/index.ts";
 export type * from "./election/types.ts";
+export { awaitHandover, type HandoverDeps, type HandoverResult } from "./handover.ts";
 export { LeaseError, type LeasePort, type LeaseWatch, type WatchKind } from "./lease.ts";
 export { toVip, type Vip, type VipPort } from "./vip/index.ts";
 export type { HealthProbe, HealthResult } from "./health/index.ts";

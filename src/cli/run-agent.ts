@@ -3,8 +3,8 @@
 // from src/host, Prometheus metrics) wired to the agent's runner around the
 // pure election core.
 import { existsSync } from "node:fs";
-import { AgentRunner, createLogger, electionConfig, startMetricsServer, toVip, type Logger } from "../agent/index.ts";
-import { RuntimeError, UsageError, type Config } from "../config/index.ts";
+import { AgentRunner, awaitHandover, createLogger, electionConfig, startMetricsServer, systemClock, toVip, type Logger } from "../agent/index.ts";
+import { RuntimeError, translateKubeVip, UsageError, type Config } from "../config/index.ts";
 import { createVipPort, listHostAddrs, SegmentConflictProbe } from "../host/index.ts";
 import { createHealthProbe, KubeLeasePort, loadKubeConfig, probeCredentials } from "../kube/index.ts";
 import { ambiguousInterface, foreignVipProblem, interfaceForVip } from "../net/index.ts";
@@ -45,8 +45,13 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   // /healthz asks the runner, which exists only once the metrics server is up.
   const ref: { runner?: AgentRunner } = {};
   try {
-    metricsServer = await startMetricsServer(config, { isAlive: () => ref.runner?.alive() ?? true });
+    metricsServer = await startMetricsServer(config, {
+      isAlive: () => ref.runner?.alive() ?? true,
+      waitInUseMs: 60_000,
+      onInUse: () => logger.log("warn", "the metrics port is in use; retrying for up to 60 s (kube-vip's metrics server, on the same default :2112, stops with its pod)", { metrics: config.metricsAddr }),
+    });
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new RuntimeError((e as Error).message, 1, { cause: e });
   }
   const metrics = metricsServer.metrics;
@@ -64,11 +69,13 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   const vipPort = createVipPort({ warn: (m) => logger.log("warn", m) });
 
   logStart(logger, { config, nodeName, iface, source: kube.source, server: kube.server, metricsUrl: metricsServer.url, timeoutMs, brownoutHoldMs: ec.brownoutHoldMs });
+  // kube-vip's names this agent does not run, one line each (a swap that kept kube-vip's env block).
+  for (const line of translateKubeVip(env).ignored) logger.log("warn", `kube-vip ${line}`);
   if (other) logger.log("warn", "the VIP is on this node but not k3vip's: it is not added here until that copy is gone", { reason: other });
   const conflict = new SegmentConflictProbe();
   const runner = new AgentRunner({ config: ec, vip, lease, vipPort, health, metrics, logger, conflict });
-  ref.runner = runner;
-  const onSignal = (sig: "SIGTERM" | "SIGINT") => () => runner.signal(sig);
+  const stopping = new AbortController();
+  const onSignal = (sig: "SIGTERM" | "SIGINT") => () => (ref.runner ? ref.runner.signal(sig) : stopping.abort());
   const term = onSignal("SIGTERM");
   const int = onSignal("SIGINT");
   // A long-running agent must not die on a stray rejected promise in some
@@ -78,6 +85,26 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   process.on("SIGINT", int);
   process.on("unhandledRejection", stray);
   try {
+    if (config.handoverLease !== "") {
+      const [ns = "", name = ""] = config.handoverLease.split("/");
+      const peer = new KubeLeasePort(kube.kc, { namespace: ns, name, timeoutMs });
+      const h = await awaitHandover(
+        {
+          lease: config.handoverLease,
+          peer: () => peer.get(),
+          own: () => lease.get(),
+          localCopy: async () => foreignVipProblem(await listHostAddrs(), config.vip) ?? undefined,
+          conflict,
+          vip,
+          clock: systemClock,
+          logger,
+        },
+        stopping.signal,
+      );
+      // Stopped before the election began: nothing is held, nothing to undo.
+      if (!h.open) return 0;
+    }
+    ref.runner = runner;
     return await runner.run();
   } finally {
     process.off("SIGTERM", term);

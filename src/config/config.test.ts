@@ -21,26 +21,17 @@ describe("resolveConfig", () => {
     assert.equal(c.namespace, "kube-system");
   });
 
-  it("maps kube-vip's agent names, bgp_peers included (parsed; BGP itself is refused in this version)", () => {
-    const c = parseSources({
-      scope: "agent",
-      version: V,
-      env: {
-        address: "10.0.0.5", vip_interface: "eth1", bgp_enable: "true", bgp_as: "65001", bgp_routerid: "10.0.0.2",
-        bgp_peers: "10.0.0.1:65000::false,[2001:db8::1]:65002:s3cret:true", vip_leasename: "plndr-cp-lock",
-        vip_leaseduration: "15", vip_renewdeadline: "10", vip_retryperiod: "2", prometheus_server: ":2113", port: "6444",
-        svc_enable: "false", cp_enable: "true",
-      },
-    });
-    assert.equal(c.mode, "bgp");
-    assert.equal(c.bgp.localAs, 65001);
-    assert.deepEqual(c.bgp.peers, [
-      { address: "10.0.0.1", as: 65000, multihop: 0 },
-      { address: "2001:db8::1", as: 65002, password: "s3cret", multihop: 255 },
-    ]);
-    assert.equal(c.leaseName, "plndr-cp-lock");
-    assert.equal(c.metricsAddr, ":2113");
+  it("installers read kube-vip's plain names: empty is unset, address beats vip_address, the name is blamed (#11 item 7)", () => {
+    const c = resolveConfig({ scope: "install", version: V, env: { vip_address: "10.0.0.4", address: "10.0.0.5", vip_interface: "", vipInterface: "eth1", port: "6444", cp_namespace: "infra", vip_leaseduration: "15", vip_renewdeadline: "10", vip_retryperiod: "2", prometheus_server: ":2113" } });
+    assert.equal(c.vip, "10.0.0.5");
+    assert.equal(c.interface, "eth1");
     assert.equal(c.apiPort, 6444);
+    assert.equal(c.namespace, "infra");
+    assert.deepEqual([c.leaseDuration, c.renewDeadline, c.retryPeriod], [15, 10, 2]);
+    assert.equal(c.metricsAddr, ":2113");
+    assert.equal(resolveConfig({ scope: "install", version: V, env: { address: "", vip_address: "10.0.0.4" } }).vip, "10.0.0.4");
+    bad({ scope: "install", version: V, env: { vip_address: "10.0.0.4", address: "nope" } }, /^address "nope" is not an IPv4 or IPv6 address/);
+    bad({ scope: "install", version: V, env: { address: "10.0.0.5", vip_renewdeadline: "20" } }, /^vip_renewdeadline "20" must be shorter than the lease duration/);
   });
 
   it("round-trips through the agent env (every option, the ones still to come included)", () => {
@@ -61,8 +52,8 @@ describe("resolveConfig", () => {
     bad({ scope: "install", version: V, flags: { ...flags, "equinix-metal": "true" } }, /^--equinix-metal "true" is not supported in this version/);
     bad({ scope: "install", version: V, flags: { ...flags, "bgp-as": "65000" } }, /^--bgp-as "65000" is not supported in this version: it is for BGP mode/);
     bad({ scope: "install", version: V, flags: { ...flags, "bgp-peers": "10.0.0.1:65001:s3cret" } }, /^--bgp-peers is not supported in this version: it is for BGP mode/);
-    bad({ scope: "agent", version: V, env: { K3VIP_VIP: "10.0.0.5", bgp_enable: "true" } }, /^bgp_enable "bgp" is not supported in this version/);
-    bad({ scope: "agent", version: V, env: { K3VIP_VIP: "10.0.0.5", svc_enable: "true" } }, /^svc_enable "true" is not supported in this version/);
+    bad({ scope: "agent", version: V, env: { K3VIP_VIP: "10.0.0.5", bgp_enable: "true" } }, /^bgp_enable "true" is not supported in this version: BGP is not in this version/);
+    bad({ scope: "agent", version: V, env: { K3VIP_VIP: "10.0.0.5", svc_enable: "true" } }, /^svc_enable "true" is not supported in this version: LoadBalancer Services get no VIPs from k3vip yet; turn it off/);
   });
 
   it("rejects bad input with one line naming option, value and what is valid", () => {

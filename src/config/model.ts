@@ -35,6 +35,12 @@ export interface Config {
   distro: Distro;
   namespace: string;
   leaseName: string;
+  /**
+   * kube-vip's control-plane Lease (`namespace/name`; empty: none). The agent
+   * starts its election only once that Lease is gone, released or expired and
+   * the VIP answers nowhere: a swap from kube-vip never has two holders.
+   */
+  handoverLease: string;
   /** Seconds a Lease is valid after its last renew (Lease.leaseDurationSeconds). */
   leaseDuration: number;
   /** Seconds the holder keeps trying to renew before it counts the renew as failed. */
@@ -92,6 +98,7 @@ export function defaults(version: string): Config {
     distro: "k3s",
     namespace: "kube-system",
     leaseName: "k3vip-cp",
+    handoverLease: "kube-system/plndr-cp-lock",
     leaseDuration: 6,
     renewDeadline: 4,
     retryPeriod: 2,

@@ -13,6 +13,7 @@ import {
   parseImage,
   parseInteger,
   parseInterface,
+  parseLeaseRef,
   parseListenAddr,
   parsePeers,
   parsePools,
@@ -24,15 +25,6 @@ import {
 /** Where an option is read. `agent` options are also rendered into the DaemonSet env. */
 export type Scope = "install" | "agent";
 
-/** A kube-vip environment name accepted for an option. */
-export interface Alias {
-  name: string;
-  /** Who reads it: kube-vip's installer script or its agent. */
-  scope: Scope;
-  /** Turn the alias's raw value into this option's raw value; undefined = ignore. */
-  map?: (raw: string) => string | undefined;
-}
-
 export interface OptionSpec {
   /** Dotted path into Config, e.g. "bgp.localAs". */
   key: string;
@@ -40,7 +32,13 @@ export interface OptionSpec {
   flag: string;
   /** Environment variable, K3VIP_<NAME>. */
   env: string;
-  aliases: Alias[];
+  /**
+   * kube-vip names `manifest`, `install` and install.sh read for this option:
+   * its installer script's and its agent's plain ones, in rising precedence
+   * (address beats vip_address, as in kube-vip); an empty value is unset. The
+   * agent reads every kube-vip name through kubevip.ts instead.
+   */
+  aliases: string[];
   /** Placeholder for help, e.g. "<seconds>". */
   arg: string;
   description: string;
@@ -56,7 +54,6 @@ export interface OptionSpec {
 
 const str = (v: unknown): string => String(v);
 const list = (v: unknown): string => (v as string[]).join(",");
-const whenTrue = (mode: string) => (raw: string) => (parseBool(raw) ? mode : undefined);
 
 function opt(key: string, flag: string, arg: string, description: string, parse: (raw: string) => unknown, more: Partial<OptionSpec> = {}): OptionSpec {
   const env = `K3VIP_${flag.toUpperCase().replace(/-/g, "_")}`;
@@ -65,76 +62,38 @@ function opt(key: string, flag: string, arg: string, description: string, parse:
 
 export const OPTIONS: readonly OptionSpec[] = [
   opt("vip", "vip", "<address>", "The virtual IP: one IPv4 or IPv6 unicast address the API is served on.", parseVip, {
-    aliases: [
-      { name: "vipAddress", scope: "install" },
-      { name: "address", scope: "agent" },
-      { name: "vip_address", scope: "agent" },
-    ],
+    aliases: ["vipAddress", "vip_address", "address"],
   }),
   opt("interface", "interface", "<name>", "Interface that carries the VIP. Empty: the interface whose subnet holds the VIP.", parseInterface, {
-    aliases: [
-      { name: "vipInterface", scope: "install" },
-      { name: "vip_interface", scope: "agent" },
-    ],
+    aliases: ["vipInterface", "vip_interface"],
   }),
-  opt("mode", "mode", "<arp|bgp>", "How the VIP is announced: gratuitous ARP / unsolicited NA on the LAN (arp). bgp is not supported in this version.", parseEnum(MODES), {
-    aliases: [
-      { name: "vip_arp", scope: "agent", map: whenTrue("arp") },
-      { name: "bgp_enable", scope: "agent", map: whenTrue("bgp") },
-    ],
-  }),
+  opt("mode", "mode", "<arp|bgp>", "How the VIP is announced: gratuitous ARP / unsolicited NA on the LAN (arp). bgp is not supported in this version.", parseEnum(MODES)),
   opt("distro", "distro", "<k3s|rke2>", "Kubernetes distribution (paths, ports and the RKE2 supervisor port 9345).", parseEnum(DISTROS)),
-  opt("namespace", "namespace", "<name>", "Namespace of the agent, its Lease and RBAC.", parseDnsLabel),
-  opt("leaseName", "lease-name", "<name>", "Name of the coordination.k8s.io Lease used to elect the VIP holder.", parseDnsSubdomain, {
-    aliases: [{ name: "vip_leasename", scope: "agent" }],
-  }),
-  opt("leaseDuration", "lease-duration", "<seconds>", "Seconds a Lease stays valid after its holder's last renew.", parseSeconds, {
-    aliases: [{ name: "vip_leaseduration", scope: "agent" }],
-  }),
-  opt("renewDeadline", "renew-deadline", "<seconds>", "Seconds the holder retries a renew before counting it failed.", parseSeconds, {
-    aliases: [{ name: "vip_renewdeadline", scope: "agent" }],
-  }),
-  opt("retryPeriod", "retry-period", "<seconds>", "Seconds between election attempts (renews on the holder, polls on followers).", parseSeconds, {
-    aliases: [{ name: "vip_retryperiod", scope: "agent" }],
-  }),
+  opt("namespace", "namespace", "<name>", "Namespace of the agent, its Lease and RBAC.", parseDnsLabel, { aliases: ["cp_namespace"] }),
+  opt("leaseName", "lease-name", "<name>", "Name of the coordination.k8s.io Lease used to elect the VIP holder.", parseDnsSubdomain),
+  opt("handoverLease", "handover-lease", "<namespace/name>", "kube-vip's control-plane Lease: until it is gone, released or expired, and the VIP answers nowhere, the agent does not start its election, so a swap from kube-vip never has two holders. Empty: no wait.", parseLeaseRef),
+  opt("leaseDuration", "lease-duration", "<seconds>", "Seconds a Lease stays valid after its holder's last renew.", parseSeconds, { aliases: ["vip_leaseduration"] }),
+  opt("renewDeadline", "renew-deadline", "<seconds>", "Seconds the holder retries a renew before counting it failed.", parseSeconds, { aliases: ["vip_renewdeadline"] }),
+  opt("retryPeriod", "retry-period", "<seconds>", "Seconds between election attempts (renews on the holder, polls on followers).", parseSeconds, { aliases: ["vip_retryperiod"] }),
   opt("image", "image", "<ref>", "Agent image reference.", parseImage, { scopes: ["install"] }),
   opt("imagePullPolicy", "image-pull-policy", "<policy>", "Image pull policy: IfNotPresent keeps an airgap-imported image in use.", parseEnum(PULL_POLICIES), {
     scopes: ["install"],
   }),
-  opt("metricsAddr", "metrics-addr", "<[host]:port>", "Listen address for /metrics, /healthz and /readyz.", parseListenAddr, {
-    aliases: [{ name: "prometheus_server", scope: "agent" }],
-  }),
-  opt("apiPort", "api-port", "<port>", "API server port behind the VIP (RKE2 also serves its supervisor port 9345).", parseInteger(1, 65535, "6443"), {
-    aliases: [{ name: "port", scope: "agent" }],
-  }),
-  opt("vipSubnet", "vip-subnet", "<bits>", "Prefix length of the VIP's network, used to refuse its network/broadcast address; 0 = unknown. The VIP is always added as /32 or /128.", parseInteger(0, 128, "24"), {
-    aliases: [{ name: "vip_subnet", scope: "agent" }],
-  }),
-  opt("leaderElection", "leader-election", "<bool>", "Elect one VIP holder. false (every server announces, BGP ECMP) needs BGP mode: not in this version.", parseBool, {
-    aliases: [{ name: "vip_leaderelection", scope: "agent" }],
-  }),
+  opt("metricsAddr", "metrics-addr", "<[host]:port>", "Listen address for /metrics, /healthz and /readyz.", parseListenAddr, { aliases: ["prometheus_server"] }),
+  opt("apiPort", "api-port", "<port>", "API server port behind the VIP (RKE2 also serves its supervisor port 9345).", parseInteger(1, 65535, "6443"), { aliases: ["port"] }),
+  opt("vipSubnet", "vip-subnet", "<bits>", "Prefix length of the VIP's network, used to refuse its network/broadcast address; 0 = unknown. The VIP is always added as /32 or /128.", parseInteger(0, 128, "24")),
+  opt("leaderElection", "leader-election", "<bool>", "Elect one VIP holder. false (every server announces, BGP ECMP) needs BGP mode: not in this version.", parseBool),
   opt("arpRefresh", "arp-refresh", "<seconds>", "Seconds between gratuitous ARP / unsolicited NA refreshes while holding the VIP.", parseSeconds),
-  opt("controlPlane", "control-plane", "<bool>", "Serve the control-plane VIP (false is not supported in this version).", parseBool, {
-    aliases: [{ name: "cp_enable", scope: "agent" }],
-  }),
-  opt("bgp.localAs", "bgp-as", "<asn>", "Local BGP AS number. BGP mode: not supported in this version.", parseInteger(0, 4294967295, "65000"), {
-    aliases: [{ name: "bgp_as", scope: "agent" }],
-  }),
-  opt("bgp.routerId", "bgp-router-id", "<ipv4>", "BGP router ID. Empty: the node's IPv4 address. BGP mode: not supported in this version.", parseRouterId, {
-    aliases: [{ name: "bgp_routerid", scope: "agent" }],
-  }),
+  opt("controlPlane", "control-plane", "<bool>", "Serve the control-plane VIP (false is not supported in this version).", parseBool),
+  opt("bgp.localAs", "bgp-as", "<asn>", "Local BGP AS number. BGP mode: not supported in this version.", parseInteger(0, 4294967295, "65000")),
+  opt("bgp.routerId", "bgp-router-id", "<ipv4>", "BGP router ID. Empty: the node's IPv4 address. BGP mode: not supported in this version.", parseRouterId),
   opt("bgp.peers", "bgp-peers", "<peers>", "BGP peers: address:as[:password[:multihop[:source]]], comma separated (kube-vip format; IPv6 in brackets). BGP mode: not supported in this version.", parsePeers, {
-    aliases: [{ name: "bgp_peers", scope: "agent" }],
     secret: true,
     mask: maskPeers,
     format: (v) => formatPeers(v as Config["bgp"]["peers"]),
   }),
-  opt("bgp.equinixMetal", "equinix-metal", "<bool>", "Read BGP peers, AS and router ID from Equinix Metal's metadata service. Not supported in this version.", parseBool, {
-    aliases: [{ name: "vip_packet", scope: "agent" }],
-  }),
-  opt("services.enabled", "services", "<bool>", "Also give Services of type LoadBalancer addresses from the pools and announce them. Not supported in this version.", parseBool, {
-    aliases: [{ name: "svc_enable", scope: "agent" }],
-  }),
+  opt("bgp.equinixMetal", "equinix-metal", "<bool>", "Read BGP peers, AS and router ID from Equinix Metal's metadata service. Not supported in this version.", parseBool),
+  opt("services.enabled", "services", "<bool>", "Also give Services of type LoadBalancer addresses from the pools and announce them. Not supported in this version.", parseBool),
   opt("services.pools", "services-pools", "<pools>", "Address pools for LoadBalancer Services: CIDRs or first-last ranges, comma separated. Services mode: not supported in this version.", parsePools, {
     format: list,
   }),

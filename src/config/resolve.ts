@@ -1,7 +1,8 @@
 // Layers the sources into one validated Config:
-// defaults < kube-vip aliases < K3VIP_* variables < flags.
+// defaults < kube-vip's names < K3VIP_* variables < flags.
 import { badValue, UsageError } from "./errors.ts";
 import { defaults, type Config } from "./model.ts";
+import { translateKubeVip } from "./kubevip.ts";
 import { OPTIONS, setPath, type OptionSpec, type Scope } from "./options.ts";
 import { networkOrBroadcast, parseIp, Problem } from "./values.ts";
 
@@ -10,7 +11,7 @@ export interface Sources {
   flags?: Record<string, string | undefined>;
   /** Environment (process.env or install.sh variables). */
   env?: Record<string, string | undefined>;
-  /** Which kube-vip aliases apply: the installer's or the agent's. */
+  /** Who reads: the installers (kube-vip's plain names) or the agent (all of kube-vip's names, kubevip.ts). */
   scope: Scope;
   version: string;
 }
@@ -26,8 +27,8 @@ function apply(config: Config, o: OptionSpec, source: string, raw: string): void
 
 /** Parse every source into a Config and check it as a whole. Throws UsageError. */
 export function resolveConfig(sources: Sources): Config {
-  const config = parseSources(sources);
-  validateConfig(config, (key) => sourceName(key, sources));
+  const { config, name } = parse(sources);
+  validateConfig(config, name);
   return config;
 }
 
@@ -37,33 +38,40 @@ export function resolveConfig(sources: Sources): Config {
  * the templates whose features are still to come.
  */
 export function parseSources(sources: Sources): Config {
+  return parse(sources).config;
+}
+
+function parse(sources: Sources): { config: Config; name: (key: string) => string } {
   const config = defaults(sources.version);
   const env = sources.env ?? {};
   const flags = sources.flags ?? {};
+  // The agent reads kube-vip's whole environment (a DaemonSet's env block kept
+  // in a swap); the installers only its plain names (OptionSpec.aliases).
+  const kubeVip = sources.scope === "agent" ? translateKubeVip(env) : undefined;
+  const names = new Map<string, string>();
   for (const o of OPTIONS) {
-    for (const a of o.aliases) {
-      if (a.scope !== sources.scope) continue;
-      const raw = env[a.name];
-      if (raw === undefined) continue;
-      const mapped = a.map ? a.map(raw) : raw;
-      if (mapped !== undefined) apply(config, o, a.name, mapped);
+    const set = (source: string, raw: string) => {
+      apply(config, o, source, raw);
+      names.set(o.key, source);
+    };
+    if (kubeVip) {
+      const raw = kubeVip.env[o.env];
+      if (raw !== undefined) set(kubeVip.from[o.env] ?? o.env, raw);
+    } else {
+      for (const a of o.aliases) {
+        const raw = env[a];
+        // kube-vip's rule: empty is unset (its manifests carry `- name: vip_address` with no value).
+        if (raw !== undefined && raw !== "") set(a, raw);
+      }
     }
     const fromEnv = env[o.env];
-    if (fromEnv !== undefined) apply(config, o, o.env, fromEnv);
+    if (fromEnv !== undefined) set(o.env, fromEnv);
     const fromFlag = flags[o.flag];
-    if (fromFlag !== undefined) apply(config, o, `--${o.flag}`, fromFlag);
+    if (fromFlag !== undefined) set(`--${o.flag}`, fromFlag);
   }
-  return config;
-}
-
-/** The name the user set an option by, for error messages. */
-function sourceName(key: string, sources: Sources): string {
-  const o = OPTIONS.find((x) => x.key === key);
-  if (!o) return key;
-  if (sources.flags?.[o.flag] !== undefined) return `--${o.flag}`;
-  if (sources.env?.[o.env] !== undefined) return o.env;
-  const alias = o.aliases.find((a) => a.scope === sources.scope && sources.env?.[a.name] !== undefined);
-  return alias ? alias.name : `--${o.flag}`;
+  // A rule about an option nobody set blames its flag.
+  const name = (key: string) => names.get(key) ?? `--${OPTIONS.find((x) => x.key === key)?.flag ?? key}`;
+  return { config, name };
 }
 
 /**
@@ -80,7 +88,7 @@ function notYetSupported(c: Config, name: (key: string) => string): void {
   if (c.mode !== "arp") throw no("mode", c.mode, "k3vip announces the VIP by ARP/NDP only (valid: arp)");
   if (!c.controlPlane) throw no("controlPlane", "false", "the control-plane VIP is all k3vip serves");
   if (c.bgp.equinixMetal) throw no("bgp.equinixMetal", "true", "BGP is not in this version");
-  if (c.services.enabled) throw no("services.enabled", "true", "LoadBalancer Services get no VIPs from k3vip yet");
+  if (c.services.enabled) throw no("services.enabled", "true", "LoadBalancer Services get no VIPs from k3vip yet; turn it off, and keep another load balancer for Services (kube-vip with cp_enable=false, MetalLB, servicelb) if any use one");
   // Options of those features, set on their own, would be silently ignored: refuse them too.
   if (c.bgp.localAs !== 0) throw no("bgp.localAs", String(c.bgp.localAs), "it is for BGP mode, which this version does not have");
   if (c.bgp.routerId !== "") throw no("bgp.routerId", c.bgp.routerId, "it is for BGP mode, which this version does not have");
@@ -119,6 +127,10 @@ export function validateConfig(c: Config, name: (key: string) => string = (k) =>
     // The largest retry period with rp × 1.2 < rd, exactly: ceil(rd / 1.2) − 1 ms.
     const max = Math.floor((rd * 10 + 11) / 12) - 1;
     throw badValue(name("retryPeriod"), String(c.retryPeriod), `must be at most ${secondsText(max)} s: less than renew deadline / 1.2 (client-go's rule)`);
+  }
+  // k3vip waits on kube-vip's Lease before electing on its own: one Lease for both would wait forever.
+  if (c.handoverLease === `${c.namespace}/${c.leaseName}`) {
+    throw badValue(name("handoverLease"), c.handoverLease, "is k3vip's own Lease: it names kube-vip's Lease, which k3vip waits on before its first election (example: kube-system/plndr-cp-lock; empty: none)");
   }
   notYetSupported(c, name);
   if (c.mode === "bgp" && !c.bgp.equinixMetal) {

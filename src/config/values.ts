@@ -123,6 +123,18 @@ export function parseDnsSubdomain(raw: string): string {
   return raw;
 }
 
+/** `namespace/name` of a Lease, or empty (none). */
+export function parseLeaseRef(raw: string): string {
+  if (raw === "") return raw;
+  const m = /^([^/]*)\/([^/]*)$/.exec(raw);
+  const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  const sub = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+  if (!m || (m[1] ?? "").length > 63 || !label.test(m[1] ?? "") || (m[2] ?? "").length > 253 || !sub.test(m[2] ?? "")) {
+    fail("is not a Lease as namespace/name (example: kube-system/plndr-cp-lock; empty: none)");
+  }
+  return raw;
+}
+
 // An image reference as containerd accepts it: [registry/]path[:tag][@digest].
 export function parseImage(raw: string): string {
   const re = /^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;

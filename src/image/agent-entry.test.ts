@@ -27,7 +27,10 @@ describe("agent entry", () => {
     const bundle = join(REPO, AGENT_BUNDLE);
     if (!existsSync(bundle)) execFileSync(process.execPath, [join(REPO, "scripts/build.mjs")], { stdio: "inherit" });
     const r = execFileSync(process.execPath, [...AGENT_NODE_FLAGS, bundle, "agent", "--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    assert.match(r, /^Usage: k3vip agent /);
+    assert.match(r, /^Usage: k3vip agent\|manager /);
     assert.match(r, /--lease-duration/);
+    // kube-vip's DaemonSet runs `manager`: a swap that keeps its args starts the agent.
+    const m = execFileSync(process.execPath, [...AGENT_NODE_FLAGS, bundle, "manager", "--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    assert.equal(m, r);
   });
 });

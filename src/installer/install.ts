@@ -18,7 +18,7 @@ import type { KubeAccess } from "./kube.ts";
 import { layoutFor, type Layout } from "./layout.ts";
 import { deleteMigrated, objectsIn } from "./migrate.ts";
 import { isNoop, neededDirs, PlanConflict, planDiff, planInstall, type DesiredFile, type Plan } from "./plan.ts";
-import { runPreflight, formatCheck, type Check } from "./preflight/checks.ts";
+import { formatCheck, runPreflight, servicesOnly, type Check } from "./preflight/checks.ts";
 import { withRootSession, type Session } from "./session.ts";
 import type { HostProbe } from "./preflight/host.ts";
 import type { Reporter } from "./report.ts";
@@ -152,7 +152,8 @@ async function installIn(o: InstallOptions, d: InstallDeps, session: Session): P
   if (o.extraFiles) desired.push(...(await o.extraFiles(layout)));
 
   const found = await findLoadBalancers(fs, layout, new Set([manifestPath]));
-  const remove = o.migrate ? [...new Set(found.filter((f) => f.what === "kube-vip").map((f) => f.file))].map((path) => ({ path, label: "kube-vip manifest" })) : [];
+  // A kube-vip for Services only (cp_enable not true) stays: it does not announce the control-plane VIP.
+  const remove = o.migrate ? [...new Set(found.filter((f) => f.what === "kube-vip" && !servicesOnly(f)).map((f) => f.file))].map((path) => ({ path, label: "kube-vip manifest" })) : [];
   const removedObjects = o.migrate ? await objectsIn(fs, remove.map((r) => r.path)) : [];
   const access = await kubeAccess(fs, o, layout, d.kube);
   let clusterCheck: Check | undefined;

@@ -169,7 +169,7 @@ describe("DaemonSet", () => {
 
 describe("RBAC: least privilege for the enabled features", () => {
   it("control plane only: a namespaced Role for its one Lease, nothing cluster-wide (hardening #11 item 8)", () => {
-    const c = cfg({ vip: "10.0.0.5", namespace: "infra", "lease-name": "my-lease" });
+    const c = cfg({ vip: "10.0.0.5", namespace: "infra", "lease-name": "my-lease", "handover-lease": "" });
     const objs = addonObjects(c) as Obj[];
     assert.equal(byKind(objs, "ClusterRole").length, 0);
     assert.equal(byKind(objs, "ClusterRoleBinding").length, 0);
@@ -189,6 +189,21 @@ describe("RBAC: least privilege for the enabled features", () => {
     // No verb anywhere reads Secrets, Nodes or Pods.
     const text = renderAddon(c);
     assert.doesNotMatch(text, /"secrets"|"nodes"|"pods"|"\*"/);
+  });
+
+  it("kube-vip's Lease: get by name only, in k3vip's Role or in a Role of its own in that namespace (#11 item 7)", () => {
+    const same = addonObjects(cfg({ vip: "10.0.0.5" })) as Obj[];
+    assert.deepEqual(one(same, "Role").rules[2], { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["plndr-cp-lock"], verbs: ["get"] });
+    assert.equal(byKind(same, "RoleBinding").length, 1);
+    const other = addonObjects(cfg({ vip: "10.0.0.5", namespace: "infra", "handover-lease": "vip-system/cp-lock" })) as Obj[];
+    const roles = byKind(other, "Role");
+    assert.equal(roles.length, 2);
+    assert.equal(roles[0]?.rules.length, 2, "k3vip's own Role holds no rule on kube-vip's Lease");
+    assert.deepEqual(roles[1]?.metadata.namespace, "vip-system");
+    assert.deepEqual(roles[1]?.rules, [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["cp-lock"], verbs: ["get"] }]);
+    const rb = byKind(other, "RoleBinding").find((b) => b.metadata.namespace === "vip-system");
+    assert.deepEqual(rb?.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "k3vip-handover" });
+    assert.deepEqual(rb?.subjects, [{ kind: "ServiceAccount", name: "k3vip", namespace: "infra" }]);
   });
 
   it("services mode (a later version) adds a ClusterRole for services, services/status, endpointslices", () => {

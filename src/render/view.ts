@@ -26,6 +26,13 @@ export function buildView(config: Config, version: string = VERSION): View {
   view.services = config.services.enabled;
   // k3s applies the add-on's objects in file order: a namespace of k3vip's own comes first.
   view.ownNamespace = config.namespace !== "kube-system";
+  // kube-vip's Lease, read (get only) while handing over: a rule in k3vip's
+  // Role when it lives in k3vip's namespace, else a Role of its own there.
+  const [hns = "", hname = ""] = config.handoverLease.split("/");
+  view.handoverSameNamespace = config.handoverLease !== "" && hns === config.namespace;
+  view.handoverOtherNamespace = config.handoverLease !== "" && hns !== config.namespace;
+  view.handoverNamespace = hns;
+  view.handoverName = hname;
   view.metricsPort = port;
   // hostNetwork: the kubelet probes the pod IP (= node IP) unless told
   // otherwise; an agent bound to one address must be probed there.

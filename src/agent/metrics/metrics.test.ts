@@ -86,6 +86,23 @@ describe("metrics server", () => {
     }
   });
 
+  it("waits for a taken port when asked (kube-vip's :2112 during a swap), telling once", async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+    const port = (blocker.address() as AddressInfo).port;
+    let told = 0;
+    const starting = startMetricsServer({ metricsAddr: `127.0.0.1:${port}` }, { waitInUseMs: 10_000, onInUse: () => told++ });
+    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => blocker.close(r));
+    const s = await starting;
+    try {
+      assert.equal(told, 1);
+      assert.equal((await get(`${s.url}/healthz`)).status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("parses listen addresses like the config model", () => {
     assert.deepEqual(parseMetricsAddr(":2112"), { host: undefined, port: 2112 });
     assert.deepEqual(parseMetricsAddr("0.0.0.0:9100"), { host: "0.0.0.0", port: 9100 });

@@ -12,6 +12,14 @@ export interface MetricsServerOptions {
   isAlive?: () => boolean;
   /** Registry to use (tests); default a fresh one. */
   registry?: Registry;
+  /**
+   * Keep retrying, once a second, while the port is in use, for up to this
+   * long (ms): in a swap, kube-vip's metrics server (same default, :2112, on
+   * the host network) goes away only when its pod has stopped. Default 0.
+   */
+  waitInUseMs?: number;
+  /** Called once when the port is found in use and waitInUseMs allows a wait. */
+  onInUse?: () => void;
 }
 
 export interface MetricsServer {
@@ -131,10 +139,27 @@ export async function startMetricsServer(config: Pick<Config, "metricsAddr">, op
   });
   // Probes and scrapes are short; don't let idle keep-alive sockets delay shutdown.
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (e: NodeJS.ErrnoException) => reject(listenError(config.metricsAddr, e, port, host)));
-    server.listen(port, host, () => resolve());
-  });
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  const giveUpAt = Date.now() + (opts.waitInUseMs ?? 0);
+  for (let told = false; ; ) {
+    try {
+      await listen();
+      break;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code !== "EADDRINUSE" || Date.now() >= giveUpAt) throw listenError(config.metricsAddr, err, port, host);
+      if (!told) opts.onInUse?.();
+      told = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   const bound = server.address() as AddressInfo;
   const urlHost = host === undefined ? "127.0.0.1" : bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
   return {

@@ -138,12 +138,30 @@ describe("preflight checks", () => {
     assert.match(c["kube-vip"]?.fix ?? "", /it served 192\.168\.0\.9; k3vip serves 192\.168\.0\.10/);
     assert.equal(c.servicelb?.status, "fail");
   });
+
+  it("--migrate and what the kube-vip serves: Services refuse, Services-only stays, another Lease needs --handover-lease (#11 item 7)", async () => {
+    const kv = (env: string) => scanManifest("/m/vip.yaml", `apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: kube-vip-ds}\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-vip\n        image: ghcr.io/kube-vip/kube-vip:v1.0.0\n        env: [${env}]\n`);
+    const run = async (env: string, flags: Record<string, string> = {}) =>
+      byId(await runPreflight(input({ config: resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", ...flags } }), found: kv(env), migrate: true })))["kube-vip"];
+    const withSvc = await run(`{name: cp_enable, value: "true"}, {name: svc_enable, value: "true"}, {name: address, value: 192.168.0.10}`);
+    assert.equal(withSvc?.status, "fail");
+    assert.match(withSvc?.detail ?? "", /also serves LoadBalancer Services \(svc_enable "true"\)/);
+    assert.match(withSvc?.fix ?? "", /set cp_enable to "false" in it and run again without --migrate/);
+    const svcOnly = await run(`{name: cp_enable, value: "false"}, {name: svc_enable, value: "true"}`);
+    assert.equal(svcOnly?.status, "ok");
+    assert.match(svcOnly?.detail ?? "", /leaves the control-plane VIP to k3vip; --migrate leaves it in place/);
+    const otherLease = await run(`{name: cp_enable, value: "true"}, {name: svc_enable, value: "false"}, {name: cp_namespace, value: vip}, {name: address, value: 192.168.0.10}`);
+    assert.equal(otherLease?.status, "fail");
+    assert.equal(otherLease?.fix, "add --handover-lease vip/plndr-cp-lock");
+    assert.equal((await run(`{name: cp_enable, value: "true"}, {name: cp_namespace, value: vip}, {name: address, value: 192.168.0.10}`, { "handover-lease": "vip/plndr-cp-lock" }))?.status, "ok");
+    assert.equal((await run(`{name: cp_enable, value: "true"}, {name: vip_leasename, value: "plndr-cp-lock"}, {name: address, value: 192.168.0.10}`))?.status, "ok");
+  });
 });
 
 describe("conflict scanning", () => {
   it("recognises kube-vip DaemonSets and static pods, MetalLB, Cilium L2", () => {
     const kv = `apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: kube-vip-ds}\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-vip\n        image: ghcr.io/kube-vip/kube-vip:v0.8.9\n        env: [{name: vip_address, value: 10.0.0.5}]\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: kube-vip}\n`;
-    assert.deepEqual(scanManifest("/m/vip.yaml", kv), [{ what: "kube-vip", file: "/m/vip.yaml", detail: "DaemonSet kube-vip-ds (ghcr.io/kube-vip/kube-vip:v0.8.9) serving 10.0.0.5", vip: "10.0.0.5" }]);
+    assert.deepEqual(scanManifest("/m/vip.yaml", kv), [{ what: "kube-vip", file: "/m/vip.yaml", detail: "DaemonSet kube-vip-ds (ghcr.io/kube-vip/kube-vip:v0.8.9) serving 10.0.0.5", vip: "10.0.0.5", kubeVip: { controlPlane: false, services: false, lease: "kube-system/plndr-cp-lock" } }]);
     const pod = `apiVersion: v1\nkind: Pod\nmetadata: {name: kube-vip}\nspec:\n  containers:\n  - {name: kube-vip, image: "plndr/kube-vip:0.3.1", env: [{name: address, value: 10.0.0.6}]}\n`;
     assert.equal(scanManifest("/p/kube-vip.yaml", pod)[0]?.vip, "10.0.0.6");
     assert.equal(scanManifest("/m/lb.yaml", "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p}\n")[0]?.what, "metallb");

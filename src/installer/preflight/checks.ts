@@ -163,13 +163,30 @@ async function portChecks(i: PreflightInput, host: HostProbe): Promise<Check[]> 
   return out;
 }
 
+/** A kube-vip for LoadBalancer Services only: it never announces the control-plane VIP. */
+export function servicesOnly(f: Found): boolean {
+  return f.kubeVip !== undefined && f.kubeVip.services && !f.kubeVip.controlPlane;
+}
+
 function lbChecks(i: PreflightInput): Check[] {
   const out: Check[] = [];
   const c = i.config;
   for (const f of i.found.filter((x) => x.what === "kube-vip")) {
-    if (f.viaApi) {
+    if (servicesOnly(f)) {
+      out.push({ id: "kube-vip", title: "kube-vip", status: "ok", detail: `${f.file}: ${f.detail} serves only LoadBalancer Services (cp_enable is not true): it leaves the control-plane VIP to k3vip${i.migrate ? "; --migrate leaves it in place" : ""}` });
+    } else if (f.viaApi) {
       const static_ = f.detail.startsWith("Pod ");
       out.push({ id: "kube-vip", title: "kube-vip", status: "fail", detail: `${f.file}: ${f.detail} would fight k3vip for the VIP`, fix: static_ ? `remove kube-vip's static pod file from ${i.layout.podManifestsDir.replace(i.layout.root, "")} on the node running it` : "delete it with kubectl (it does not come from this server's manifests dir)" });
+    } else if (i.migrate && f.kubeVip?.services) {
+      out.push({
+        id: "kube-vip",
+        title: "kube-vip",
+        status: "fail",
+        detail: `${f.file}: ${f.detail} also serves LoadBalancer Services (svc_enable "true"), which k3vip does not in this version: --migrate would take their addresses away`,
+        fix: `keep kube-vip for Services: set cp_enable to "false" in it and run again without --migrate; or set svc_enable to "false" there if no Service uses it`,
+      });
+    } else if (i.migrate && f.kubeVip && f.kubeVip.lease !== c.handoverLease) {
+      out.push({ id: "kube-vip", title: "kube-vip", status: "fail", detail: `${f.file}: ${f.detail} elects on the Lease ${f.kubeVip.lease}, but the agent would wait on ${c.handoverLease || "none (--handover-lease is empty)"} before taking over`, fix: `add --handover-lease ${f.kubeVip.lease}` });
     } else if (i.migrate) {
       const same = f.vip === undefined || f.vip === c.vip;
       out.push({ id: "kube-vip", title: "kube-vip", status: same ? "ok" : "warn", detail: `${f.file}: ${f.detail} will be removed (backed up) by --migrate`, ...(same ? {} : { fix: `it served ${f.vip ?? "?"}; k3vip serves ${c.vip}: clients and the certificate must use the new address` }) });

@@ -2,6 +2,7 @@
 // distribution applies (manifests dir, static pods) and its config. Pure over
 // the texts; the caller reads them through the Fs port.
 import { parseAllDocuments } from "yaml";
+import { kubeVipLease, kubeVipServes } from "../../config/index.ts";
 
 export interface Found {
   what: "kube-vip" | "metallb" | "cilium-l2" | "servicelb";
@@ -10,6 +11,8 @@ export interface Found {
   detail: string;
   /** For kube-vip: the VIP it serves, if set in its env. */
   vip?: string;
+  /** For kube-vip: what its env turns on (cp_enable, svc_enable) and its control-plane Lease. */
+  kubeVip?: { controlPlane: boolean; services: boolean; lease: string };
   /** Seen through the API (running somewhere), not in a file here: --migrate cannot remove it. */
   viaApi?: boolean;
 }
@@ -24,11 +27,13 @@ function containers(o: Obj): Obj[] {
   return [...arr(podSpec.containers), ...arr(podSpec.initContainers)].filter(isObj);
 }
 
-function envValue(c: Obj, names: string[]): string | undefined {
+/** A container's plain env values (valueFrom entries are left out). */
+function envMap(c: Obj): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const e of Array.isArray(c.env) ? c.env.filter(isObj) : []) {
-    if (typeof e.name === "string" && names.includes(e.name) && typeof e.value === "string") return e.value;
+    if (typeof e.name === "string" && typeof e.value === "string") out[e.name] = e.value;
   }
-  return undefined;
+  return out;
 }
 
 /** Scans one manifest file's objects. Unparseable files are reported by the caller, not here. */
@@ -53,8 +58,11 @@ export function scanObjects(file: string, docs: unknown[]): Found[] {
     for (const c of containers(o)) {
       const image = typeof c.image === "string" ? c.image : "";
       if (/(^|\/)kube-vip(:|@|$)/.test(image)) {
-        const vip = envValue(c, ["address", "vip_address"]);
-        found.push({ what: "kube-vip", file, detail: `${kind} ${name} (${image})${vip ? ` serving ${vip}` : ""}`, ...(vip ? { vip } : {}) });
+        const env = envMap(c);
+        // address beats vip_address; empty is unset (kube-vip's rules).
+        const vip = env.address || env.vip_address || undefined;
+        const kubeVip = { ...kubeVipServes(env), lease: kubeVipLease(env) };
+        found.push({ what: "kube-vip", file, detail: `${kind} ${name} (${image})${vip ? ` serving ${vip}` : ""}`, ...(vip ? { vip } : {}), kubeVip });
       } else if (/metallb/.test(image)) found.push({ what: "metallb", file, detail: `${kind} ${name} (${image})` });
     }
     if (api.startsWith("metallb.io/")) found.push({ what: "metallb", file, detail: `${kind} ${name}` });
