@@ -206,7 +206,7 @@ describe("arm images under qemu-user", () => {
       assert.equal((await inRoot(["/usr/local/bin/node", "-p", "process.arch"])).trim(), arch);
       // The entrypoint as shipped: its Node flags must be accepted by this arch's Node (20.11 on armv7).
       assert.match(await inRoot([...AGENT_COMMAND, "--help"]), /^Usage: k3vip /);
-      assert.match(await inRoot([...AGENT_COMMAND, "agent", "--help"]), /^Usage: k3vip agent /);
+      assert.match(await inRoot([...AGENT_COMMAND, "agent", "--help"]), /^Usage: k3vip agent\|manager /);
       assert.match(await inRoot([...AGENT_COMMAND, "--version"]), new RegExp(`^${VERSION.replace(/\./g, "\\.")}\\n`));
       assert.match(await inRoot(["/usr/bin/ip", "-V"]), /iproute2/);
       assert.match(await inRoot(["/usr/bin/arping", "-V"]), /iputils/);
