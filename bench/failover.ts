@@ -1,4 +1,4 @@
-// npm run bench:failover -- --scenario kill|linkdown|sigterm|apiserver-down|brownout|partition|all --trials N [--json] [--verbose] [--bundle dist/k3vip.mjs]
+// npm run bench:failover -- --scenario kill|sigstop|linkdown|sigterm|apiserver-down|brownout|partition|all --trials N [--json] [--verbose] [--bundle dist/k3vip.mjs]
 //
 // Builds the netns lab (3 servers, a client), runs the in-process fake
 // Kubernetes API, one responder (stand-in API server) and one real
@@ -54,6 +54,10 @@ interface Summary {
   max_ms: number;
   failed_requests: number;
   flaps: number;
+  /** Longest time two servers carried the VIP at once, over all trials. */
+  duplicate_max_ms: number;
+  /** kill, sigstop, linkdown: longest time from the fault until the old holder's node no longer carried the VIP. */
+  orphan_max_ms: number | null;
   api_writes_per_s: number;
   rss_mib: number;
 }
@@ -79,7 +83,7 @@ for (const scenario of scenarios) {
       results.push(r);
       out(
         `${scenario} trial ${i}: ${r.from} → ${r.to ?? r.lastServer ?? "?"}  outage ${r.outageMs} ms  failed ${r.failedRequests}/${r.requests}  flaps ${r.flaps}` +
-          `  duplicate ${r.duplicateMs} ms  settled ${r.settled ? "yes" : "NO"}`,
+          `  duplicate ${r.duplicateMs} ms${r.orphanMs !== undefined ? `  orphan ${r.orphanMs} ms` : ""}  settled ${r.settled ? "yes" : "NO"}`,
       );
     }
     await pinger.stop();
@@ -92,11 +96,13 @@ for (const scenario of scenarios) {
       max_ms: Math.max(...outages),
       failed_requests: results.reduce((n, r) => n + r.failedRequests, 0),
       flaps: results.reduce((n, r) => n + r.flaps, 0),
+      duplicate_max_ms: Math.max(...results.map((r) => r.duplicateMs)),
+      orphan_max_ms: results.some((r) => r.orphanMs !== undefined) ? Math.max(...results.map((r) => r.orphanMs ?? 0)) : null,
       api_writes_per_s: Math.round(writesPerS * 100) / 100,
       rss_mib: rss,
     };
     summaries.push(s);
-    out(`${scenario}: outage p50 ${s.p50_ms} ms  p95 ${s.p95_ms} ms  max ${s.max_ms} ms  failed ${s.failed_requests}  flaps ${s.flaps}  writes/s ${s.api_writes_per_s}  RSS ${s.rss_mib} MiB`);
+    out(`${scenario}: outage p50 ${s.p50_ms} ms  p95 ${s.p95_ms} ms  max ${s.max_ms} ms  failed ${s.failed_requests}  flaps ${s.flaps}  duplicate max ${s.duplicate_max_ms} ms${s.orphan_max_ms !== null ? `  orphan max ${s.orphan_max_ms} ms` : ""}  writes/s ${s.api_writes_per_s}  RSS ${s.rss_mib} MiB`);
   } finally {
     await run.close();
   }

@@ -592,6 +592,7 @@ function validate(   A, fam, nb, rd, ld, rp, lim, ny) {
 		bad(NAME["retryPeriod"], V["retryPeriod"], "must be at most " ms_text(lim) " s: less than renew deadline / 1.2 (client-go's rule)")
 		return
 	}
+	if (ld - rp < 2000) { bad(NAME["leaseDuration"], V["leaseDuration"], "must be at least the retry period + 2 s (" ms_text(rp + 2000) " s): the VIP's 1 s kernel lifetime is refreshed between renews"); return }
 	if (V["handoverLease"] == V["namespace"] "/" V["leaseName"]) { bad(NAME["handoverLease"], V["handoverLease"], "is k3vip's own Lease: it names kube-vip's Lease, which k3vip waits on before its first election (example: kube-system/plndr-cp-lock; empty: none)"); return }
 	# notYetSupported of src/config/resolve.ts: the same list, the same messages.
 	ny = "is not supported in this version: "

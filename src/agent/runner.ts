@@ -137,13 +137,19 @@ export class AgentRunner {
         return;
       case "vip": {
         const op = a.op;
-        const p = op === "add" ? d.vipPort.add(d.vip) : op === "remove" ? d.vipPort.remove(d.vip) : op === "announce" ? d.vipPort.announce(d.vip) : d.vipPort.held(d.vip);
+        const p = op === "add" ? d.vipPort.add(d.vip, a.lifetimeS ?? 0) : op === "remove" ? d.vipPort.remove(d.vip) : op === "announce" ? d.vipPort.announce(d.vip) : d.vipPort.held(d.vip);
         p.then(
           (held) => this.dispatch({ type: "vip", op, ok: true, ...(op === "check" ? { held: held === true } : {}) }),
           (e: unknown) => this.dispatch({ type: "vip", op, ok: false, error: errorText(e) }),
         );
         return;
       }
+      case "fence":
+        d.vipPort.refresh(d.vip, a.lifetimeS).then(
+          () => this.dispatch({ type: "fence", ok: true }),
+          (e: unknown) => this.dispatch({ type: "fence", ok: false, error: errorText(e) }),
+        );
+        return;
       case "probe":
         d.health.probe().then(
           (r) => {

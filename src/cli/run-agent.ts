@@ -111,6 +111,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
     process.off("SIGINT", int);
     process.off("unhandledRejection", stray);
     await metricsServer.close();
+    await vipPort.close();
   }
 }
 

@@ -128,6 +128,11 @@ export function validateConfig(c: Config, name: (key: string) => string = (k) =>
     const max = Math.floor((rd * 10 + 11) / 12) - 1;
     throw badValue(name("retryPeriod"), String(c.retryPeriod), `must be at most ${secondsText(max)} s: less than renew deadline / 1.2 (client-go's rule)`);
   }
+  // Rule 8 of the election: the VIP's 1 s kernel lifetime is refreshed only while the holder may keep it
+  // 1.4 s more, and it may keep it until lease − 0.25 s after a renew: lease − retry ≥ 2 s leaves room for a slow renew.
+  if (ms(c.leaseDuration) - rp < 2000) {
+    throw badValue(name("leaseDuration"), String(c.leaseDuration), `must be at least the retry period + 2 s (${secondsText(rp + 2000)} s): the VIP's 1 s kernel lifetime is refreshed between renews`);
+  }
   // k3vip waits on kube-vip's Lease before electing on its own: one Lease for both would wait forever.
   if (c.handoverLease === `${c.namespace}/${c.leaseName}`) {
     throw badValue(name("handoverLease"), c.handoverLease, "is k3vip's own Lease: it names kube-vip's Lease, which k3vip waits on before its first election (example: kube-system/plndr-cp-lock; empty: none)");

@@ -11,6 +11,7 @@ export { CommandError, formatArgv, run, type CommandResult, type RunOptions } fr
 export { defaultRunner, listAddrs, type Runner } from "./ip.ts";
 export { ArpingUnavailableError, detectArping, type Arping, type Burst } from "./arping.ts";
 export { IpVipPort, VipError, createVipPort, type VipPortOptions } from "./vip.ts";
+export { IpBatch, IpBatchError, type IpBatchOptions, type IpLineChannel } from "./ipbatch.ts";
 export { SegmentConflictProbe, type ConflictProbeOptions } from "./conflict.ts";
 export { probeDuplicate, type DadOptions, type DadResult } from "./dad.ts";
 export { RealHostProbe, type RealHostProbeOptions } from "./preflight.ts";

@@ -31,6 +31,7 @@ import type { Vip, VipPort } from "../agent/index.ts";
 import { foreignVipProblem, isMarked, sameIp, sysctlKey, vipLabel, type IpAddrInfo } from "../net/index.ts";
 import { arpBurst, detectArping, DEFAULT_BURST, type Arping, type Burst } from "./arping.ts";
 import { CommandError, run } from "./exec.ts";
+import { IpBatch, type IpLineChannel } from "./ipbatch.ts";
 import { listAddrs, type Runner } from "./ip.ts";
 import { procSysctl, runnerSysctl, type SysctlAccess } from "./sysctl.ts";
 
@@ -50,6 +51,11 @@ export interface VipPortOptions {
   tentativeWaitMs?: number;
   /** Notes worth a log line (degraded IPv6 announcement, VIP as only address). */
   warn?: (message: string) => void;
+  /**
+   * Where lifetime refreshes go. Default: one long-lived `ip -batch` when
+   * `run` is the default; through `run` (a fork each) otherwise.
+   */
+  batch?: IpLineChannel;
 }
 
 export class VipError extends Error {
@@ -63,12 +69,19 @@ export class IpVipPort implements VipPort {
   private readonly warn: (m: string) => void;
   private arping: Promise<Arping> | undefined;
   private readonly warned = new Set<string>();
+  private readonly batch: IpLineChannel | undefined;
 
   constructor(private readonly opts: VipPortOptions = {}) {
     this.run = opts.run ?? ((argv) => run(argv, { timeoutMs: 10_000 }));
     this.sysctl = opts.sysctl ?? (opts.run ? runnerSysctl(opts.run) : procSysctl);
     this.burst = opts.burst ?? DEFAULT_BURST;
     this.warn = opts.warn ?? (() => undefined);
+    this.batch = opts.batch ?? (opts.run ? undefined : new IpBatch());
+  }
+
+  /** Ends the `ip -batch` child. */
+  async close(): Promise<void> {
+    await this.batch?.close();
   }
 
   private warnOnce(key: string, message: string): void {
@@ -101,7 +114,7 @@ export class IpVipPort implements VipPort {
     return ours !== undefined && ours.dadfailed !== true;
   }
 
-  async add(vip: Vip): Promise<void> {
+  async add(vip: Vip, lifetimeS = 0): Promise<void> {
     const { ours, foreign, problem } = await this.entries(vip);
     // Another copy (the node's own address, or one another program added) is
     // never replaced or removed: adding ours beside it would answer for an
@@ -110,15 +123,38 @@ export class IpVipPort implements VipPort {
     if (ours && ours.dadfailed !== true) return;
     if (ours) await this.del(vip, ours.prefixlen);
     if (vip.family === 4) {
-      await this.addV4(vip);
+      await this.addV4(vip, lifetimeS);
     } else {
-      await this.addV6(vip);
+      await this.addV6(vip, lifetimeS);
     }
   }
 
-  private async addV4(vip: Vip): Promise<void> {
+  /**
+   * `ip addr change` arguments that set the lifetime and keep k3vip's mark:
+   * the kernel re-creates a copy that ran out (RTM_NEWADDR with REPLACE but
+   * no CREATE still creates), and that copy must be marked too. IPv6 keeps
+   * preferred_lft 0 (never a source address).
+   */
+  private changeArgs(vip: Vip, lifetimeS: number): string[] {
+    checkLifetime(lifetimeS, 1);
+    if (vip.family === 4) {
+      const label = vipLabel(vip.interface);
+      return ["address", "change", `${vip.address}/32`, "dev", vip.interface, "noprefixroute", ...(label ? ["label", label] : []), "valid_lft", String(lifetimeS), "preferred_lft", String(lifetimeS)];
+    }
+    return ["address", "change", `${vip.address}/128`, "dev", vip.interface, "noprefixroute", "valid_lft", String(lifetimeS), "preferred_lft", "0"];
+  }
+
+  async refresh(vip: Vip, lifetimeS: number): Promise<void> {
+    const args = this.changeArgs(vip, lifetimeS);
+    if (this.batch) await this.batch.exec(args.join(" "));
+    else await this.run(["ip", ...args]);
+  }
+
+  private async addV4(vip: Vip, lifetimeS: number): Promise<void> {
     const label = vipLabel(vip.interface);
-    await this.run(["ip", "-4", "addr", "add", `${vip.address}/32`, "dev", vip.interface, "noprefixroute", ...(label ? ["label", label] : [])]);
+    checkLifetime(lifetimeS, 0);
+    const life = lifetimeS > 0 ? ["valid_lft", String(lifetimeS), "preferred_lft", String(lifetimeS)] : [];
+    await this.run(["ip", "-4", "addr", "add", `${vip.address}/32`, "dev", vip.interface, "noprefixroute", ...(label ? ["label", label] : []), ...life]);
     const link = (await listAddrs(this.run, vip.interface))[0];
     const others = link?.addr_info.filter((a) => a.family === "inet" && a.local !== vip.address && a.scope === "global") ?? [];
     if (others.length === 0) {
@@ -129,7 +165,8 @@ export class IpVipPort implements VipPort {
     }
   }
 
-  private async addV6(vip: Vip): Promise<void> {
+  private async addV6(vip: Vip, lifetimeS: number): Promise<void> {
+    checkLifetime(lifetimeS, 0);
     const conf = `net/ipv6/conf/${vip.interface}`;
     // The kernel ORs conf.all.ndisc_notify with the device's (addrconf_dad_completed),
     // so either one set (e.g. by the installer's sysctl.d file) is enough.
@@ -145,7 +182,7 @@ export class IpVipPort implements VipPort {
       }
     }
     try {
-      await this.run(["ip", "-6", "addr", "add", `${vip.address}/128`, "dev", vip.interface, "valid_lft", "forever", "preferred_lft", "0", "noprefixroute"]);
+      await this.run(["ip", "-6", "addr", "add", `${vip.address}/128`, "dev", vip.interface, "valid_lft", lifetimeS > 0 ? String(lifetimeS) : "forever", "preferred_lft", "0", "noprefixroute"]);
       if (restoreDad !== undefined) await this.waitNotTentative(vip);
     } finally {
       if (restoreDad !== undefined) await this.writeSysctl(`${conf}/accept_dad`, restoreDad);
@@ -226,6 +263,11 @@ export class IpVipPort implements VipPort {
   }
 }
 
-export function createVipPort(opts: VipPortOptions = {}): VipPort {
+/** Lifetimes are whole seconds; the kernel refuses valid_lft 0 (0 here means forever, for add only). */
+function checkLifetime(s: number, min: number): void {
+  if (!Number.isInteger(s) || s < min) throw new VipError(`VIP lifetime ${s} s: must be whole seconds ≥ ${min}`);
+}
+
+export function createVipPort(opts: VipPortOptions = {}): IpVipPort {
   return new IpVipPort(opts);
 }

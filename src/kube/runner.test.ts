@@ -37,7 +37,8 @@ describe("three runners against the fake API (real client-node adapter, real tim
     const health = new FakeHealthProbe();
     const lease = new KubeLeasePort(kc, { namespace: "kube-system", name: "k3vip-cp", timeoutMs: 300 });
     const runner = new AgentRunner({
-      config: CFG(name, { leaseDurationMs: 1000, renewDeadlineMs: 700, retryPeriodMs: 200, brownoutHoldMs: 1000, healthIntervalMs: 100 }),
+      // Timings this short cannot carry the 1 s kernel lifetime (validateConfig refuses them): the fence is off here.
+      config: CFG(name, { leaseDurationMs: 1000, renewDeadlineMs: 700, retryPeriodMs: 200, brownoutHoldMs: 1000, healthIntervalMs: 100, fenceLifetimeS: 0 }),
       vip: VIP,
       lease,
       vipPort,

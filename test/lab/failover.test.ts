@@ -26,7 +26,7 @@ describe("failover scenarios with real agents", () => {
   async function trial(scenario: Scenario): Promise<TrialResult> {
     try {
       const r = await runTrial(run.cluster, run.api, pinger, scenario, 1, run.timings);
-      console.log(`# ${scenario}: ${r.from} → ${r.to ?? r.lastServer} outage ${r.outageMs} ms, failed ${r.failedRequests}/${r.requests}, transitions ${r.transitions}, duplicate ${r.duplicateMs} ms`);
+      console.log(`# ${scenario}: ${r.from} → ${r.to ?? r.lastServer} outage ${r.outageMs} ms, failed ${r.failedRequests}/${r.requests}, transitions ${r.transitions}, duplicate ${r.duplicateMs} ms${r.orphanMs !== undefined ? `, orphan ${r.orphanMs} ms` : ""}`);
       return r;
     } catch (e) {
       // The agents' last lines say why.
@@ -61,12 +61,25 @@ describe("failover scenarios with real agents", () => {
     assert.ok(r.settled, "after its API server came back the old holder stayed a follower");
   });
 
-  it("kill: a crashed holder is replaced, and its restarted agent removes the stale VIP", async () => {
+  it("kill: the kernel removes the dead agent's VIP before anyone takes over; no duplicate, and the restarted agent stays a follower", async () => {
     const r = await trial("kill");
     assert.notEqual(r.to, r.from);
     assert.equal(r.lastServer, r.to);
     assert.equal(r.flaps, 0);
-    assert.ok(r.settled, "exactly one holder after the restart: no orphaned VIP");
+    assert.ok(r.orphanMs !== undefined, "the dead agent's VIP went away with no process alive");
+    assert.equal(r.duplicateMs, 0, "gone before the Lease expired and another server added it");
+    assert.ok(r.settled, "exactly one holder after the restart");
+  });
+
+  it("sigstop: a frozen holder's VIP runs out while it is stopped; another server takes over; on SIGCONT it does not add it back", async () => {
+    const r = await trial("sigstop");
+    assert.notEqual(r.to, r.from);
+    assert.equal(r.lastServer, r.to);
+    assert.ok(r.orphanMs !== undefined);
+    assert.equal(r.duplicateMs, 0);
+    assert.equal(r.flaps, 0);
+    assert.ok(r.settled, "the woken agent stayed a follower");
+    assert.ok(agentLog.some((l) => /stalled/.test(l)), "the woken agent saw that it had been stopped");
   });
 
   it("linkdown: a holder cut off from the network is replaced, and drops the VIP once back", async () => {

@@ -27,6 +27,8 @@ export function electionConfig(config: Config, identity: string, overrides: Part
     healthIntervalMs: 1000,
     healthFailures: 3,
     announceRefreshMs: ms(config.arpRefresh),
+    fenceLifetimeS: 1,
+    fenceRefreshMs: 200,
     ...overrides,
   };
 }

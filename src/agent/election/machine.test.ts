@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { initialState, microTime, step, type ElectionState } from "./machine.ts";
+import { APPLY_MS, fenceSeconds, initialState, KERNEL_LATE_MS, microTime, step, type ElectionState } from "./machine.ts";
 import { SIM_CONFIG } from "./testing/sim.ts";
 import type { ElectionAction, ElectionConfig, ElectionEvent, LeaseObject, LeaseResult, LeaseSpec, TimerName } from "./types.ts";
 
@@ -11,6 +11,8 @@ type Auto = {
   write?: (a: Extract<ElectionAction, { type: "createLease" | "updateLease" }>) => LeaseResult;
   probe?: () => { ok: boolean; reason: string };
   vip?: boolean;
+  /** Lifetime refreshes succeed at once unless false (then they stay pending until answered). */
+  fence?: boolean;
 };
 
 /**
@@ -55,6 +57,7 @@ class Driver {
     if ((a.type === "createLease" || a.type === "updateLease") && this.auto.write) return { type: "lease", result: this.auto.write(a) };
     if (a.type === "probe" && this.auto.probe) return { type: "health", ...this.auto.probe() };
     if (a.type === "vip" && this.auto.vip && a.op !== "check") return { type: "vip", op: a.op, ok: true };
+    if (a.type === "fence" && this.auto.fence !== false) return { type: "fence", ok: true };
     return null;
   }
   /** Advance time, firing due timers in order (what the runner does). */
@@ -640,4 +643,136 @@ describe("election: VIP operations that fail (hardening #11 item 9)", () => {
     d.send({ type: "vip", op: "add", ok: true });
     assert.deepEqual(d.vipOps(), ["add", "remove"], "the late add is undone at once");
   });
+});
+
+describe("election: the kernel-enforced fence (rules 8, 9)", () => {
+  const fences = (d: Driver) => d.all.filter((a) => a.type === "fence").map((a) => (a as { lifetimeS: number }).lifetimeS);
+
+  it("fenceSeconds: whole seconds that end before the deadline, capped, never below 0", () => {
+    const c = { ...CFG, fenceLifetimeS: 1 };
+    assert.equal(fenceSeconds(c, null, 0), 0, "no deadline: not the holder");
+    assert.equal(fenceSeconds(c, 10_000, 0), 1, "capped at fenceLifetimeS");
+    assert.equal(fenceSeconds({ ...c, fenceLifetimeS: 5 }, 10_000, 0), 5);
+    assert.equal(fenceSeconds({ ...c, fenceLifetimeS: 30 }, 10_000, 0), 9, "⌊(10000 − 300 − 100) / 1000⌋");
+    assert.equal(fenceSeconds(c, 1000 + KERNEL_LATE_MS + APPLY_MS, 0), 1, "exactly one second of right left");
+    assert.equal(fenceSeconds(c, 1000 + KERNEL_LATE_MS + APPLY_MS - 1, 0), 0, "a millisecond less: none");
+    assert.equal(fenceSeconds(c, 100, 500), 0, "past the deadline");
+  });
+
+  it("the VIP is added with a 1 s lifetime and refreshed every 200 ms while the Lease is renewed: 5 refreshes a second, no extra Lease write", () => {
+    const d = new Driver();
+    d.bootLeader();
+    const add = d.all.find((a) => a.type === "vip" && a.op === "add");
+    assert.deepEqual(add, { type: "vip", op: "add", lifetimeS: 1 });
+    const writes = d.writes().length;
+    d.advance(10_000);
+    assert.equal(fences(d).length, 50);
+    assert.ok(fences(d).every((n) => n === 1));
+    assert.equal(d.writes().length - writes, 5, "the Lease is still renewed once per retryPeriod");
+    assert.ok(d.state.fenceUntil <= d.mono + 1000 + KERNEL_LATE_MS && d.state.fenceUntil > d.mono + 700);
+  });
+
+  it("renews failing hard: the last refresh ends before T + renewDeadline, when the process drops it too", () => {
+    const d = new Driver();
+    d.bootLeader();
+    const T = d.state.renewedAt ?? 0;
+    d.auto.write = () => ({ ok: false, error: "refused", message: "connect ECONNREFUSED 127.0.0.1:6443" });
+    d.advance(4000);
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    const sent = d.all.filter((a) => a.type === "fence").length;
+    assert.ok(sent > 0);
+    // Every lifetime set ends (with the kernel's lateness) before the deadline T + 4000.
+    assert.ok(d.state.fenceUntil <= T + 4000 - APPLY_MS + 1, `fence until ${d.state.fenceUntil - T} ms after T`);
+  });
+
+  it("a brown-out keeps the lifetime refreshed up to T + leaseDuration + brownoutHold − 250 ms, and no further", () => {
+    const d = new Driver();
+    d.bootLeader();
+    const T = d.state.renewedAt ?? 0;
+    d.auto.write = () => ({ ok: false, error: "timeout", message: "no answer" });
+    d.advance(11_500);
+    assert.deepEqual(d.vipOps(), ["add"], "kept through the brown-out");
+    assert.ok(d.state.fenceUntil > T + 10_000, "still refreshed");
+    d.advance(500);
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    assert.ok(d.state.fenceUntil <= T + 12_000 - 250, `fence until ${d.state.fenceUntil - T} ms after T`);
+  });
+
+  it("a removal waits for the refresh in flight (an `ip addr change` landing after it would re-create the VIP)", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto.fence = false;
+    d.advance(200);
+    assert.equal(d.state.fencing, true);
+    d.send({ type: "health", ok: false, reason: "connect ECONNREFUSED 127.0.0.1:6443" });
+    assert.equal(d.state.phase, "follower");
+    assert.deepEqual(d.vipOps(), ["add"], "not while the refresh may still land");
+    d.send({ type: "fence", ok: true });
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+  });
+
+  it("a failed refresh is logged once and costs nothing else: the copy runs out by itself", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto.fence = false;
+    for (let i = 0; i < 3; i++) {
+      d.advance(200);
+      d.send({ type: "fence", ok: false, error: "RTNETLINK answers: Operation not permitted" });
+    }
+    assert.equal(d.all.filter((a) => a.type === "log" && /could not refresh/.test(a.msg)).length, 1);
+    assert.equal(d.state.phase, "leader");
+    d.advance(200);
+    d.send({ type: "fence", ok: true });
+    assert.ok(d.has("log", (a) => /refreshed again/.test(a.msg) && /after 3 failed/.test(a.reason)));
+  });
+
+  it("fence off (fenceLifetimeS 0): added for ever, never refreshed", () => {
+    const d = new Driver({ fenceLifetimeS: 0 });
+    d.bootLeader();
+    assert.deepEqual(d.all.find((a) => a.type === "vip" && a.op === "add"), { type: "vip", op: "add", lifetimeS: 0 });
+    d.advance(10_000);
+    assert.equal(fences(d).length, 0);
+  });
+
+  it("a holder stopped past its Lease (SIGSTOP) wakes, refreshes nothing, and removes its VIP at once", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.advance(300);
+    const before = fences(d).length;
+    // Frozen for 10 s: nothing runs; then the first overdue timer fires. Another node took the Lease meanwhile.
+    d.auto.write = () => ({ ok: false, error: "conflict", message: "the object has been modified" });
+    d.auto.get = () => ({ ok: true, lease: d.lease("srv2") });
+    d.mono += 10_000;
+    d.advance(0);
+    assert.equal(fences(d).length, before, "no refresh after the stall");
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    assert.ok(d.has("log", (a) => /stalled/.test(a.msg)));
+    d.advance(5000);
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    assert.equal(d.state.phase, "follower");
+  });
+
+  it("a short stall (0.6 s) inside the Lease: one renew at once, refreshes resume once it lands, the VIP stays", () => {
+    const d = new Driver();
+    d.bootLeader();
+    delete d.auto.write;
+    d.advance(300);
+    const writes = d.writes().length;
+    d.mono += 600;
+    d.advance(0);
+    assert.ok(d.has("log", (a) => /stalled/.test(a.msg)));
+    assert.equal(d.writes().length, writes + 1, "renews at once");
+    assert.equal(d.state.stalledAt !== null, true);
+    const before = fences(d).length;
+    d.advance(400);
+    assert.equal(fences(d).length, before, "no refresh until the renew lands");
+    const u = d.writes().at(-1);
+    assert.ok(u);
+    d.send({ type: "lease", result: d.ok(u.spec) });
+    assert.equal(d.state.stalledAt, null);
+    d.advance(200);
+    assert.ok(fences(d).length > before);
+    assert.deepEqual(d.vipOps(), ["add"]);
+  });
+
 });

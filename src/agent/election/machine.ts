@@ -66,6 +66,25 @@
  *    removes the copy carrying k3vip's mark, never the node's own address.)
  * 7. API writes: the holder writes once per retryPeriod; followers only read
  *    (and watch), and write only when the Lease is released or expired.
+ * 8. The kernel-enforced fence (docs/design/failover.md). Let R be the
+ *    moment rule 3 removes the VIP (`vipDeadline`). The VIP is added, and
+ *    its lifetime extended every fenceRefreshMs, with valid_lft N where
+ *    N = min(fenceLifetimeS, ⌊(R − now − KERNEL_LATE − APPLY) / 1000⌋) ≥ 1.
+ *    The kernel deletes it at most N s + KERNEL_LATE after the change was
+ *    applied, and the change is applied within APPLY of being sent, so the
+ *    address is gone by R even if this process is frozen or killed the
+ *    moment after; and, refreshed every fenceRefreshMs, within
+ *    fenceLifetimeS + KERNEL_LATE of the process stopping. When N < 1 no
+ *    refresh is sent: the copy expires on its own before R. A removal waits
+ *    for the refresh in flight (the adapter settles it only once applied or
+ *    impossible), since `ip addr change` re-creates a missing address.
+ * 9. A process that was stopped finds out from its own timers (one overdue
+ *    by more than STALL_MS): it renews at once and, until a renew sent since
+ *    lands, neither refreshes the VIP's lifetime nor claims the brown-out
+ *    extension of rule 3 (which also needs evidence: a renew that failed
+ *    soft or is still unanswered). A holder frozen past its Lease thus
+ *    wakes, finds its deadline passed and removes what is left of its VIP;
+ *    the kernel removed it long before (rule 8).
  */
 import type {
   ElectionAction,
@@ -126,6 +145,14 @@ export interface ElectionState {
   // Holder bookkeeping (rule 3).
   renewedAt: number | null;
   hardFailure: string | null;
+  /**
+   * Evidence of a brown-out since T: a renew timed out or got a 5xx. Only
+   * then does the holder keep the VIP past T + leaseDuration (rule 3); a
+   * holder that merely did not renew (it was stopped) has none.
+   */
+  softFailure: boolean;
+  /** The event loop was found stalled (rule 9) and no renew sent since has landed. */
+  stalledAt: number | null;
   /** A 409 on renew not yet explained by a re-read. */
   conflict: boolean;
   lastError: string;
@@ -145,6 +172,18 @@ export interface ElectionState {
   announcesSinceAdd: number;
   nextAnnounceAt: number;
   vipRetryAt: number | null;
+  /** When the VIP operation in flight was sent. */
+  vipOpAt: number;
+  /** The lifetime (s) the add in flight sets. */
+  vipOpLifetimeS: number;
+  // The kernel fence (rule 8).
+  fencing: boolean;
+  fenceSentAt: number;
+  fenceSentS: number;
+  nextFenceAt: number;
+  fenceFailures: number;
+  /** Latest moment the kernel may still carry our copy from the lifetimes set so far (-Infinity: none set). */
+  fenceUntil: number;
   /** A duplicate-address probe is in flight; when the next is due. */
   conflictProbing: boolean;
   nextConflictAt: number;
@@ -180,6 +219,8 @@ export function initialState(config: ElectionConfig): ElectionState {
     attemptNow: false,
     renewedAt: null,
     hardFailure: null,
+    softFailure: false,
+    stalledAt: null,
     conflict: false,
     lastError: "",
     sent: [],
@@ -193,9 +234,17 @@ export function initialState(config: ElectionConfig): ElectionState {
     announcesSinceAdd: 0,
     nextAnnounceAt: Infinity,
     vipRetryAt: null,
+    vipOpAt: -Infinity,
+    vipOpLifetimeS: 0,
+    fencing: false,
+    fenceSentAt: -Infinity,
+    fenceSentS: 0,
+    nextFenceAt: -Infinity,
+    fenceFailures: 0,
+    fenceUntil: -Infinity,
     conflictProbing: false,
     nextConflictAt: -Infinity,
-    timers: { lease: null, health: null, deadline: null, announce: null, conflict: null },
+    timers: { lease: null, health: null, deadline: null, announce: null, conflict: null, fence: null },
     ready: false,
   };
 }
@@ -206,6 +255,16 @@ export function microTime(wallMs: number): string {
 }
 
 const DROP_MARGIN_MS = 250;
+/**
+ * Rule 8. The kernel deletes an expired address from a delayed work item:
+ * up to 250 ms late (ADDRCONF_TIMER_FUZZ) plus scheduling; measured 18–243 ms
+ * late for valid_lft 1. A lifetime change reaches the kernel within APPLY of
+ * being sent (a pipe write to a running `ip -batch`).
+ */
+export const KERNEL_LATE_MS = 300;
+export const APPLY_MS = 100;
+/** Rule 9: a timer this late means the process was stopped, not merely busy. */
+export const STALL_MS = 400;
 const CONFLICT_INTERVAL_MS = 1000;
 
 const REFUSED_PROBE = /refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|reset|unreachable/i;
@@ -234,6 +293,7 @@ export function step(state: ElectionState, event: ElectionEvent, now: Instant): 
   const s: ElectionState = { ...state, sent: [...state.sent], timers: { ...state.timers }, lease: state.lease };
   const x = new Step(s, now);
   if (s.phase === "stopped") return { state: s, actions: [] };
+  detectStall(x);
   switch (event.type) {
     case "start":
       onStart(x);
@@ -259,12 +319,34 @@ export function step(state: ElectionState, event: ElectionEvent, now: Instant): 
     case "conflict":
       onConflict(x, event.result, event.detail);
       break;
+    case "fence":
+      onFence(x, event.ok, event.error);
+      break;
   }
   settle(x);
   return { state: s, actions: x.out };
 }
 
 // ---------------------------------------------------------------- events
+
+/**
+ * Rule 9: a timer overdue by more than STALL_MS means this process did not
+ * run (SIGSTOP, a frozen cgroup, swap): everything it believes may be stale,
+ * and the kernel may have let the VIP run out meanwhile. Until a renew sent
+ * from now on lands, the holder neither refreshes the VIP's lifetime (a
+ * refresh re-creates a copy that ran out) nor keeps the VIP past the Lease's
+ * expiry. The renew goes out at once.
+ */
+function detectStall(x: Step): void {
+  const { s } = x;
+  let due = Infinity;
+  for (const at of Object.values(s.timers)) if (at !== null && at < due) due = at;
+  const late = x.t - due;
+  if (!(late > STALL_MS) || s.phase !== "leader") return;
+  if (s.stalledAt === null) x.log("warn", "this process was stalled; renewing before refreshing the VIP's lifetime", `a timer fired ${Math.round(late)} ms late`);
+  s.stalledAt = x.t;
+  s.attemptNow = true;
+}
 
 function onStart(x: Step): void {
   const { s } = x;
@@ -340,6 +422,7 @@ function onLeaseResult(x: Step, result: LeaseResult): void {
       return;
     case "timeout":
     case "http5xx":
+      if (s.phase === "leader" && purpose === "renew") s.softFailure = true;
       return; // a brown-out: keep what we have (rule 3)
     case "refused":
     case "other":
@@ -413,6 +496,8 @@ function onVip(x: Step, op: VipOp, ok: boolean, held: boolean | undefined, error
     case "add":
       if (ok) {
         s.vipHave = true;
+        if (s.vipOpLifetimeS > 0) s.fenceUntil = Math.max(s.fenceUntil, s.vipOpAt + s.vipOpLifetimeS * 1000 + KERNEL_LATE_MS);
+        s.nextFenceAt = x.t + x.c.fenceRefreshMs;
         s.announceDue = true;
         s.announcesSinceAdd = 0;
         x.emit({ type: "metric", update: { kind: "vipHeld", value: true } });
@@ -456,6 +541,19 @@ function onVip(x: Step, op: VipOp, ok: boolean, held: boolean | undefined, error
       if (!ok && s.phase === "leader" && s.vipHave) x.log("warn", "could not announce the VIP", why);
       return;
   }
+}
+
+function onFence(x: Step, ok: boolean, error: string | undefined): void {
+  const { s } = x;
+  s.fencing = false;
+  if (ok) {
+    s.fenceUntil = Math.max(s.fenceUntil, s.fenceSentAt + s.fenceSentS * 1000 + KERNEL_LATE_MS);
+    if (s.fenceFailures > 0) x.log("info", "VIP lifetime refreshed again", `after ${s.fenceFailures} failed refresh${s.fenceFailures > 1 ? "es" : ""}`);
+    s.fenceFailures = 0;
+    return;
+  }
+  // The copy expires on its own (rule 8): that is the fence doing its job, not a reason to drop the Lease.
+  if (s.fenceFailures++ === 0) x.log("warn", "could not refresh the VIP's lifetime; the kernel removes it when it runs out", error ?? "unknown error");
 }
 
 function onConflict(x: Step, result: string, detail: string): void {
@@ -531,8 +629,10 @@ function confirm(x: Step, sentAt: number): void {
   if (s.renewedAt === null || sentAt >= s.renewedAt) {
     s.renewedAt = sentAt;
     s.hardFailure = null;
+    s.softFailure = false;
     s.lastError = "";
   }
+  if (s.stalledAt !== null && sentAt >= s.stalledAt) s.stalledAt = null;
   s.sent = s.sent.filter((e) => e.sentAt > sentAt);
 }
 
@@ -570,6 +670,8 @@ function loseLeadership(x: Step, level: LogLevel, reason: string, release: boole
   s.phase = "follower";
   s.renewedAt = null;
   s.hardFailure = null;
+  s.softFailure = false;
+  s.stalledAt = null;
   s.conflict = false;
   s.failoverFrom = null;
   s.releasePending = release && !s.absent && s.lease?.spec.holderIdentity === x.c.identity;
@@ -604,7 +706,10 @@ function vipDeadline(x: Step): number | null {
   const hard = s.renewedAt + c.renewDeadlineMs;
   if (s.hardFailure !== null || s.healthy !== true) return hard;
   // A 409 may be a follower's takeover, which cannot land before T + leaseDuration: no brown-out extension.
-  if (s.conflict) return Math.max(hard, s.renewedAt + c.leaseDurationMs - DROP_MARGIN_MS);
+  // Nor without evidence of a brown-out: a renew that failed soft, or one still waiting for its answer.
+  // A holder that was stopped (SIGSTOP, a frozen cgroup) and so never tried has none (rule 9).
+  const evidence = s.softFailure || (s.inflight !== null && s.inflight.purpose === "renew");
+  if (s.conflict || !evidence || s.stalledAt !== null) return Math.max(hard, s.renewedAt + c.leaseDurationMs - DROP_MARGIN_MS);
   // The margin covers removing the VIP before a follower's first write can even land.
   return Math.max(hard, s.renewedAt + c.leaseDurationMs + c.brownoutHoldMs - DROP_MARGIN_MS);
 }
@@ -629,7 +734,26 @@ function settle(x: Step): void {
   if (isStopped(s)) return;
   probeStep(x);
   conflictStep(x);
+  fenceStep(x);
   armTimers(x);
+}
+
+/** Rule 8: the lifetime (s) an add or refresh sent now may set; 0 = none is safe (or, with the fence off, forever). */
+export function fenceSeconds(c: ElectionConfig, deadline: number | null, now: number): number {
+  if (deadline === null) return 0;
+  return Math.max(0, Math.min(c.fenceLifetimeS, Math.floor((deadline - now - KERNEL_LATE_MS - APPLY_MS) / 1000)));
+}
+
+function fenceStep(x: Step): void {
+  const { s, c } = x;
+  if (c.fenceLifetimeS <= 0 || s.phase !== "leader" || s.vipHave !== true || s.vipOp !== null || s.fencing || s.stalledAt !== null || x.t < s.nextFenceAt) return;
+  s.nextFenceAt = x.t + c.fenceRefreshMs;
+  const n = fenceSeconds(c, vipDeadline(x), x.t);
+  if (n < 1) return; // too close to the deadline: let the copy run out (it ends before R)
+  s.fencing = true;
+  s.fenceSentAt = x.t;
+  s.fenceSentS = n;
+  x.emit({ type: "fence", lifetimeS: n });
 }
 
 function conflictStep(x: Step): void {
@@ -658,12 +782,29 @@ function reconcileVip(x: Step): void {
   let op: VipOp | null = null;
   // An add waits for a running announcement (the VIP can't be re-added while it's being announced anyway).
   if (want && !s.vipHave && !s.announcing) op = "add";
-  else if (!want && s.vipHave && (s.vipRetryAt === null || x.t >= s.vipRetryAt)) op = "remove";
+  // A removal waits for the lifetime refresh in flight, which could re-create the address after it (rule 8).
+  else if (!want && s.vipHave && !s.fencing && (s.vipRetryAt === null || x.t >= s.vipRetryAt)) op = "remove";
   else if (want && s.vipHave && !s.announcing && (s.announceDue || x.t >= s.nextAnnounceAt)) op = "announce";
   if (op === null) return;
-  if (op === "announce") s.announcing = true;
-  else s.vipOp = op;
-  x.emit({ type: "vip", op });
+  if (op === "announce") {
+    s.announcing = true;
+    x.emit({ type: "vip", op });
+    return;
+  }
+  if (op === "add" && x.c.fenceLifetimeS > 0) {
+    const n = fenceSeconds(x.c, vipDeadline(x), x.t);
+    // Not even one second of right left: the next renew extends it, or rule 3 ends the leadership.
+    if (n < 1) return;
+    s.vipOpLifetimeS = n;
+    s.vipOp = op;
+    s.vipOpAt = x.t;
+    x.emit({ type: "vip", op, lifetimeS: n });
+    return;
+  }
+  s.vipOp = op;
+  s.vipOpAt = x.t;
+  s.vipOpLifetimeS = 0;
+  x.emit(op === "add" ? { type: "vip", op, lifetimeS: 0 } : { type: "vip", op });
 }
 
 function sendWrite(x: Step, purpose: WritePurpose, spec: LeaseSpec, reason: string): void {
@@ -779,7 +920,7 @@ function probeStep(x: Step): void {
 
 function armTimers(x: Step): void {
   const { s, c } = x;
-  const want: Record<TimerName, number | null> = { lease: null, health: null, deadline: null, announce: null, conflict: null };
+  const want: Record<TimerName, number | null> = { lease: null, health: null, deadline: null, announce: null, conflict: null, fence: null };
   if (!s.inflight && s.phase !== "init" && s.phase !== "stopping") {
     // The next poll/renew, or earlier the moment a follower may write. Only
     // future instants: anything due now was done by leaseStep already.
@@ -801,6 +942,7 @@ function armTimers(x: Step): void {
     if (s.phase === "leader") want.announce = s.nextAnnounceAt === Infinity ? null : s.nextAnnounceAt;
     else if (s.vipRetryAt !== null) want.announce = s.vipRetryAt;
   }
+  if (c.fenceLifetimeS > 0 && s.phase === "leader" && s.vipHave === true && s.vipOp === null && !s.fencing && s.stalledAt === null && s.nextFenceAt > x.t) want.fence = s.nextFenceAt;
   for (const name of Object.keys(want) as TimerName[]) {
     if (want[name] !== s.timers[name]) {
       s.timers[name] = want[name];

@@ -34,7 +34,7 @@ export interface Instant {
   wall: number;
 }
 
-export type TimerName = "lease" | "health" | "deadline" | "announce" | "conflict";
+export type TimerName = "lease" | "health" | "deadline" | "announce" | "conflict" | "fence";
 export type WritePurpose = "acquire" | "renew" | "release";
 export type VipOp = "add" | "remove" | "announce" | "check";
 
@@ -49,6 +49,12 @@ export type ElectionEvent =
   /** The answer to the one VIP operation in flight; `held` answers `check`. */
   | { type: "vip"; op: VipOp; ok: boolean; held?: boolean; error?: string }
   | { type: "signal"; signal: "SIGTERM" | "SIGINT" }
+  /**
+   * The answer to the one lifetime refresh in flight (see the fence in
+   * machine.ts). The adapter settles it only once the kernel applied the
+   * change or can no longer apply it.
+   */
+  | { type: "fence"; ok: boolean; error?: string }
   /**
    * The answer to a duplicate-address probe for the VIP (ARP DAD / neighbour
    * solicitation): another host answers for it (`conflict`), nobody does
@@ -73,7 +79,10 @@ export type ElectionAction =
   | { type: "getLease" }
   | { type: "createLease"; spec: LeaseSpec; purpose: WritePurpose }
   | { type: "updateLease"; spec: LeaseSpec; resourceVersion: string; purpose: WritePurpose }
-  | { type: "vip"; op: VipOp }
+  /** `lifetimeS` (add only): the address's kernel lifetime (valid_lft) in whole seconds; 0 = forever (no fence). */
+  | { type: "vip"; op: VipOp; lifetimeS?: number }
+  /** Extend the VIP's kernel lifetime to `lifetimeS` seconds from now (`ip addr change … valid_lft N`). */
+  | { type: "fence"; lifetimeS: number }
   | { type: "probe" }
   /** Is another host answering for the VIP? (only while renews fail: see rule 3) */
   | { type: "probeConflict" }
@@ -104,4 +113,13 @@ export interface ElectionConfig {
   healthFailures: number;
   /** Interval of gratuitous ARP / unsolicited NA refreshes while holding the VIP. */
   announceRefreshMs: number;
+  /**
+   * The kernel-enforced fence: the VIP carries a kernel lifetime (valid_lft)
+   * of at most this many whole seconds, extended every `fenceRefreshMs` while
+   * this node may hold it. A killed or frozen agent's VIP is then deleted by
+   * the kernel within fenceLifetimeS + the kernel's lateness (≤ 0.3 s). 0 =
+   * no fence (valid_lft forever, the VIP stays until removed).
+   */
+  fenceLifetimeS: number;
+  fenceRefreshMs: number;
 }

@@ -12,8 +12,19 @@ export interface Vip {
  * unit tests.
  */
 export interface VipPort {
-  /** Add the VIP as a secondary address that never becomes the node's source address. */
-  add(vip: Vip): Promise<void>;
+  /**
+   * Add the VIP as a secondary address that never becomes the node's source
+   * address, with a kernel lifetime of `lifetimeS` whole seconds (0 or
+   * absent: forever).
+   */
+  add(vip: Vip, lifetimeS?: number): Promise<void>;
+  /**
+   * Set the VIP's kernel lifetime to `lifetimeS` (≥ 1) seconds from now.
+   * Settles only once the kernel applied it or can no longer apply it (the
+   * election removes the VIP only after). Like `ip addr change`, it may
+   * re-create a copy that just ran out.
+   */
+  refresh(vip: Vip, lifetimeS: number): Promise<void>;
   /** Remove the VIP (no error when absent). */
   remove(vip: Vip): Promise<void>;
   /** Tell the segment the VIP is here: gratuitous ARP burst (IPv4) / unsolicited NA (IPv6). */

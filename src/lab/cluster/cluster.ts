@@ -145,6 +145,15 @@ current-context: lab
     this.agents.delete(name);
   }
 
+  /** SIGSTOP to the agent's process group (its `ip -batch` child too, as a frozen cgroup would). */
+  pauseAgent(name: string): void {
+    this.agents.get(name)?.signal("SIGSTOP");
+  }
+
+  resumeAgent(name: string): void {
+    this.agents.get(name)?.signal("SIGCONT");
+  }
+
   /** Servers whose interface carries the VIP right now (read with ip -j). */
   async holders(): Promise<string[]> {
     const out: string[] = [];

@@ -6,7 +6,7 @@
 import type { LabCluster, Pinger } from "./cluster.ts";
 import { analyzeTrial, type TrialStats } from "./analyze.ts";
 
-export const SCENARIOS = ["kill", "linkdown", "sigterm", "apiserver-down", "brownout", "partition"] as const;
+export const SCENARIOS = ["kill", "sigstop", "linkdown", "sigterm", "apiserver-down", "brownout", "partition"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** What the benchmark needs from the upstream (fake) Kubernetes API. */
@@ -27,10 +27,12 @@ export interface TrialResult extends TrialStats {
   /**
    * Longest time two servers carried the VIP at once, from the fault until
    * the cluster settled again (sampled every 50 ms; 0 = never seen). After
-   * kill and linkdown the old holder cannot remove it (dead agent, no link):
-   * this then measures until the restarted agent / restored link cleans up.
+   * kill and sigstop the old holder's agent cannot remove it: the kernel's
+   * lifetime does (rule 8 of the election).
    */
   duplicateMs: number;
+  /** From the fault until the old holder's node no longer carried the VIP (kill, sigstop, linkdown; sampled every 50 ms). */
+  orphanMs: number | undefined;
   /** Exactly one holder once the fault was undone. */
   settled: boolean;
 }
@@ -67,8 +69,13 @@ class DuplicateWatch {
   private dupStart: number | undefined;
   private longest = 0;
   private readonly loop: Promise<void>;
+  /** First sample without `from` holding. */
+  goneAt: number | undefined;
 
-  constructor(private readonly cluster: LabCluster) {
+  constructor(
+    private readonly cluster: LabCluster,
+    private readonly from: string,
+  ) {
     this.loop = this.sample();
   }
 
@@ -76,6 +83,7 @@ class DuplicateWatch {
     while (this.running) {
       const h = await this.cluster.holders().catch(() => [] as string[]);
       const now = Date.now();
+      if (!h.includes(this.from)) this.goneAt ??= now;
       if (h.length >= 2) this.dupStart ??= now;
       else if (this.dupStart !== undefined) {
         this.longest = Math.max(this.longest, now - this.dupStart);
@@ -106,14 +114,22 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
   await sleep(500);
   const t0 = Date.now();
   let to: string | undefined;
-  const dup = new DuplicateWatch(cluster);
+  const dup = new DuplicateWatch(cluster, from);
   try {
     switch (scenario) {
       case "kill": {
-        // The node's k3s and agent die at once (OOM, crash); the kernel stays up, so
-        // the stale VIP stays on its interface until the agent restarts.
+        // The node's k3s and agent die at once (OOM, crash); the kernel stays up and
+        // removes the VIP when the lifetime the agent last set runs out.
         await Promise.all([cluster.stopAgent(from, "SIGKILL"), cluster.stopResponder(from, "SIGKILL")]);
         to = (await cluster.waitForHolders(movedTo, moveTimeout, `after kill of ${from}`)).find((x) => others.includes(x));
+        break;
+      }
+      case "sigstop": {
+        // A frozen agent (SIGSTOP of its process group, as a frozen cgroup):
+        // the kernel's lifetime removes its VIP; another server takes over
+        // once the Lease expires; on SIGCONT it must not add the VIP back.
+        cluster.pauseAgent(from);
+        to = (await cluster.waitForHolders(movedTo, moveTimeout, `after SIGSTOP of ${from}`)).find((x) => others.includes(x));
         break;
       }
       case "linkdown": {
@@ -163,6 +179,9 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
     case "sigterm":
       await cluster.startAgent(from);
       break;
+    case "sigstop":
+      cluster.resumeAgent(from);
+      break;
     case "apiserver-down":
       await cluster.startResponder(from);
       break;
@@ -187,5 +206,6 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
   await sleep(2500);
   const expectedMoves = scenario === "brownout" ? 0 : 1;
   const stats = analyzeTrial(pinger.records, { from: t0 - 300, to: end }, expectedMoves);
-  return { scenario, trial, from, to, duplicateMs, settled, ...stats };
+  const orphanMs = scenario === "kill" || scenario === "sigstop" || scenario === "linkdown" ? (dup.goneAt === undefined ? undefined : dup.goneAt - t0) : undefined;
+  return { scenario, trial, from, to, duplicateMs, orphanMs, settled, ...stats };
 }

@@ -2,6 +2,7 @@
 // Lease API; we assert who carries the VIP at every simulated instant.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { APPLY_MS, KERNEL_LATE_MS } from "../machine.ts";
 import { Rng, Simulation, type NetMode } from "./sim.ts";
 
 const NODES = ["srv1", "srv2", "srv3"];
@@ -227,12 +228,25 @@ function chaos(seed: number, strict: boolean, durationMs = 240_000): Simulation 
           sim.at(at + len, () => (sim.latency = [1, 40]));
           break;
         case "vipFails":
-          // Failing adds only: a failed removal at a drop deadline cannot be
-          // helped without the kernel's address lifetime (issue 12); its own
-          // scenario test below covers the case the rules can.
-          sim.vipFailOps = ["add"];
+          // A failed removal at a drop deadline is covered by the kernel's lifetime (rule 8).
+          sim.vipFailOps = ["add", "remove"];
           sim.vipFailRate = 0.5;
           sim.at(at + len, () => (sim.vipFailRate = 0));
+          break;
+        case "fenceFails":
+          sim.fenceFailRate = 0.5;
+          sim.at(at + len, () => (sim.fenceFailRate = 0));
+          break;
+        case "crash":
+          // kill -9 and a kubelet back-off: no process for a while; the kernel removes the VIP (rule 8).
+          sim.crashProcess(id);
+          watchOrphan(sim, id, at, len);
+          sim.at(at + len, () => sim.start(id));
+          break;
+        case "pause":
+          // SIGSTOP … SIGCONT: the holder that wakes believing it still holds.
+          sim.pause(id, at + len);
+          watchOrphan(sim, id, at, len);
           break;
         case "healthTimeouts":
           n.healthTimeout = true;
@@ -248,7 +262,20 @@ function chaos(seed: number, strict: boolean, durationMs = 240_000): Simulation 
   return sim;
 }
 
-const STRICT_FAULTS = ["powerOff", "crashRestart", "sigterm", "partition", "reset", "apiDown", "brownout", "clockJump", "latency", "vipFails", "healthTimeouts", "watchLost"] as const;
+const STRICT_FAULTS = ["powerOff", "crashRestart", "crash", "pause", "sigterm", "partition", "reset", "apiDown", "brownout", "clockJump", "latency", "vipFails", "fenceFails", "healthTimeouts", "watchLost"] as const;
+
+/** Orphans: a node whose agent is dead or stopped still carrying the VIP FENCE_BOUND ms later. */
+const FENCE_BOUND = 1000 + KERNEL_LATE_MS;
+const orphans = new WeakMap<Simulation, string[]>();
+function watchOrphan(sim: Simulation, id: string, at: number, len: number): void {
+  if (len <= FENCE_BOUND + APPLY_MS) return;
+  // A lifetime sent just before the stop still lands within APPLY.
+  sim.at(at + FENCE_BOUND + APPLY_MS, () => {
+    const n = sim.node(id);
+    const stopped = !n.alive || sim.now < n.pausedUntil;
+    if (stopped && n.vip) (orphans.get(sim) ?? orphans.set(sim, []).get(sim))?.push(`${id} still carries the VIP ${FENCE_BOUND + APPLY_MS} ms after its agent stopped at ${Math.round(at)}`);
+  });
+}
 const ALL_FAULTS = [...STRICT_FAULTS, "slowNode"] as const;
 
 /** Clear every fault, restart every node, and check the cluster settles on exactly one carrier. */
@@ -257,6 +284,7 @@ function heal(sim: Simulation): void {
   sim.latency = [1, 40];
   sim.vipLatency = [1, 5];
   sim.vipFailRate = 0;
+  sim.fenceFailRate = 0;
   for (const id of NODES) {
     const n = sim.node(id);
     n.healthy = true;
@@ -271,6 +299,7 @@ describe("election simulation: randomized fault schedules (seeded)", () => {
   it("never two carriers of the VIP at once under crashes, partitions, resets, cluster-wide brown-outs, API-server loss and probe timeouts, SIGTERM, clock jumps, slow and failing VIP operations, a deleted Lease, lost watches, late timers", (t) => {
     const SEEDS = 120;
     let vipFailures = 0;
+    let expiries = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const sim = chaos(seed, true);
       vipFailures += sim.vipFailures;
@@ -278,11 +307,14 @@ describe("election simulation: randomized fault schedules (seeded)", () => {
       heal(sim);
       sim.finish();
       assert.deepEqual(sim.overlaps, [], `seed ${seed}: duplicate VIP`);
+      assert.deepEqual(orphans.get(sim) ?? [], [], `seed ${seed}: orphaned VIP`);
+      expiries += sim.expiries;
       const c = sim.carriers();
       assert.equal(c.length, 1, `seed ${seed}: settles on one carrier (got ${c.join(",") || "none"})`);
       assert.equal(sim.leaseHolder(), c[0], `seed ${seed}: the carrier holds the Lease`);
     }
-    t.diagnostic(`${vipFailures} VIP operations failed across ${SEEDS} schedules`);
+    t.diagnostic(`${vipFailures} VIP operations failed, ${expiries} copies run out in the kernel across ${SEEDS} schedules`);
+    assert.ok(expiries > 20, "the schedules did leave copies to the kernel's lifetime");
     assert.ok(vipFailures > 50, "the schedules did feed failing VIP operations");
   });
 

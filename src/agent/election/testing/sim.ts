@@ -48,6 +48,10 @@ export interface SimNode {
   /** The VIP is (or may be) on this node's interface: from the moment add is issued until remove completes. */
   vip: boolean;
   watchStale: boolean;
+  /** When the kernel deletes the VIP (its lifetime runs out); Infinity: valid forever. */
+  vipExpiry: number;
+  /** The process is stopped (SIGSTOP, a frozen cgroup) until then: its events wait; the kernel does not. */
+  pausedUntil: number;
   exitCode: number | null;
   writes: number;
   logs: string[];
@@ -95,6 +99,8 @@ export const SIM_CONFIG: Omit<ElectionConfig, "identity"> = {
   healthIntervalMs: 1000,
   healthFailures: 3,
   announceRefreshMs: 10000,
+  fenceLifetimeS: 1,
+  fenceRefreshMs: 200,
 };
 
 export class Simulation {
@@ -115,6 +121,14 @@ export class Simulation {
   timerJitterMs: number;
   /** Failed VIP operations, for the report. */
   vipFailures = 0;
+  /** Lifetime refreshes reach the kernel within 1..this many ms (≤ APPLY_MS in the real adapter). */
+  fenceLatencyMax = 20;
+  /** Probability that a lifetime refresh fails (the copy then runs out). */
+  fenceFailRate = 0;
+  /** Copies the kernel deleted because their lifetime ran out. */
+  expiries = 0;
+  /** Every lifetime set: when, and when it runs out. */
+  readonly fenceSets: { node: string; at: number; expiry: number }[] = [];
   private queue: Queued[] = [];
   private seq = 0;
   private lease: { spec: LeaseSpec; rv: number } | null = null;
@@ -142,6 +156,8 @@ export class Simulation {
         wallOffset: 0,
         vip: false,
         watchStale: false,
+        vipExpiry: Infinity,
+        pausedUntil: -Infinity,
         exitCode: null,
         writes: 0,
         logs: [],
@@ -202,9 +218,15 @@ export class Simulation {
     this.setVip(n, false);
   }
 
-  /** kill -9 of the agent: the VIP stays on the interface until a new process removes it. */
+  /** kill -9 of the agent: the VIP stays on the interface until its lifetime runs out or a new process removes it. */
   crashProcess(id: string): void {
     this.node(id).alive = false;
+  }
+
+  /** SIGSTOP now, SIGCONT at `until`: events meanwhile are handled after, in order; the kernel's lifetimes run on. */
+  pause(id: string, until: number): void {
+    const n = this.node(id);
+    n.pausedUntil = Math.max(n.pausedUntil, until);
   }
 
   signal(id: string): void {
@@ -287,6 +309,24 @@ export class Simulation {
     return this.lease ? { spec: { ...this.lease.spec }, resourceVersion: String(this.lease.rv) } : null;
   }
 
+  /** The kernel: the copy is deleted between N s − 20 ms and N s + 250 ms after the lifetime was set (measured 18–243 ms late). */
+  private setLifetime(n: SimNode, seconds: number): void {
+    if (seconds <= 0) {
+      n.vipExpiry = Infinity;
+      return;
+    }
+    const at = this.now + seconds * 1000 + Math.round(this.rng.between(-20, 250));
+    n.vipExpiry = at;
+    this.fenceSets.push({ node: n.id, at: this.now, expiry: at });
+    this.at(at, () => {
+      if (n.vipExpiry === at) {
+        n.vipExpiry = Infinity;
+        this.expiries++;
+        this.setVip(n, false);
+      }
+    });
+  }
+
   private setVip(n: SimNode, on: boolean): void {
     if (n.vip === on) return;
     n.vip = on;
@@ -303,6 +343,14 @@ export class Simulation {
 
   deliver(n: SimNode, ev: ElectionEvent): void {
     if (!n.alive) return;
+    if (this.now < n.pausedUntil) {
+      // Queued behind everything already due at SIGCONT: order is kept.
+      const gen = n.gen;
+      this.at(n.pausedUntil, () => {
+        if (n.alive && n.gen === gen) this.deliver(n, ev);
+      });
+      return;
+    }
     const r = step(n.state, ev, { mono: this.now, wall: 1_700_000_000_000 + this.now + n.wallOffset });
     n.state = r.state;
     for (const a of r.actions) this.act(n, a);
@@ -327,11 +375,28 @@ export class Simulation {
         // A failed add leaves no address, a failed remove leaves it (as `ip` does).
         const fails = (a.op === "add" || a.op === "remove") && this.vipFailOps.includes(a.op) && this.rng.next() < this.vipFailRate;
         if (fails) this.vipFailures++;
-        if (a.op === "add" && !fails) this.setVip(n, true); // counted from the moment it is issued
+        if (a.op === "add" && !fails) {
+          this.setVip(n, true); // counted from the moment it is issued
+          n.vipExpiry = Infinity; // until the add lands with its lifetime
+        }
         const gen = n.gen;
         this.at(this.now + d, () => {
           if (a.op === "remove" && !fails) this.setVip(n, false);
+          if (a.op === "add" && !fails && n.vip) this.setLifetime(n, a.lifetimeS ?? 0);
           if (n.alive && n.gen === gen) this.deliver(n, fails ? { type: "vip", op: a.op, ok: false, error: "RTNETLINK answers: Operation not permitted" } : { type: "vip", op: a.op, ok: true, held: n.vip });
+        });
+        return;
+      }
+      case "fence": {
+        // A running `ip -batch`: applied within APPLY_MS, re-creating a copy that ran out, like the kernel.
+        const gen = n.gen;
+        const fails = this.fenceFailRate > 0 && this.rng.next() < this.fenceFailRate;
+        this.at(this.now + Math.round(this.rng.between(1, this.fenceLatencyMax)), () => {
+          if (!fails) {
+            this.setVip(n, true);
+            this.setLifetime(n, a.lifetimeS);
+          }
+          if (n.alive && n.gen === gen) this.deliver(n, fails ? { type: "fence", ok: false, error: "RTNETLINK answers: No buffer space available" } : { type: "fence", ok: true });
         });
         return;
       }

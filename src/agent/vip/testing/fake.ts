@@ -3,7 +3,7 @@
 // families mixed up), like MetalLB's fakes, instead of counting calls.
 import type { Vip, VipPort } from "../port.ts";
 
-export type VipOp = "add" | "remove" | "announce" | "held";
+export type VipOp = "add" | "remove" | "announce" | "held" | "refresh";
 
 export class FakeVipPort implements VipPort {
   /** interface → addresses currently "on" it. */
@@ -11,6 +11,8 @@ export class FakeVipPort implements VipPort {
   /** Every call in order, for assertions on sequences (remove before release …). */
   readonly log: { op: VipOp; vip: Vip }[] = [];
   announcements = 0;
+  /** address → the lifetime (s) last set by add or refresh; 0 = forever. */
+  readonly lifetimes = new Map<string, number>();
   /** Make the next call of `op` fail with `error` (once). */
   private failures = new Map<VipOp, Error>();
   /** Calls of these ops fail until cleared (a node where `ip` keeps failing). */
@@ -61,12 +63,29 @@ export class FakeVipPort implements VipPort {
     }
   }
 
-  add(vip: Vip): Promise<void> {
-    return this.call("add", vip, () => {
-      let set = this.addresses.get(vip.interface);
-      if (!set) this.addresses.set(vip.interface, (set = new Set()));
-      set.add(vip.address);
+  add(vip: Vip, lifetimeS = 0): Promise<void> {
+    return this.call("add", vip, () => this.put(vip, lifetimeS));
+  }
+
+  private put(vip: Vip, lifetimeS: number): void {
+    if (!Number.isInteger(lifetimeS) || lifetimeS < 0) throw new Error(`FakeVipPort: lifetime ${lifetimeS} is not whole seconds ≥ 0`);
+    let set = this.addresses.get(vip.interface);
+    if (!set) this.addresses.set(vip.interface, (set = new Set()));
+    set.add(vip.address);
+    this.lifetimes.set(vip.address, lifetimeS);
+  }
+
+  /** Like `ip addr change`: a missing address is created again. */
+  refresh(vip: Vip, lifetimeS: number): Promise<void> {
+    return this.call("refresh", vip, () => {
+      if (lifetimeS < 1) throw new Error(`FakeVipPort.refresh: lifetime ${lifetimeS} (the kernel refuses valid_lft 0)`);
+      this.put(vip, lifetimeS);
     });
+  }
+
+  /** The kernel let the address run out. */
+  expire(vip: Vip): void {
+    this.addresses.get(vip.interface)?.delete(vip.address);
   }
 
   remove(vip: Vip): Promise<void> {
