@@ -29,6 +29,10 @@ export function electionConfig(config: Config, identity: string, overrides: Part
     announceRefreshMs: ms(config.arpRefresh),
     fenceLifetimeS: 1,
     fenceRefreshMs: 200,
+    heartbeatMs: 0,
+    silenceMs: 600,
+    takeover: "early",
+    steadyRenewMs: Math.max(ms(config.retryPeriod), ms(config.leaseDuration) - 1000),
     ...overrides,
   };
 }

@@ -86,6 +86,7 @@
  *    wakes, finds its deadline passed and removes what is left of its VIP;
  *    the kernel removed it long before (rule 8).
  */
+import { ackedSince, candidateRank, holderGaveUp, selfSilent, takeoverBacked, type FollowerView, type Heard, type Heartbeat } from "../peers/index.ts";
 import type {
   ElectionAction,
   ElectionConfig,
@@ -184,6 +185,24 @@ export interface ElectionState {
   fenceFailures: number;
   /** Latest moment the kernel may still carry our copy from the lifetimes set so far (-Infinity: none set). */
   fenceUntil: number;
+  // Heartbeats (rules 10–13).
+  boot: bigint;
+  hbSeq: bigint;
+  /** Our recent heartbeats: seq → send time (acks name a seq). */
+  hbLog: { seq: bigint; at: number }[];
+  nextHbAt: number;
+  hbDue: boolean;
+  /** The servers that run an agent (this one included); empty = unknown. */
+  servers: string[];
+  /** The last heartbeat accepted from each peer, and when it arrived. */
+  heard: Map<string, Heard>;
+  startedAt: number;
+  /** When a fast takeover first became backed by a majority (candidates wait by rank from here). */
+  backedAt: number | null;
+  /** "fenced" takeover: no VIP before this (the old holder's copy has run out by then). */
+  vipNotBefore: number;
+  /** When a Lease request last succeeded (told to peers). */
+  lastApiOkAt: number;
   /** A duplicate-address probe is in flight; when the next is due. */
   conflictProbing: boolean;
   nextConflictAt: number;
@@ -242,9 +261,20 @@ export function initialState(config: ElectionConfig): ElectionState {
     nextFenceAt: -Infinity,
     fenceFailures: 0,
     fenceUntil: -Infinity,
+    boot: 0n,
+    hbSeq: 0n,
+    hbLog: [],
+    nextHbAt: -Infinity,
+    hbDue: false,
+    servers: [],
+    heard: new Map(),
+    startedAt: 0,
+    backedAt: null,
+    vipNotBefore: -Infinity,
+    lastApiOkAt: -Infinity,
     conflictProbing: false,
     nextConflictAt: -Infinity,
-    timers: { lease: null, health: null, deadline: null, announce: null, conflict: null, fence: null },
+    timers: { lease: null, health: null, deadline: null, announce: null, conflict: null, fence: null, heartbeat: null },
     ready: false,
   };
 }
@@ -265,6 +295,20 @@ export const KERNEL_LATE_MS = 300;
 export const APPLY_MS = 100;
 /** Rule 9: a timer this late means the process was stopped, not merely busy. */
 export const STALL_MS = 400;
+/** Rule 11: margin between a holder's heartbeat deadline and the earliest fast takeover (a write after a silent majority). */
+export const HB_MARGIN_MS = 100;
+/** Rule 13: how long a dead or frozen holder's copy may outlast its deadline R: 1 s lifetime + KERNEL_LATE + APPLY. */
+export const FENCE_WAIT_MS = 1000 + KERNEL_LATE_MS + APPLY_MS;
+/**
+ * Rule 14, heartbeats blocked (a firewall): a follower takes over fast only
+ * from a holder it heard within TAKEOVER_HORIZON_MS; a holder keeps the
+ * heartbeat rules (renewing fast while unacknowledged) until it has heard no
+ * peer for HB_FALLBACK_MS, twice as long. Both sides then fall back to the
+ * Lease's rules, the followers first, so none takes over fast from a holder
+ * that already renews at the Lease's pace.
+ */
+export const TAKEOVER_HORIZON_MS = 10_000;
+export const HB_FALLBACK_MS = 2 * TAKEOVER_HORIZON_MS;
 const CONFLICT_INTERVAL_MS = 1000;
 
 const REFUSED_PROBE = /refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|reset|unreachable/i;
@@ -296,7 +340,13 @@ export function step(state: ElectionState, event: ElectionEvent, now: Instant): 
   detectStall(x);
   switch (event.type) {
     case "start":
-      onStart(x);
+      onStart(x, event.boot ?? 0n);
+      break;
+    case "peers":
+      s.servers = [...new Set(event.servers)].sort();
+      break;
+    case "heartbeat":
+      onHeartbeat(x, event.hb);
       break;
     case "timer":
       s.timers[event.name] = null;
@@ -348,9 +398,12 @@ function detectStall(x: Step): void {
   s.attemptNow = true;
 }
 
-function onStart(x: Step): void {
+function onStart(x: Step, boot: bigint): void {
   const { s } = x;
   s.phase = "init";
+  s.boot = boot;
+  s.startedAt = x.t;
+  s.nextHbAt = x.t;
   s.readNow = true;
   s.nextProbeAt = x.t;
   // Rule 6: find (and then remove) a VIP left by a crashed predecessor.
@@ -372,6 +425,7 @@ function onLeaseResult(x: Step, result: LeaseResult): void {
   if (write && purpose) x.emit({ type: "metric", update: { kind: "leaseWrite", purpose, ok: result.ok } });
 
   if (result.ok) {
+    s.lastApiOkAt = x.t;
     markReady(x);
     observe(x, result.lease);
     if (purpose === "release") {
@@ -397,6 +451,7 @@ function onLeaseResult(x: Step, result: LeaseResult): void {
   }
 
   // Failures.
+  if (result.error === "conflict" || result.error === "notFound") s.lastApiOkAt = x.t;
   if (result.error !== "conflict" && result.error !== "notFound") s.troubled = true;
   if (result.error !== "conflict" && result.error !== "notFound") s.lastError = `${result.error}: ${result.message}`;
   if (purpose === "release" && result.error !== "conflict") {
@@ -543,6 +598,121 @@ function onVip(x: Step, op: VipOp, ok: boolean, held: boolean | undefined, error
   }
 }
 
+/**
+ * Rule 10: a peer's heartbeat. It refreshes what we heard of that peer; a
+ * peer that carries the VIP or holds the Lease under a later term than ours
+ * makes a holder give the VIP up at once (rule 2 by another path), and
+ * anyone re-read the Lease.
+ */
+function onHeartbeat(x: Step, hb: Heartbeat): void {
+  const { s, c } = x;
+  if (hb.node === c.identity) return;
+  const heard = new Map(s.heard);
+  heard.set(hb.node, { hb, at: x.t });
+  s.heard = heard;
+  // Our next heartbeat acknowledges the holder's at once (rule 11): the holder's proof is then one round trip old, not a whole interval.
+  if (s.phase !== "leader" && hb.node === holderName(x) && hb.leader) s.hbDue = true;
+  if (!(hb.leader || hb.holding)) return;
+  const ours = s.lease?.spec.leaseTransitions ?? -1;
+  const known = s.lease?.spec.holderIdentity ?? "";
+  if (hb.transitions > ours || (hb.transitions === ours && hb.node !== known)) {
+    s.readNow = true;
+    if (s.phase === "leader" && hb.transitions > ours) {
+      loseLeadership(x, "warn", `${hb.node} says it holds the Lease (transitions ${hb.transitions} > ${ours})`, false);
+    }
+  }
+}
+
+/** Heartbeats are in use: an interval, and a known set of at least two servers including this one. */
+function hbOn(x: Step): boolean {
+  const { s, c } = x;
+  return c.heartbeatMs > 0 && s.servers.length >= 2 && s.servers.includes(c.identity);
+}
+
+/** …and some peer was heard lately: with none heard for HB_FALLBACK_MS the Lease's rules alone apply (heartbeats blocked). */
+function hbLive(x: Step): boolean {
+  const { s } = x;
+  if (!hbOn(x)) return false;
+  for (const [name, h] of s.heard) if (s.servers.includes(name) && x.t - h.at < HB_FALLBACK_MS) return true;
+  return false;
+}
+
+function holderName(x: Step): string {
+  const { s } = x;
+  return s.absent || !s.lease ? "" : s.lease.spec.holderIdentity;
+}
+
+function followerView(x: Step): FollowerView {
+  const { s, c } = x;
+  const holder = holderName(x);
+  const h = s.heard.get(holder);
+  return {
+    self: c.identity,
+    servers: s.servers,
+    holder,
+    heard: s.heard,
+    heardHolderAt: Math.max(s.startedAt, h?.at ?? -Infinity),
+    now: x.t,
+    silenceMs: c.silenceMs,
+    freshMs: c.silenceMs,
+  };
+}
+
+/** The holder's acknowledgements (rule 11): majority and all-peer send times. */
+function acks(x: Step): { majority: number | null; all: number | null } {
+  const { s, c } = x;
+  return ackedSince(c.identity, s.servers, s.heard, { boot: s.boot, sent: s.hbLog }, x.t);
+}
+
+/** A peer's fresh heartbeat says it cannot hear us. */
+function peersSaySilent(x: Step): boolean {
+  const { s, c } = x;
+  for (const [, h] of s.heard) if (x.t - h.at < c.silenceMs && h.hb.holder === c.identity && h.hb.holderSilent) return true;
+  return false;
+}
+
+/**
+ * Our copy of the VIP may be on the interface: we added it and have not
+ * removed it, unless every lifetime we set has run out (rule 8). Told to
+ * peers whatever our phase: a failed removal keeps a copy up.
+ */
+function mayCarry(x: Step): boolean {
+  const { s, c } = x;
+  if (s.vipHave !== true && s.vipOp !== "add") return false;
+  if (c.fenceLifetimeS <= 0 || s.fencing || s.vipOp === "add") return true;
+  return x.t < s.fenceUntil;
+}
+
+function heartbeatStep(x: Step): void {
+  const { s, c } = x;
+  if (c.heartbeatMs <= 0 || s.phase === "init" || s.phase === "stopped") return;
+  if (!s.hbDue && x.t < s.nextHbAt) return;
+  s.hbDue = false;
+  s.nextHbAt = x.t + c.heartbeatMs;
+  const leader = s.phase === "leader";
+  const holder = leader ? c.identity : holderName(x);
+  const v = followerView(x);
+  s.hbSeq += 1n;
+  const hb: Heartbeat = {
+    node: c.identity,
+    boot: s.boot,
+    seq: s.hbSeq,
+    wallMs: x.now.wall,
+    holding: mayCarry(x),
+    leader,
+    apiOk: s.healthy === true,
+    holderSilent: !leader && holder !== "" && selfSilent(v),
+    holderApiDown: !leader && holder !== "" && holderGaveUp(v),
+    transitions: s.lease?.spec.leaseTransitions ?? 0,
+    holder,
+    holderSeq: holder !== "" && holder !== c.identity ? (s.heard.get(holder)?.hb.seq ?? 0n) : 0n,
+    silentMs: holder !== "" && holder !== c.identity ? x.t - v.heardHolderAt : 0,
+    apiAgoMs: Number.isFinite(s.lastApiOkAt) ? x.t - s.lastApiOkAt : 0xffffffff,
+  };
+  s.hbLog = [...s.hbLog.slice(-63), { seq: s.hbSeq, at: x.t }];
+  x.emit({ type: "heartbeat", hb });
+}
+
 function onFence(x: Step, ok: boolean, error: string | undefined): void {
   const { s } = x;
   s.fencing = false;
@@ -616,6 +786,7 @@ function observe(x: Step, lease: LeaseObject): void {
 function changed(x: Step): void {
   x.s.observedAt = x.t;
   x.s.troubled = false;
+  x.s.hbDue = true; // peers learn the new term (and whom we acknowledge) at once
 }
 
 function matchSent(x: Step, spec: LeaseSpec): number | null {
@@ -659,6 +830,10 @@ function afterRead(x: Step): void {
 function becomeLeader(x: Step, reason: string, prevHolder: string | null, seenBefore: number): void {
   const { s } = x;
   s.phase = "leader";
+  s.hbDue = true;
+  s.backedAt = null;
+  // Rule 13: the old holder did not release; with live heartbeats its copy may outlast its deadline by FENCE_WAIT_MS.
+  if (x.c.takeover === "fenced" && prevHolder && prevHolder !== x.c.identity && hbLive(x)) s.vipNotBefore = x.t + FENCE_WAIT_MS;
   s.acquireBlockedUntil = -Infinity;
   s.failoverFrom = prevHolder !== null && prevHolder !== x.c.identity && Number.isFinite(seenBefore) ? seenBefore : null;
   x.emit({ type: "metric", update: { kind: "leader", value: true } });
@@ -668,6 +843,7 @@ function becomeLeader(x: Step, reason: string, prevHolder: string | null, seenBe
 function loseLeadership(x: Step, level: LogLevel, reason: string, release: boolean): void {
   const { s } = x;
   s.phase = "follower";
+  s.hbDue = true;
   s.renewedAt = null;
   s.hardFailure = null;
   s.softFailure = false;
@@ -701,6 +877,21 @@ function expiryAt(x: Step): number {
 
 /** Rule 3: when the holder must have removed the VIP if no renew succeeds before. */
 function vipDeadline(x: Step): number | null {
+  const lease = leaseDeadline(x);
+  if (lease === null || !hbLive(x)) return lease;
+  const { s, c } = x;
+  if (s.healthy !== true) return lease;
+  const T = s.renewedAt ?? -Infinity;
+  const a = acks(x);
+  // Rule 11: no fast takeover before a silent majority (≥ S_q + silence) that also saw no Lease change for silenceMs (≥ T + silence).
+  const fast = Math.max(a.majority === null ? -Infinity : a.majority + c.silenceMs, T + c.silenceMs) - HB_MARGIN_MS;
+  // Rule 12: while every peer hears us, none takes over on the Lease's expiry either (a brown-out is held for any length).
+  const slow = a.all !== null && !s.conflict && s.stalledAt === null ? Math.max(lease, a.all + c.silenceMs - HB_MARGIN_MS) : lease;
+  return Math.min(fast, slow);
+}
+
+/** Rule 3 alone: when the holder must have removed the VIP by the Lease's rules. */
+function leaseDeadline(x: Step): number | null {
   const { s, c } = x;
   if (s.phase !== "leader" || s.renewedAt === null) return null;
   const hard = s.renewedAt + c.renewDeadlineMs;
@@ -735,6 +926,7 @@ function settle(x: Step): void {
   probeStep(x);
   conflictStep(x);
   fenceStep(x);
+  heartbeatStep(x);
   armTimers(x);
 }
 
@@ -744,11 +936,25 @@ export function fenceSeconds(c: ElectionConfig, deadline: number | null, now: nu
   return Math.max(0, Math.min(c.fenceLifetimeS, Math.floor((deadline - now - KERNEL_LATE_MS - APPLY_MS) / 1000)));
 }
 
+/**
+ * The lifetime an add or refresh may set now. By the Lease's rules it ends
+ * before R (rule 8). With live heartbeats R is under a second ahead, less
+ * than the kernel's smallest lifetime: the copy then gets 1 s while R has
+ * not passed, and may outlast R by up to 1 s + KERNEL_LATE + APPLY if this
+ * process stops right after (rule 13 bounds what a successor does then).
+ */
+function lifetimeNow(x: Step): number {
+  const { c } = x;
+  const r = vipDeadline(x);
+  if (!hbLive(x)) return fenceSeconds(c, r, x.t);
+  return r !== null && x.t < r ? Math.min(1, c.fenceLifetimeS) : 0;
+}
+
 function fenceStep(x: Step): void {
   const { s, c } = x;
   if (c.fenceLifetimeS <= 0 || s.phase !== "leader" || s.vipHave !== true || s.vipOp !== null || s.fencing || s.stalledAt !== null || x.t < s.nextFenceAt) return;
   s.nextFenceAt = x.t + c.fenceRefreshMs;
-  const n = fenceSeconds(c, vipDeadline(x), x.t);
+  const n = lifetimeNow(x);
   if (n < 1) return; // too close to the deadline: let the copy run out (it ends before R)
   s.fencing = true;
   s.fenceSentAt = x.t;
@@ -791,8 +997,10 @@ function reconcileVip(x: Step): void {
     x.emit({ type: "vip", op });
     return;
   }
+  // Rule 13 ("fenced"): after taking over from a holder that did not release, wait until its copy has run out.
+  if (op === "add" && x.t < s.vipNotBefore) return;
   if (op === "add" && x.c.fenceLifetimeS > 0) {
-    const n = fenceSeconds(x.c, vipDeadline(x), x.t);
+    const n = lifetimeNow(x);
     // Not even one second of right left: the next renew extends it, or rule 3 ends the leadership.
     if (n < 1) return;
     s.vipOpLifetimeS = n;
@@ -882,7 +1090,7 @@ function leaseStep(x: Step): void {
     s.releasePending = false;
   }
   if (s.phase === "leader") {
-    if (s.attemptNow || x.t >= s.lastAttemptAt + c.retryPeriodMs) sendWrite(x, "renew", holderSpec(x), "");
+    if (s.attemptNow || x.t >= s.lastAttemptAt + renewInterval(x)) sendWrite(x, "renew", holderSpec(x), "");
     return;
   }
   // Follower.
@@ -890,14 +1098,67 @@ function leaseStep(x: Step): void {
     if (x.t >= s.lastAttemptAt + c.retryPeriodMs) sendRead(x);
     return;
   }
+  if (fastTakeover(x)) return;
   const exp = expiryAt(x);
-  const canAcquire = s.healthy === true && x.t >= s.acquireBlockedUntil && x.t >= exp;
+  // Rule 12: a holder we hear is alive; its Lease's expiry (a brown-out) is no reason to take over.
+  const heardAlive = hbLive(x) && holderName(x) !== "" && holderName(x) !== c.identity && !selfSilent(followerView(x)) && !holderGaveUp(followerView(x));
+  const canAcquire = s.healthy === true && x.t >= s.acquireBlockedUntil && x.t >= exp && !heardAlive;
   const due = s.attemptNow || x.t >= s.lastAttemptAt + c.retryPeriodMs;
   // Write at once when the Lease just became free; after a failed write, wait a retry period.
   if (canAcquire && (s.lastWriteAt < exp || x.t >= s.lastWriteAt + c.retryPeriodMs)) {
     return sendWrite(x, "acquire", holderSpec(x), acquireReason(x));
   }
   if (due) sendRead(x);
+}
+
+/**
+ * Rule 11, the holder's side: renew rarely while every peer acknowledges our
+ * heartbeats, every heartbeat interval as soon as a majority's acks are late
+ * or a peer says it cannot hear us (so a holder that reaches the API is
+ * never taken over), and every retry period otherwise.
+ */
+function renewInterval(x: Step): number {
+  const { c } = x;
+  if (!hbLive(x)) return c.retryPeriodMs;
+  const a = acks(x);
+  const lateMs = c.heartbeatMs * 1.5;
+  if (a.majority === null || x.t - a.majority > lateMs || peersSaySilent(x)) return c.heartbeatMs;
+  if (a.all !== null && x.t - a.all <= lateMs) return Math.max(c.retryPeriodMs, c.steadyRenewMs);
+  return c.retryPeriodMs;
+}
+
+/** Candidates wait their rank × two heartbeat intervals, so the first in order normally wins alone. */
+function takeoverWait(x: Step): number {
+  const rank = candidateRank(followerView(x), x.s.healthy === true);
+  return rank < 0 ? Infinity : rank * 2 * x.c.heartbeatMs;
+}
+
+/**
+ * Rule 11, the follower's side: a majority of all servers (counting this
+ * one) finds the holder silent, or the holder said its API server is down,
+ * and no change of the Lease was seen for silenceMs: the best healthy
+ * candidate takes the Lease at once, with the resourceVersion it last saw
+ * (a 409 means the holder renewed: it lost).
+ */
+function fastTakeover(x: Step): boolean {
+  const { s, c } = x;
+  const holder = holderName(x);
+  if (!hbLive(x) || s.healthy !== true || s.absent || holder === "" || holder === c.identity || x.t < s.acquireBlockedUntil) {
+    s.backedAt = null;
+    return false;
+  }
+  const v = followerView(x);
+  const heardAt = s.heard.get(holder)?.at ?? -Infinity;
+  if (x.t - heardAt > TAKEOVER_HORIZON_MS || !takeoverBacked(v) || x.t - s.observedAt < c.silenceMs) {
+    s.backedAt = null;
+    return false;
+  }
+  s.backedAt ??= x.t;
+  if (x.t < s.backedAt + takeoverWait(x)) return false;
+  if (s.lastWriteAt >= s.backedAt && x.t < s.lastWriteAt + c.retryPeriodMs) return false;
+  const why = holderGaveUp(v) ? `${holder} said its API server is down` : `${holder} silent for ${Math.round(x.t - v.heardHolderAt)} ms`;
+  sendWrite(x, "acquire", holderSpec(x), `fast takeover: ${why}, backed by a majority of ${s.servers.length} servers`);
+  return true;
 }
 
 function acquireReason(x: Step): string {
@@ -920,7 +1181,7 @@ function probeStep(x: Step): void {
 
 function armTimers(x: Step): void {
   const { s, c } = x;
-  const want: Record<TimerName, number | null> = { lease: null, health: null, deadline: null, announce: null, conflict: null, fence: null };
+  const want: Record<TimerName, number | null> = { lease: null, health: null, deadline: null, announce: null, conflict: null, fence: null, heartbeat: null };
   if (!s.inflight && s.phase !== "init" && s.phase !== "stopping") {
     // The next poll/renew, or earlier the moment a follower may write. Only
     // future instants: anything due now was done by leaseStep already.
@@ -943,6 +1204,13 @@ function armTimers(x: Step): void {
     else if (s.vipRetryAt !== null) want.announce = s.vipRetryAt;
   }
   if (c.fenceLifetimeS > 0 && s.phase === "leader" && s.vipHave === true && s.vipOp === null && !s.fencing && s.stalledAt === null && s.nextFenceAt > x.t) want.fence = s.nextFenceAt;
+  if (c.heartbeatMs > 0 && s.phase !== "init" && s.phase !== "stopped") want.heartbeat = Math.max(s.nextHbAt, x.t + 1);
+  // A fenced takeover's VIP, and the moment a backed fast takeover is this node's turn.
+  if (s.phase === "leader" && s.vipHave === false && s.vipNotBefore > x.t) want.announce = s.vipNotBefore;
+  if (s.phase === "follower" && s.backedAt !== null) {
+    const turn = s.backedAt + takeoverWait(x);
+    if (turn > x.t) want.lease = want.lease === null ? turn : Math.min(want.lease, turn);
+  }
   for (const name of Object.keys(want) as TimerName[]) {
     if (want[name] !== s.timers[name]) {
       s.timers[name] = want[name];

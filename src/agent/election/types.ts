@@ -1,5 +1,6 @@
 // Vocabulary of the election core: what it reads (events) and what it asks
 // the runner to do (actions). Nothing here does I/O.
+import type { Heartbeat } from "../peers/index.ts";
 
 /** coordination.k8s.io/v1 LeaseSpec, as the election reads and writes it. */
 export interface LeaseSpec {
@@ -34,12 +35,17 @@ export interface Instant {
   wall: number;
 }
 
-export type TimerName = "lease" | "health" | "deadline" | "announce" | "conflict" | "fence";
+export type TimerName = "lease" | "health" | "deadline" | "announce" | "conflict" | "fence" | "heartbeat";
 export type WritePurpose = "acquire" | "renew" | "release";
 export type VipOp = "add" | "remove" | "announce" | "check";
 
 export type ElectionEvent =
-  | { type: "start" }
+  /** `boot`: this process's random heartbeat boot id. */
+  | { type: "start"; boot?: bigint }
+  /** The servers (node names, this one included) that run an agent, from the API; cached by the runner. */
+  | { type: "peers"; servers: string[] }
+  /** A heartbeat from a peer that passed the MAC and replay checks. */
+  | { type: "heartbeat"; hb: Heartbeat }
   | { type: "timer"; name: TimerName }
   /** The answer to the one Lease request in flight. */
   | { type: "lease"; result: LeaseResult }
@@ -81,6 +87,8 @@ export type ElectionAction =
   | { type: "updateLease"; spec: LeaseSpec; resourceVersion: string; purpose: WritePurpose }
   /** `lifetimeS` (add only): the address's kernel lifetime (valid_lft) in whole seconds; 0 = forever (no fence). */
   | { type: "vip"; op: VipOp; lifetimeS?: number }
+  /** Send this heartbeat to every peer. */
+  | { type: "heartbeat"; hb: Heartbeat }
   /** Extend the VIP's kernel lifetime to `lifetimeS` seconds from now (`ip addr change … valid_lft N`). */
   | { type: "fence"; lifetimeS: number }
   | { type: "probe" }
@@ -122,4 +130,16 @@ export interface ElectionConfig {
    */
   fenceLifetimeS: number;
   fenceRefreshMs: number;
+  /** Interval of peer heartbeats; 0 = none (the Lease rules alone). */
+  heartbeatMs: number;
+  /** A follower finds the holder silent after this long without a heartbeat from it. */
+  silenceMs: number;
+  /**
+   * After a takeover from a holder that did not release: "early" adds the
+   * VIP at once (a dead or frozen old holder's copy may linger until its
+   * kernel lifetime ends, ≤ 1.4 s); "fenced" waits that long first.
+   */
+  takeover: "early" | "fenced";
+  /** Renew interval while every peer acknowledges the holder's heartbeats. */
+  steadyRenewMs: number;
 }

@@ -50,6 +50,8 @@ export interface SimNode {
   watchStale: boolean;
   /** When the kernel deletes the VIP (its lifetime runs out); Infinity: valid forever. */
   vipExpiry: number;
+  /** The process incarnation whose add (or refresh) put the current copy there. */
+  vipGen: number;
   /** The process is stopped (SIGSTOP, a frozen cgroup) until then: its events wait; the kernel does not. */
   pausedUntil: number;
   exitCode: number | null;
@@ -85,6 +87,16 @@ export interface SimOptions {
   probeTimeoutMs?: number;
 }
 
+/** How long a woken (SIGCONT) holder may take to remove a copy it finds past its deadline: one `ip addr del`. */
+export const WAKE_MS = 20;
+
+export interface SimSamples {
+  zeroMs: number;
+  dupMs: number;
+  dupReachableMs: number;
+  reachableWindows: [number, number, string][];
+}
+
 interface Queued {
   at: number;
   seq: number;
@@ -101,6 +113,10 @@ export const SIM_CONFIG: Omit<ElectionConfig, "identity"> = {
   announceRefreshMs: 10000,
   fenceLifetimeS: 1,
   fenceRefreshMs: 200,
+  heartbeatMs: 0,
+  silenceMs: 600,
+  takeover: "early",
+  steadyRenewMs: 5000,
 };
 
 export class Simulation {
@@ -127,6 +143,12 @@ export class Simulation {
   fenceFailRate = 0;
   /** Copies the kernel deleted because their lifetime ran out. */
   expiries = 0;
+  /** Heartbeats: loss probability, one-way latency, nodes cut off from all peers (both ways). */
+  hbLoss = 0;
+  hbLatency: [number, number] = [1, 5];
+  readonly hbCut = new Set<string>();
+  heartbeats = 0;
+  private readonly hbLast = new Map<string, { boot: bigint; seq: bigint }>();
   /** Every lifetime set: when, and when it runs out. */
   readonly fenceSets: { node: string; at: number; expiry: number }[] = [];
   private queue: Queued[] = [];
@@ -157,6 +179,7 @@ export class Simulation {
         vip: false,
         watchStale: false,
         vipExpiry: Infinity,
+        vipGen: -1,
         pausedUntil: -Infinity,
         exitCode: null,
         writes: 0,
@@ -208,7 +231,8 @@ export class Simulation {
     n.timers.clear();
     n.state = initialState(this.cfg(id));
     n.watchStale = false;
-    this.deliver(n, { type: "start" });
+    this.deliver(n, { type: "start", boot: BigInt(n.gen) });
+    this.deliver(n, { type: "peers", servers: [...this.nodes.keys()] });
   }
 
   /** Power off: the process dies and the VIP goes with the machine. */
@@ -271,6 +295,35 @@ export class Simulation {
 
   leaseHolder(): string | null {
     return this.lease ? this.lease.spec.holderIdentity : null;
+  }
+
+  /**
+   * Samples every `everyMs` what the chaos report counts: time with no
+   * carrier, with two or more, and with two or more that could each reach
+   * the API (process running, API path ok, local API server up).
+   */
+  sample(everyMs: number, until: number): SimSamples {
+    const out: SimSamples = { zeroMs: 0, dupMs: 0, dupReachableMs: 0, reachableWindows: [] };
+    let open: number | null = null;
+    const tick = () => {
+      const carriers = [...this.nodes.values()].filter((n) => n.vip);
+      if (carriers.length === 0) out.zeroMs += everyMs;
+      if (carriers.length >= 2) out.dupMs += everyMs;
+      // A copy counts as reachable when the running process that put it there reaches the API:
+      // not a dead predecessor's copy that a restarted agent is about to remove, nor a stopped
+      // one's in the few ms a woken holder takes to remove it (WAKE_MS).
+      const live = carriers.filter((n) => n.alive && n.vipGen === n.gen && this.now >= n.pausedUntil + WAKE_MS && this.mode(n) === "ok" && n.healthy);
+      if (live.length >= 2) {
+        out.dupReachableMs += everyMs;
+        open ??= this.now;
+      } else if (open !== null) {
+        out.reachableWindows.push([open, this.now, live.map((n) => n.id).join(",")]);
+        open = null;
+      }
+      if (this.now + everyMs <= until) this.at(this.now + everyMs, tick);
+    };
+    this.at(this.now, tick);
+    return out;
   }
 
   /** Close any open overlap (call at the end of a run). */
@@ -377,6 +430,7 @@ export class Simulation {
         if (fails) this.vipFailures++;
         if (a.op === "add" && !fails) {
           this.setVip(n, true); // counted from the moment it is issued
+          n.vipGen = n.gen;
           n.vipExpiry = Infinity; // until the add lands with its lifetime
         }
         const gen = n.gen;
@@ -394,6 +448,7 @@ export class Simulation {
         this.at(this.now + Math.round(this.rng.between(1, this.fenceLatencyMax)), () => {
           if (!fails) {
             this.setVip(n, true);
+            n.vipGen = gen;
             this.setLifetime(n, a.lifetimeS);
           }
           if (n.alive && n.gen === gen) this.deliver(n, fails ? { type: "fence", ok: false, error: "RTNETLINK answers: No buffer space available" } : { type: "fence", ok: true });
@@ -428,6 +483,25 @@ export class Simulation {
         const others = this.carriers().filter((id) => id !== n.id);
         const result = this.opts.conflictProbe === false ? "unknown" : others.length > 0 ? "conflict" : "clear";
         this.later(n, Math.round(this.rng.between(2, 20)), { type: "conflict", result, detail: others.join(",") });
+        return;
+      }
+      case "heartbeat": {
+        // UDP: each datagram is lost, delayed or reordered on its own; the
+        // receiver's replay guard drops one older than the last it accepted.
+        for (const peer of this.nodes.values()) {
+          if (peer === n || this.hbCut.has(n.id) || this.hbCut.has(peer.id) || this.rng.next() < this.hbLoss) continue;
+          const hb = a.hb;
+          const d = Math.round(this.rng.between(this.hbLatency[0], this.hbLatency[1]));
+          this.at(this.now + d, () => {
+            if (!peer.alive || this.hbCut.has(n.id) || this.hbCut.has(peer.id)) return;
+            const key = `${peer.id}<${n.id}`;
+            const last = this.hbLast.get(key);
+            if (last && last.boot === hb.boot && last.seq >= hb.seq) return;
+            this.hbLast.set(key, { boot: hb.boot, seq: hb.seq });
+            this.heartbeats++;
+            this.deliver(peer, { type: "heartbeat", hb });
+          });
+        }
         return;
       }
       case "metric":
