@@ -95,6 +95,15 @@
 #     (empty).
 #   - K3VIP_LOG_FORMAT (flag --log-format <text|json>)
 #     Log format of the agent. Default: text.
+#   - K3VIP_HEARTBEAT_PORT (flag --heartbeat-port <port>)
+#     UDP port for heartbeats between the agents (every 200 ms; a dead holder
+#     is replaced in under a second). Needs the key in K3VIP_HEARTBEAT_KEY (at
+#     least 16 bytes, hex or base64). 0 = off: the Lease's rules alone.
+#     Default: 0.
+#   - K3VIP_TAKEOVER (flag --takeover <early|fenced>)
+#     After taking over from a holder that did not hand over: add the VIP at
+#     once (early; a dead holder's copy may answer ≤ 1.4 s more) or wait until
+#     its kernel lifetime has run out (fenced). Default: early.
 #
 # Installer-only variables:
 #   - K3VIP_PRINT (flag --print)
@@ -118,7 +127,7 @@ K3VIP_VERSION='0.1.0'
 ADDON_FILENAME='k3vip.yaml'
 # Flags taking a value, from the config model's table; the boolean ones
 # also work bare (--services = true) and negated (--no-services).
-KNOWN_FLAGS='vip interface mode distro namespace lease-name handover-lease lease-duration renew-deadline retry-period image image-pull-policy metrics-addr api-port vip-subnet leader-election arp-refresh control-plane bgp-as bgp-router-id bgp-peers equinix-metal services services-pools log-format'
+KNOWN_FLAGS='vip interface mode distro namespace lease-name handover-lease lease-duration renew-deadline retry-period image image-pull-policy metrics-addr api-port vip-subnet leader-election arp-refresh control-plane bgp-as bgp-router-id bgp-peers equinix-metal services services-pools log-format heartbeat-port takeover'
 BOOL_FLAGS='leader-election control-plane equinix-metal services'
 
 # --- helpers (printf, not echo: dash's echo expands backslashes) ---
@@ -191,6 +200,8 @@ Options (each also K3VIP_<NAME>; see the header of this script):
   --services <bool>                  K3VIP_SERVICES
   --services-pools <pools>           K3VIP_SERVICES_POOLS
   --log-format <text|json>           K3VIP_LOG_FORMAT
+  --heartbeat-port <port>            K3VIP_HEARTBEAT_PORT
+  --takeover <early|fenced>          K3VIP_TAKEOVER
 K3VIP_USAGE
 }
 
@@ -289,7 +300,7 @@ write_engine() {
 # GENERATED from src/config/options.ts by `npm run gen`.
 function options() {
 	VERSION = "0.1.0"
-	N = 25
+	N = 27
 	KEY[1] = "vip"; FLAG[1] = "vip"; ENVN[1] = "K3VIP_VIP"; ALIASES[1] = "vipAddress vip_address address"
 	KIND[1] = "vip"; DEF[1] = ""; VKEY[1] = "vip"
 	KEY[2] = "interface"; FLAG[2] = "interface"; ENVN[2] = "K3VIP_INTERFACE"; ALIASES[2] = "vipInterface vip_interface"
@@ -340,6 +351,10 @@ function options() {
 	KIND[24] = "pools"; DEF[24] = ""; VKEY[24] = "servicesPools"
 	KEY[25] = "logFormat"; FLAG[25] = "log-format"; ENVN[25] = "K3VIP_LOG_FORMAT"; ALIASES[25] = ""
 	KIND[25] = "enum text json"; DEF[25] = "text"; VKEY[25] = "logFormat"
+	KEY[26] = "heartbeatPort"; FLAG[26] = "heartbeat-port"; ENVN[26] = "K3VIP_HEARTBEAT_PORT"; ALIASES[26] = ""
+	KIND[26] = "int 0 65535 9446"; DEF[26] = "0"; VKEY[26] = "heartbeatPort"
+	KEY[27] = "takeover"; FLAG[27] = "takeover"; ENVN[27] = "K3VIP_TAKEOVER"; ALIASES[27] = ""
+	KIND[27] = "enum early fenced"; DEF[27] = "early"; VKEY[27] = "takeover"
 }
 
 BEGIN {
@@ -931,6 +946,8 @@ function validate(   A, fam, nb, rd, ld, rp, lim, ny) {
 	}
 	if (V["mode"] == "arp" && V["leaderElection"] != "true") { bad(NAME["leaderElection"], "false", "works only in BGP mode: in ARP mode two nodes would answer for the VIP"); return }
 	if (V["services.enabled"] == "true" && V["services.pools"] == "") { fail_line(NAME["services.pools"] " is required when services mode is on (example: --services-pools 192.168.0.200/29)"); return }
+	# resolveConfig's installer-scope rule.
+	if (V["heartbeatPort"] != "0") { bad(NAME["heartbeatPort"], V["heartbeatPort"], "is not supported in this version by the installers: they do not make the heartbeat key's Secret yet (the agent runs heartbeats when given K3VIP_HEARTBEAT_PORT and K3VIP_HEARTBEAT_KEY)"); return }
 }
 
 # "0.375" → 375: seconds (at most 3 decimals) as whole milliseconds, by digits.
@@ -1337,6 +1354,10 @@ spec:
               value: {{servicesPools}}
             - name: K3VIP_LOG_FORMAT
               value: {{logFormat}}
+            - name: K3VIP_HEARTBEAT_PORT
+              value: {{heartbeatPort}}
+            - name: K3VIP_TAKEOVER
+              value: {{takeover}}
           ports:
             - name: metrics
               containerPort: {{metricsPort}}

@@ -1,4 +1,9 @@
-// npm run bench:failover -- --scenario kill|sigstop|linkdown|sigterm|apiserver-down|brownout|partition|all --trials N [--json] [--verbose] [--bundle dist/k3vip.mjs]
+// npm run bench:failover -- --scenario kill|sigstop|linkdown|sigterm|apiserver-down|brownout|partition|all --trials N
+//   [--mode lease|heartbeat|fenced|all] [--json] [--verbose] [--bundle dist/k3vip.mjs]
+//
+// --mode: lease = the Lease's rules alone (no heartbeats); heartbeat = peer
+// heartbeats with early takeover; fenced = heartbeats, takeover waits out the
+// old holder's kernel lifetime. all (default) runs the three side by side.
 //
 // Builds the netns lab (3 servers, a client), runs the in-process fake
 // Kubernetes API, one responder (stand-in API server) and one real
@@ -19,8 +24,17 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
     bundle: { type: "string" },
+    mode: { type: "string", default: "all" },
   },
 });
+const MODES = ["lease", "heartbeat", "fenced"] as const;
+type Mode = (typeof MODES)[number];
+const modeArg = values.mode ?? "all";
+if (modeArg !== "all" && !(MODES as readonly string[]).includes(modeArg)) {
+  process.stderr.write(`bench:failover: --mode ${JSON.stringify(modeArg)} is not one of ${MODES.join(", ")}, all\n`);
+  process.exit(2);
+}
+const modes: Mode[] = modeArg === "all" ? [...MODES] : [modeArg as Mode];
 
 const scenarioArg = values.scenario ?? "all";
 if (scenarioArg !== "all" && !(SCENARIOS as readonly string[]).includes(scenarioArg)) {
@@ -47,6 +61,7 @@ try {
 }
 
 interface Summary {
+  mode: Mode;
   scenario: Scenario;
   trials: number;
   p50_ms: number;
@@ -63,9 +78,10 @@ interface Summary {
 }
 
 const summaries: Summary[] = [];
-for (const scenario of scenarios) {
+for (const mode of modes) for (const scenario of scenarios) {
   // A fresh lab per scenario: one scenario's leftovers never bias the next.
-  const run: RunningLab = await startLabCluster({ verbose: values.verbose === true, log, ...(values.bundle ? { bundle: values.bundle } : {}) });
+  const heartbeats = mode === "lease" ? false : mode === "fenced" ? "fenced" : true;
+  const run: RunningLab = await startLabCluster({ verbose: values.verbose === true, log, heartbeats, ...(values.bundle ? { bundle: values.bundle } : {}) });
   try {
     const { cluster, api, timings } = run;
     await singleHolder(cluster, 30_000);
@@ -76,19 +92,22 @@ for (const scenario of scenarios) {
     await new Promise((r) => setTimeout(r, steadyMs));
     const writesPerS = (api.leaseWrites() - w0) / (steadyMs / 1000);
     const rss = Math.max(...(await Promise.all(cluster.servers.map((s) => cluster.agentRssMiB(s.name)))).map((x) => x ?? 0));
-    log(`${scenario}: steady state ${writesPerS.toFixed(2)} API writes/s, agent RSS ${rss} MiB`);
+    log(`${mode} ${scenario}: steady state ${writesPerS.toFixed(2)} API writes/s, agent RSS ${rss} MiB`);
     const results: TrialResult[] = [];
     for (let i = 1; i <= trials; i++) {
+      // An agent the previous trial restarted must be running and heard again (a majority) before the next fault.
+      if (i > 1 && mode !== "lease") await new Promise((r) => setTimeout(r, 5000));
       const r = await runTrial(cluster, api, pinger, scenario, i, timings);
       results.push(r);
       out(
-        `${scenario} trial ${i}: ${r.from} → ${r.to ?? r.lastServer ?? "?"}  outage ${r.outageMs} ms  failed ${r.failedRequests}/${r.requests}  flaps ${r.flaps}` +
+        `${mode} ${scenario} trial ${i}: ${r.from} → ${r.to ?? r.lastServer ?? "?"}  outage ${r.outageMs} ms  failed ${r.failedRequests}/${r.requests}  flaps ${r.flaps}` +
           `  duplicate ${r.duplicateMs} ms${r.orphanMs !== undefined ? `  orphan ${r.orphanMs} ms` : ""}  settled ${r.settled ? "yes" : "NO"}`,
       );
     }
     await pinger.stop();
     const outages = results.map((r) => r.outageMs);
     const s: Summary = {
+      mode,
       scenario,
       trials,
       p50_ms: percentile(outages, 50),
@@ -102,7 +121,7 @@ for (const scenario of scenarios) {
       rss_mib: rss,
     };
     summaries.push(s);
-    out(`${scenario}: outage p50 ${s.p50_ms} ms  p95 ${s.p95_ms} ms  max ${s.max_ms} ms  failed ${s.failed_requests}  flaps ${s.flaps}  duplicate max ${s.duplicate_max_ms} ms${s.orphan_max_ms !== null ? `  orphan max ${s.orphan_max_ms} ms` : ""}  writes/s ${s.api_writes_per_s}  RSS ${s.rss_mib} MiB`);
+    out(`${mode} ${scenario}: outage p50 ${s.p50_ms} ms  p95 ${s.p95_ms} ms  max ${s.max_ms} ms  failed ${s.failed_requests}  flaps ${s.flaps}  duplicate max ${s.duplicate_max_ms} ms${s.orphan_max_ms !== null ? `  orphan max ${s.orphan_max_ms} ms` : ""}  writes/s ${s.api_writes_per_s}  RSS ${s.rss_mib} MiB`);
   } finally {
     await run.close();
   }

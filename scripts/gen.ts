@@ -45,6 +45,8 @@ const SH_KINDS: Record<string, "vip" | "interface" | "enum" | "bool" | "int" | "
   "services.enabled": "bool",
   "services.pools": "pools",
   logFormat: "enum",
+  heartbeatPort: "int",
+  takeover: "enum",
 };
 
 

@@ -64,6 +64,8 @@ const VALUES: Record<string, string[]> = {
     "10.0.0.0/0024", "10.0.0.0/00", "fd00::/0128", "10.0.0.0/24\u00a0", "\u000b10.0.0.0/24", "10.0.0.0/24,\u200910.1.0.0/24",
   ],
   logFormat: ["text", "json", "JSON", "logfmt"],
+  heartbeatPort: ["0", "9446", "65535", "65536", "-1", "09446", "", "x"],
+  takeover: ["early", "fenced", "Fenced", "late", ""],
 };
 const SHARED = ["", "x", "1", "true", "-", "0.5"];
 

@@ -610,6 +610,8 @@ function validate(   A, fam, nb, rd, ld, rp, lim, ny) {
 	}
 	if (V["mode"] == "arp" && V["leaderElection"] != "true") { bad(NAME["leaderElection"], "false", "works only in BGP mode: in ARP mode two nodes would answer for the VIP"); return }
 	if (V["services.enabled"] == "true" && V["services.pools"] == "") { fail_line(NAME["services.pools"] " is required when services mode is on (example: --services-pools 192.168.0.200/29)"); return }
+	# resolveConfig's installer-scope rule.
+	if (V["heartbeatPort"] != "0") { bad(NAME["heartbeatPort"], V["heartbeatPort"], "is not supported in this version by the installers: they do not make the heartbeat key's Secret yet (the agent runs heartbeats when given K3VIP_HEARTBEAT_PORT and K3VIP_HEARTBEAT_KEY)"); return }
 }
 
 # "0.375" → 375: seconds (at most 3 decimals) as whole milliseconds, by digits.

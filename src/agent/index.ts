@@ -10,3 +10,4 @@ export { LeaseError, type LeasePort, type LeaseWatch, type WatchKind } from "./l
 export { toVip, type Vip, type VipPort } from "./vip/index.ts";
 export type { HealthProbe, HealthResult } from "./health/index.ts";
 export { createAgentMetrics, parseMetricsAddr, startMetricsServer, type AgentMetrics, type MetricsServer, type MetricsServerOptions } from "./metrics/index.ts";
+export { decodeHeartbeat, encodeHeartbeat, ReplayGuard, type DropReason, type Heartbeat, type HeartbeatPort, type PeerAddress, type PeerDirectory } from "./peers/index.ts";

@@ -9,6 +9,7 @@ import type { AgentMetrics } from "./metrics/index.ts";
 import type { Vip, VipPort } from "./vip/index.ts";
 import type { LeasePort, LeaseWatch } from "./lease.ts";
 import type { LogFormat } from "../config/index.ts";
+import type { Heartbeat, HeartbeatPort, PeerAddress, PeerDirectory } from "./peers/index.ts";
 
 /** Time and timers. Real: performance.now() (monotonic) and Date.now(); tests use a manual clock. */
 export interface Clock {
@@ -64,6 +65,10 @@ export interface RunnerDeps {
   watchRetryMs?: number;
   /** After SIGTERM, give up waiting for the VIP removal and release after this long (ms). Default 10000. */
   shutdownTimeoutMs?: number;
+  /** Peer heartbeats (rules 10–14): the transport and where the peers are. Without them, the Lease's rules alone. */
+  peers?: { port: HeartbeatPort; directory: PeerDirectory; refreshMs?: number };
+  /** A boot id for this process's heartbeats (random by default). */
+  boot?: bigint;
 }
 
 /** Runs the election until it exits (SIGTERM handled, or a fatal VIP error). */
@@ -77,6 +82,9 @@ export class AgentRunner {
   private resolveExit: (code: number) => void = () => undefined;
   readonly exited: Promise<number>;
   private lastEventAt = 0;
+  /** The peers as last listed (kept when a listing fails: heartbeats go on while the API is down). */
+  private peerList: PeerAddress[] = [];
+  private peerTimer: unknown = null;
 
   constructor(private readonly d: RunnerDeps) {
     this.clock = d.clock ?? systemClock;
@@ -86,9 +94,34 @@ export class AgentRunner {
 
   /** Starts the election and the Lease watch; resolves with the exit code. */
   run(): Promise<number> {
-    this.dispatch({ type: "start" });
+    const boot = this.d.boot ?? BigInt.asUintN(64, BigInt(Math.floor(Math.random() * 2 ** 53)) * 2048n + BigInt(Math.floor(Math.random() * 2048)));
+    this.dispatch({ type: "start", boot });
     this.openWatch();
+    if (this.d.peers) void this.listPeers();
     return this.exited;
+  }
+
+  /** A heartbeat that passed the transport's checks. */
+  heartbeat(hb: Heartbeat): void {
+    this.dispatch({ type: "heartbeat", hb });
+  }
+
+  private async listPeers(): Promise<void> {
+    const p = this.d.peers;
+    if (!p || this.stopped) return;
+    try {
+      const list = await p.directory.list();
+      if (list.length > 0) {
+        this.peerList = list;
+        this.dispatch({ type: "peers", servers: list.map((x) => x.node) });
+      }
+    } catch (e) {
+      // Keep the cached list: heartbeats must keep working while the API is down.
+      this.d.logger.log("warn", "could not list the servers for heartbeats; keeping the last list", { reason: errorText(e), cached: this.peerList.length });
+    }
+    if (this.stopped) return;
+    this.peerTimer = this.clock.setTimer(p.refreshMs ?? 30_000, () => void this.listPeers());
+    (this.peerTimer as { unref?: () => void }).unref?.();
   }
 
   /** SIGTERM / SIGINT: remove the VIP, release the Lease, exit. */
@@ -144,6 +177,9 @@ export class AgentRunner {
         );
         return;
       }
+      case "heartbeat":
+        d.peers?.port.send(a.hb, this.peerList);
+        return;
       case "fence":
         d.vipPort.refresh(d.vip, a.lifetimeS).then(
           () => this.dispatch({ type: "fence", ok: true }),
@@ -241,6 +277,7 @@ export class AgentRunner {
     for (const t of this.timers.values()) this.clock.clearTimer(t);
     this.timers.clear();
     if (this.watchTimer !== null) this.clock.clearTimer(this.watchTimer);
+    if (this.peerTimer !== null) this.clock.clearTimer(this.peerTimer);
     this.watch?.stop();
     this.watch = null;
     this.resolveExit(code);

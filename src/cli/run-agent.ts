@@ -5,8 +5,8 @@
 import { existsSync } from "node:fs";
 import { AgentRunner, awaitHandover, createLogger, electionConfig, startMetricsServer, systemClock, toVip, type Logger } from "../agent/index.ts";
 import { RuntimeError, translateKubeVip, UsageError, type Config } from "../config/index.ts";
-import { createVipPort, listHostAddrs, SegmentConflictProbe } from "../host/index.ts";
-import { createHealthProbe, KubeLeasePort, loadKubeConfig, probeCredentials } from "../kube/index.ts";
+import { createVipPort, listHostAddrs, SegmentConflictProbe, UdpHeartbeats } from "../host/index.ts";
+import { createHealthProbe, KubeLeasePort, KubePeerDirectory, loadKubeConfig, probeCredentials } from "../kube/index.ts";
 import { ambiguousInterface, foreignVipProblem, interfaceForVip } from "../net/index.ts";
 
 export interface AgentOptions {
@@ -40,6 +40,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   const other = foreignVipProblem(links, config.vip);
 
   const env = opts.env ?? process.env;
+  const hbKey = config.heartbeatPort > 0 ? heartbeatKey(env["K3VIP_HEARTBEAT_KEY"]) : undefined;
   const kube = loadKubeConfig({ ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), env, apiPort: config.apiPort, exists: existsSync });
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>;
   // /healthz asks the runner, which exists only once the metrics server is up.
@@ -73,7 +74,24 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   for (const line of translateKubeVip(env).ignored) logger.log("warn", `kube-vip ${line}`);
   if (other) logger.log("warn", "the VIP is on this node but not k3vip's: it is not added here until that copy is gone", { reason: other });
   const conflict = new SegmentConflictProbe();
-  const runner = new AgentRunner({ config: ec, vip, lease, vipPort, health, metrics, logger, conflict });
+  let udp: UdpHeartbeats | undefined;
+  if (hbKey) {
+    udp = new UdpHeartbeats({
+      port: config.heartbeatPort,
+      family: vip.family,
+      key: hbKey,
+      onHeartbeat: (hb) => ref.runner?.heartbeat(hb),
+      onDrop: (reason) => metrics.heartbeatDropped(reason),
+    });
+    try {
+      await udp.ready;
+    } catch (e) {
+      await metricsServer.close();
+      throw new RuntimeError(`cannot listen for heartbeats on UDP port ${config.heartbeatPort}: ${(e as Error).message}; pick another --heartbeat-port (K3VIP_HEARTBEAT_PORT) on every server`, 1, { cause: e });
+    }
+  }
+  const peers = udp ? { port: udp, directory: new KubePeerDirectory(kube.kc, vip.family) } : undefined;
+  const runner = new AgentRunner({ config: ec, vip, lease, vipPort, health, metrics, logger, conflict, ...(peers ? { peers } : {}) });
   const stopping = new AbortController();
   const onSignal = (sig: "SIGTERM" | "SIGINT") => () => (ref.runner ? ref.runner.signal(sig) : stopping.abort());
   const term = onSignal("SIGTERM");
@@ -112,6 +130,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
     process.off("unhandledRejection", stray);
     await metricsServer.close();
     await vipPort.close();
+    await udp?.close();
   }
 }
 
@@ -133,4 +152,13 @@ function logStart(
     requestTimeoutMs: o.timeoutMs,
     metrics: o.metricsUrl,
   });
+}
+
+/** K3VIP_HEARTBEAT_KEY: at least 16 bytes, as hex or base64 (a Secret's value). */
+export function heartbeatKey(raw: string | undefined): Buffer {
+  const v = (raw ?? "").trim();
+  if (v === "") throw new UsageError("--heartbeat-port is set but K3VIP_HEARTBEAT_KEY is empty: give every server the same key of at least 16 bytes (hex or base64), e.g. from a Secret: head -c 32 /dev/urandom | base64");
+  const key = /^(?:[0-9a-fA-F]{2})+$/.test(v) ? Buffer.from(v, "hex") : Buffer.from(v, "base64");
+  if (key.length < 16) throw new UsageError(`K3VIP_HEARTBEAT_KEY is ${key.length} bytes: it must be at least 16 (hex or base64)`);
+  return key;
 }

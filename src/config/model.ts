@@ -11,6 +11,8 @@ export const PULL_POLICIES = ["IfNotPresent", "Always", "Never"] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
 
 export const LOG_FORMATS = ["text", "json"] as const;
+export const TAKEOVERS = ["early", "fenced"] as const;
+export type Takeover = (typeof TAKEOVERS)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface BgpPeer {
@@ -76,6 +78,10 @@ export interface Config {
     pools: string[];
   };
   logFormat: LogFormat;
+  /** UDP port of peer heartbeats; 0 = none (the Lease's rules alone). The key comes from K3VIP_HEARTBEAT_KEY. */
+  heartbeatPort: number;
+  /** After a takeover from a holder that did not release: add the VIP at once, or wait out its kernel lifetime. */
+  takeover: Takeover;
 }
 
 export const DEFAULT_IMAGE_REPO = "ghcr.io/k3vip/k3vip";
@@ -113,5 +119,7 @@ export function defaults(version: string): Config {
     bgp: { localAs: 0, routerId: "", peers: [], equinixMetal: false },
     services: { enabled: false, pools: [] },
     logFormat: "text",
+    heartbeatPort: 0,
+    takeover: "early",
   };
 }

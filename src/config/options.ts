@@ -2,7 +2,7 @@
 // CLI flags, K3VIP_* variables, kube-vip aliases, install.sh variables,
 // docs/options.md and the DaemonSet's env are all generated from it.
 import type { Config } from "./model.ts";
-import { DISTROS, LOG_FORMATS, MODES, PULL_POLICIES } from "./model.ts";
+import { DISTROS, LOG_FORMATS, MODES, PULL_POLICIES, TAKEOVERS } from "./model.ts";
 import {
   formatPeers,
   maskPeers,
@@ -98,6 +98,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     format: list,
   }),
   opt("logFormat", "log-format", "<text|json>", "Log format of the agent.", parseEnum(LOG_FORMATS)),
+  // The installers refuse a port other than 0 until they make the key's Secret (validateConfig).
+  opt("heartbeatPort", "heartbeat-port", "<port>", "UDP port for heartbeats between the agents (every 200 ms; a dead holder is replaced in under a second). Needs the key in K3VIP_HEARTBEAT_KEY (at least 16 bytes, hex or base64). 0 = off: the Lease's rules alone.", parseInteger(0, 65535, "9446")),
+  opt("takeover", "takeover", "<early|fenced>", "After taking over from a holder that did not hand over: add the VIP at once (early; a dead holder's copy may answer ≤ 1.4 s more) or wait until its kernel lifetime has run out (fenced).", parseEnum(TAKEOVERS)),
 ];
 
 export function optionByKey(key: string): OptionSpec {

@@ -26,3 +26,4 @@ export function listHostAddrs(opts: { run?: Runner } = {}): Promise<IpLink[]> {
 export async function findInterfaceForVip(vip: string, opts: { run?: Runner } = {}): Promise<VipInterface | undefined> {
   return interfaceForVip(await listHostAddrs(opts), vip);
 }
+export { UdpHeartbeats, type UdpHeartbeatOptions } from "./heartbeat.ts";

@@ -8,3 +8,4 @@ export { leaseStatus, formatStatus, formatStatusLine, formatAgents, parseAgentMe
 export { serverNodes, agentViews } from "./agents.ts";
 export { KubeObjectDeleter } from "./cluster.ts";
 export { kubeconfig, httpsReadyz, defaultContextName, HOME_KUBECONFIG, type KubeconfigOptions, type KubeconfigResult, type ReadyzResult } from "./kubeconfig.ts";
+export { KubePeerDirectory, pickAddress } from "./peers.ts";

@@ -29,9 +29,10 @@ export function electionConfig(config: Config, identity: string, overrides: Part
     announceRefreshMs: ms(config.arpRefresh),
     fenceLifetimeS: 1,
     fenceRefreshMs: 200,
-    heartbeatMs: 0,
+    // Heartbeats every 200 ms when the agent has a heartbeat port (and key); a holder is silent after 3 missed.
+    heartbeatMs: config.heartbeatPort > 0 ? 200 : 0,
     silenceMs: 600,
-    takeover: "early",
+    takeover: config.takeover,
     steadyRenewMs: Math.max(ms(config.retryPeriod), ms(config.leaseDuration) - 1000),
     ...overrides,
   };

@@ -14,4 +14,6 @@ export interface AgentMetrics {
   setApiHealthy(ok: boolean): void;
   /** The agent is ready (serves /readyz 200): config valid, first Lease read done. */
   setReady(ready: boolean): void;
+  /** A heartbeat datagram was dropped: bad MAC, replayed, stale, malformed, or a send that failed (k3vip_heartbeat_dropped_total{reason}). */
+  heartbeatDropped(reason: string): void;
 }

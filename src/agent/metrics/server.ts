@@ -66,8 +66,15 @@ export function createAgentMetrics(registry: Registry): AgentMetrics & { ready()
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 6, 8, 12, 20, 30],
     registers: [registry],
   });
+  const hbDropped = new Counter({
+    name: "k3vip_heartbeat_dropped_total",
+    help: "Heartbeat datagrams dropped: bad MAC, replayed, stale, malformed, or a send that failed.",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
   let isReady = false;
   return {
+    heartbeatDropped: (reason) => hbDropped.inc({ reason }),
     setLeader: (v) => leader.set(v ? 1 : 0),
     setVipHeld: (v) => vipHeld.set(v ? 1 : 0),
     leaseWrite: (kind, ok) => {

@@ -8,7 +8,8 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startFakeApi, type FakeApi } from "../fakeapi/index.ts";
+import { randomBytes } from "node:crypto";
+import { resourceType, startFakeApi, type FakeApi } from "../fakeapi/index.ts";
 import { LabCluster, type AgentContext } from "./cluster.ts";
 import type { ApiControl, TrialTimings } from "./scenarios.ts";
 // The one definition of how the agent starts; a leaf module (no imports), so not through the image's index.
@@ -45,7 +46,14 @@ export interface StartOptions {
   agentEnv?: NodeJS.ProcessEnv;
   /** Run the agent from the TypeScript sources (tsx) instead of a bundle: tests exercise the code as it is now. */
   fromSource?: boolean;
+  /**
+   * Peer heartbeats (UDP port 9446, a random key), with the servers as
+   * control-plane Nodes in the fake API; `fenced` for that takeover mode.
+   */
+  heartbeats?: boolean | "fenced";
 }
+
+export const LAB_HEARTBEAT_PORT = 9446;
 
 // The agent-only entry, the one the image ships.
 const CLI_SOURCE = fileURLToPath(new URL("../../cli/agent-main.ts", import.meta.url));
@@ -87,15 +95,27 @@ export async function startLabCluster(opts: StartOptions = {}): Promise<RunningL
   const command = opts.fromSource ? [process.execPath, ...flags, "--import", "tsx", CLI_SOURCE] : [process.execPath, ...flags, join(dir, "k3vip.mjs")];
   const fakeApi = await startFakeApi({ socket: join(dir, "api.sock") });
   let cluster: LabCluster | undefined;
+  const hb = opts.heartbeats ? ["--heartbeat-port", String(LAB_HEARTBEAT_PORT), ...(opts.heartbeats === "fenced" ? ["--takeover", "fenced"] : [])] : [];
+  const hbEnv = opts.heartbeats ? { K3VIP_HEARTBEAT_KEY: randomBytes(32).toString("hex") } : {};
   try {
     cluster = await LabCluster.create({
       servers: opts.servers ?? 3,
       upstreamSocket: fakeApi.socket as string,
       ...(opts.vip ? { vip: opts.vip } : {}),
-      agentArgv: (ctx) => agentArgv(ctx, opts.agentArgs, command),
-      ...(opts.agentEnv ? { agentEnv: opts.agentEnv } : {}),
+      agentArgv: (ctx) => agentArgv(ctx, [...hb, ...(opts.agentArgs ?? [])], command),
+      ...(opts.agentEnv || opts.heartbeats ? { agentEnv: { ...opts.agentEnv, ...hbEnv } } : {}),
       ...(opts.verbose ? { onAgentLine: (node, line) => opts.log?.(`[${node.name}] ${line}`) } : {}),
     });
+    // The servers as the API lists them (k3s labels servers control-plane): the agents' heartbeat peers.
+    const v6 = (opts.vip ?? "").includes(":");
+    for (const s of cluster.servers) {
+      fakeApi.store.create(resourceType("nodes"), "", {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: s.name, labels: { "node-role.kubernetes.io/control-plane": "true", "node-role.kubernetes.io/master": "true" } },
+        status: { addresses: [{ type: "InternalIP", address: v6 ? s.ipv6 : s.ipv4 }, { type: "Hostname", address: s.name }] },
+      });
+    }
     if (opts.agents !== false) for (const s of cluster.servers) await cluster.startAgent(s.name);
   } catch (e) {
     await cluster?.destroy();

@@ -9,6 +9,11 @@ export class FakeAgentMetrics implements AgentMetrics {
   readonly writes: { kind: "acquire" | "renew" | "release"; ok: boolean }[] = [];
   readonly apiRequests: { verb: string; code: string; seconds: number }[] = [];
   readonly failovers: number[] = [];
+  readonly heartbeatDrops: string[] = [];
+
+  heartbeatDropped(reason: string): void {
+    this.heartbeatDrops.push(reason);
+  }
 
   setLeader(leader: boolean): void {
     this.leader = leader;

@@ -1,0 +1,89 @@
+// Real agents with peer heartbeats (UDP between the lab's server namespaces,
+// a shared key, the servers listed as Nodes in the fake API): a dead or
+// frozen holder is replaced by a fast takeover, a brown-out keeps the same
+// holder, and nobody flaps. Times are printed (npm run bench:failover --
+// --heartbeats measures them), never asserted.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { runTrial, singleHolder, type Pinger, type Scenario, type TrialResult } from "../../src/lab/index.ts";
+import { startLabCluster, type RunningLab } from "../../src/lab/cluster/run.ts";
+
+describe("failover with peer heartbeats (early takeover)", () => {
+  let run: RunningLab;
+  let pinger: Pinger;
+  const agentLog: string[] = [];
+
+  before(async () => {
+    run = await startLabCluster({ fromSource: true, heartbeats: true, verbose: true, log: (l) => agentLog.push(l) });
+    await singleHolder(run.cluster, 60_000);
+    pinger = await run.cluster.startPinger(10);
+  });
+  after(async () => {
+    await pinger?.stop();
+    await run?.close();
+  });
+
+  async function trial(scenario: Scenario): Promise<TrialResult> {
+    // A majority must be up: an agent the previous trial restarted (from the sources, a few seconds) has to be running and heard.
+    await new Promise((r) => setTimeout(r, 8000));
+    const mark = agentLog.length;
+    try {
+      const r = await runTrial(run.cluster, run.api, pinger, scenario, 1, run.timings);
+      console.log(`# heartbeats ${scenario}: ${r.from} → ${r.to ?? r.lastServer} outage ${r.outageMs} ms, failed ${r.failedRequests}/${r.requests}, duplicate ${r.duplicateMs} ms${r.orphanMs !== undefined ? `, orphan ${r.orphanMs} ms` : ""}`);
+      if (process.env["HB_DEBUG"]) console.log(agentLog.slice(mark).filter((l) => !/"level":"info","msg":"(VIP lifetime)/.test(l)).join("\n"));
+      return Object.assign(r, { lines: agentLog.slice(mark) });
+    } catch (e) {
+      console.log(agentLog.slice(-60).join("\n"));
+      throw e;
+    }
+  }
+  const fast = (r: TrialResult) => (r as TrialResult & { lines: string[] }).lines.some((l) => /fast takeover/.test(l));
+
+  it("steady state: the holder's peers acknowledge it and it renews rarely", async () => {
+    const w0 = run.api.leaseWrites();
+    await new Promise((r) => setTimeout(r, 10_000));
+    const perS = (run.api.leaseWrites() - w0) / 10;
+    console.log(`# heartbeats steady state: ${perS.toFixed(2)} Lease writes/s`);
+    assert.ok(perS <= 0.3, `${perS} writes/s: the holder should renew every 5 s while acknowledged`);
+  });
+
+  it("kill: a fast takeover by a majority, not the Lease's expiry", async () => {
+    const r = await trial("kill");
+    assert.notEqual(r.to, r.from);
+    assert.equal(r.lastServer, r.to);
+    assert.ok(fast(r), "the successor says it took over fast");
+    assert.equal(r.flaps, 0);
+    assert.ok(r.settled);
+  });
+
+  it("sigstop: a frozen holder is replaced fast; on SIGCONT it stays a follower", async () => {
+    const r = await trial("sigstop");
+    assert.notEqual(r.to, r.from);
+    assert.ok(fast(r));
+    assert.equal(r.flaps, 0);
+    assert.ok(r.settled);
+  });
+
+  it("apiserver-down: the holder says its API server died and a peer takes over at once", async () => {
+    const r = await trial("apiserver-down");
+    assert.notEqual(r.to, r.from);
+    assert.equal(r.duplicateMs, 0);
+    assert.ok(fast(r));
+    assert.ok(r.settled);
+  });
+
+  it("brownout: every Lease write fails for 1.5 lease durations; the peers hear each other, so nobody moves", async () => {
+    const r = await trial("brownout");
+    assert.equal(r.transitions, 0);
+    assert.equal(r.flaps, 0);
+    assert.equal(r.lastServer, r.from);
+    assert.equal(r.duplicateMs, 0);
+  });
+
+  it("sigterm: still a clean hand-over", async () => {
+    const r = await trial("sigterm");
+    assert.notEqual(r.to, r.from);
+    assert.equal(r.failedRequests, 0);
+    assert.equal(r.duplicateMs, 0);
+  });
+});
