@@ -3,8 +3,8 @@
 // datagram per peer per beat. Every datagram is checked (MAC, then replay)
 // before anything of it is used; what fails is counted by reason.
 import { createSocket, type Socket } from "node:dgram";
-import type { HeartbeatPort, PeerAddress } from "../agent/index.ts";
-import { decodeHeartbeat, encodeHeartbeat, ReplayGuard, type DropReason, type Heartbeat } from "../agent/index.ts";
+// The peers' face, not the agent's: the lab's netns tools load host/ and must not pull in prom-client.
+import { decodeHeartbeat, encodeHeartbeat, ReplayGuard, type DropReason, type Heartbeat, type HeartbeatPort, type PeerAddress } from "../agent/peers/index.ts";
 
 export interface UdpHeartbeatOptions {
   port: number;
