@@ -880,7 +880,9 @@ function vipDeadline(x: Step): number | null {
   const lease = leaseDeadline(x);
   if (lease === null || !hbLive(x)) return lease;
   const { s, c } = x;
-  if (s.healthy !== true) return lease;
+  // Cut off from the API (refused, reset) or its own API server down: no extension. It drops the VIP,
+  // and its next heartbeat says it no longer leads, which lets the peers take over at once.
+  if (s.healthy !== true || s.hardFailure !== null) return lease;
   const T = s.renewedAt ?? -Infinity;
   const a = acks(x);
   // Rule 11: no fast takeover before a silent majority (≥ S_q + silence) that also saw no Lease change for silenceMs (≥ T + silence).
@@ -1201,7 +1203,9 @@ function armTimers(x: Step): void {
   }
   if (s.vipOp === null && !s.announcing && s.vipHave === true) {
     if (s.phase === "leader") want.announce = s.nextAnnounceAt === Infinity ? null : s.nextAnnounceAt;
-    else if (s.vipRetryAt !== null) want.announce = s.vipRetryAt;
+    // A retried removal; none while a lifetime refresh is in flight (its answer settles again), and never
+    // in the past: a timer that fires at once and changes nothing would spin (found by the heartbeat simulation).
+    else if (s.vipRetryAt !== null && !s.fencing) want.announce = Math.max(s.vipRetryAt, x.t + 1);
   }
   if (c.fenceLifetimeS > 0 && s.phase === "leader" && s.vipHave === true && s.vipOp === null && !s.fencing && s.stalledAt === null && s.nextFenceAt > x.t) want.fence = s.nextFenceAt;
   if (c.heartbeatMs > 0 && s.phase !== "init" && s.phase !== "stopped") want.heartbeat = Math.max(s.nextHbAt, x.t + 1);

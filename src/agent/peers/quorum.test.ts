@@ -72,7 +72,7 @@ describe("followers: silence, votes and candidates", () => {
   it("a stale vote, a vote about another holder, or the holder itself never counts", () => {
     assert.equal(takeoverBacked(base({ heard: heard(["srv3", { holderSilent: true }, 300]) })), false, "heard 700 ms ago");
     assert.equal(takeoverBacked(base({ heard: heard(["srv3", { holderSilent: true, holder: "srv9" }, 900]) })), false);
-    assert.deepEqual(silentVoters(base({ heard: heard(["srv1", { holderSilent: true }, 900]) })), ["srv2"]);
+    assert.deepEqual(silentVoters(base({ heard: heard(["srv1", { holderSilent: true, leader: true }, 900]) })), ["srv2"]);
   });
   it("not silent yet: heard the holder 599 ms ago", () => {
     assert.deepEqual(silentVoters(base({ heardHolderAt: 401, heard: heard(["srv3", { holderSilent: true }, 900]) })), ["srv3"]);
@@ -82,6 +82,8 @@ describe("followers: silence, votes and candidates", () => {
     assert.equal(holderGaveUp(v), true);
     assert.equal(takeoverBacked(v), true);
     assert.equal(holderGaveUp(base({ heardHolderAt: 990, heard: heard(["srv1", { apiOk: false, holding: true }, 990]) })), false, "still carries the VIP");
+    assert.equal(holderGaveUp(base({ heardHolderAt: 990, heard: heard(["srv1", { apiOk: true, holding: false, leader: false }, 990]) })), true, "cut off from the API: stopped leading");
+    assert.equal(holderGaveUp(base({ heardHolderAt: 990, heard: heard(["srv1", { apiOk: true, holding: false, leader: true }, 990]) })), false, "leads, VIP not added yet");
   });
   it("2 servers: a takeover needs both, so a silent holder is left to the Lease's expiry; a holder that gave up consents", () => {
     const two = base({ servers: ["srv1", "srv2"] });

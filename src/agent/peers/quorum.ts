@@ -74,10 +74,14 @@ export function selfSilent(v: FollowerView): boolean {
   return v.now - v.heardHolderAt >= v.silenceMs;
 }
 
-/** The holder's own latest heartbeat says its local API server is down and it no longer carries the VIP. */
+/**
+ * The holder's own latest heartbeat says it no longer carries the VIP and
+ * either its local API server is down or it stopped leading (cut off from
+ * the API, it could not release the Lease): it gave up.
+ */
 export function holderGaveUp(v: FollowerView): boolean {
   const h = v.heard.get(v.holder);
-  return h !== undefined && v.now - h.at < v.freshMs && !h.hb.apiOk && !h.hb.holding;
+  return h !== undefined && v.now - h.at < v.freshMs && !h.hb.holding && (!h.hb.apiOk || !h.hb.leader);
 }
 
 /**

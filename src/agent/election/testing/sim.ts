@@ -213,8 +213,12 @@ export class Simulation {
   }
 
   runUntil(time: number): void {
+    let same = 0;
     while (this.queue.length > 0 && (this.queue[0] as Queued).at <= time) {
       const q = this.queue.shift() as Queued;
+      // A machine that re-arms a timer at a past instant spins without time passing (a busy loop in the agent).
+      same = q.at === this.now ? same + 1 : 0;
+      if (same > 100_000) throw new Error(`simulation: more than 100000 events at ${this.now} ms without time passing (a timer re-armed in the past?)`);
       this.now = q.at;
       q.fn();
     }
