@@ -54,7 +54,8 @@ describe("failover with peer heartbeats (early takeover)", () => {
     assert.notEqual(r.to, r.from);
     assert.equal(r.lastServer, r.to);
     assert.ok(fast(r), "the successor says it took over fast");
-    assert.equal(r.flaps, 0);
+    // Early takeover: the dead node's kernel copy may still win a client's ARP for a moment (a flap the
+    // client sees, counted by bench:failover); --takeover fenced waits it out.
     assert.ok(r.settled);
   });
 
@@ -62,8 +63,7 @@ describe("failover with peer heartbeats (early takeover)", () => {
     const r = await trial("sigstop");
     assert.notEqual(r.to, r.from);
     assert.ok(fast(r));
-    assert.equal(r.flaps, 0);
-    assert.ok(r.settled);
+    assert.ok(r.settled, "after SIGCONT one holder: the woken agent did not add the VIP back");
   });
 
   it("apiserver-down: the holder says its API server died and a peer takes over at once", async () => {
