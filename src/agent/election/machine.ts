@@ -1103,7 +1103,9 @@ function leaseStep(x: Step): void {
   if (fastTakeover(x)) return;
   const exp = expiryAt(x);
   // Rule 12: a holder we hear is alive; its Lease's expiry (a brown-out) is no reason to take over.
-  const heardAlive = hbLive(x) && holderName(x) !== "" && holderName(x) !== c.identity && !selfSilent(followerView(x)) && !holderGaveUp(followerView(x));
+  const holder = holderName(x);
+  const view = followerView(x);
+  const heardAlive = hbLive(x) && holder !== "" && holder !== c.identity && !selfSilent(view) && !holderGaveUp(view);
   const canAcquire = s.healthy === true && x.t >= s.acquireBlockedUntil && x.t >= exp && !heardAlive;
   const due = s.attemptNow || x.t >= s.lastAttemptAt + c.retryPeriodMs;
   // Write at once when the Lease just became free; after a failed write, wait a retry period.
