@@ -97,9 +97,13 @@
 #     Log format of the agent. Default: text.
 #   - K3VIP_HEARTBEAT_PORT (flag --heartbeat-port <port>)
 #     UDP port for heartbeats between the agents (every 200 ms; a dead holder
-#     is replaced in under a second). Needs the key in K3VIP_HEARTBEAT_KEY (at
-#     least 16 bytes, hex or base64). 0 = off: the Lease's rules alone.
-#     Default: 0.
+#     is replaced in under a second). 0 = off: the Lease's rules alone.
+#     Default: 9446.
+#   - K3VIP_HEARTBEAT_KEY (flag --heartbeat-key <key>)
+#     HMAC key of the heartbeats, the same on every server: at least 16 bytes,
+#     hex or base64. Empty: the installer derives it from the cluster token
+#     (the same on every server), else keeps the installed one, else makes a
+#     random one. Default: (empty).
 #   - K3VIP_TAKEOVER (flag --takeover <early|fenced>)
 #     After taking over from a holder that did not hand over: add the VIP at
 #     once (early; a dead holder's copy may answer ≤ 1.4 s more) or wait until
@@ -127,7 +131,7 @@ K3VIP_VERSION='0.1.0'
 ADDON_FILENAME='k3vip.yaml'
 # Flags taking a value, from the config model's table; the boolean ones
 # also work bare (--services = true) and negated (--no-services).
-KNOWN_FLAGS='vip interface mode distro namespace lease-name handover-lease lease-duration renew-deadline retry-period image image-pull-policy metrics-addr api-port vip-subnet leader-election arp-refresh control-plane bgp-as bgp-router-id bgp-peers equinix-metal services services-pools log-format heartbeat-port takeover'
+KNOWN_FLAGS='vip interface mode distro namespace lease-name handover-lease lease-duration renew-deadline retry-period image image-pull-policy metrics-addr api-port vip-subnet leader-election arp-refresh control-plane bgp-as bgp-router-id bgp-peers equinix-metal services services-pools log-format heartbeat-port heartbeat-key takeover'
 BOOL_FLAGS='leader-election control-plane equinix-metal services'
 
 # --- helpers (printf, not echo: dash's echo expands backslashes) ---
@@ -201,6 +205,7 @@ Options (each also K3VIP_<NAME>; see the header of this script):
   --services-pools <pools>           K3VIP_SERVICES_POOLS
   --log-format <text|json>           K3VIP_LOG_FORMAT
   --heartbeat-port <port>            K3VIP_HEARTBEAT_PORT
+  --heartbeat-key <key>              K3VIP_HEARTBEAT_KEY
   --takeover <early|fenced>          K3VIP_TAKEOVER
 K3VIP_USAGE
 }
@@ -282,7 +287,10 @@ write_engine() {
 # Embedded into install.sh by `npm run gen`; POSIX awk only (runs under
 # gawk, mawk and busybox awk with LC_ALL=C): no gensub/strtonum, no {n,m}.
 #
-# op=check   resolve + validate; print distro=, vip=, interface=, mode=, image= lines.
+# op=check   resolve + validate; print distro=, vip=, interface=, mode=, image=,
+#            heartbeatPort=, heartbeatKeyGiven= lines.
+# op=key     resolve + validate; print the heartbeat key given (a secret: into a variable only).
+# op=keycheck exit 0 when ENVIRON["__K3VIP_HB_KEY"] is a valid heartbeat key, else 2.
 # op=render  resolve + validate; render the template given as input file.
 # op=detect  input: `ip -o addr show`; print the interface whose subnet
 #            holds ENVIRON["__K3VIP_VIP"], or exit 3.
@@ -300,7 +308,7 @@ write_engine() {
 # GENERATED from src/config/options.ts by `npm run gen`.
 function options() {
 	VERSION = "0.1.0"
-	N = 27
+	N = 28
 	KEY[1] = "vip"; FLAG[1] = "vip"; ENVN[1] = "K3VIP_VIP"; ALIASES[1] = "vipAddress vip_address address"
 	KIND[1] = "vip"; DEF[1] = ""; VKEY[1] = "vip"
 	KEY[2] = "interface"; FLAG[2] = "interface"; ENVN[2] = "K3VIP_INTERFACE"; ALIASES[2] = "vipInterface vip_interface"
@@ -352,9 +360,11 @@ function options() {
 	KEY[25] = "logFormat"; FLAG[25] = "log-format"; ENVN[25] = "K3VIP_LOG_FORMAT"; ALIASES[25] = ""
 	KIND[25] = "enum text json"; DEF[25] = "text"; VKEY[25] = "logFormat"
 	KEY[26] = "heartbeatPort"; FLAG[26] = "heartbeat-port"; ENVN[26] = "K3VIP_HEARTBEAT_PORT"; ALIASES[26] = ""
-	KIND[26] = "int 0 65535 9446"; DEF[26] = "0"; VKEY[26] = "heartbeatPort"
-	KEY[27] = "takeover"; FLAG[27] = "takeover"; ENVN[27] = "K3VIP_TAKEOVER"; ALIASES[27] = ""
-	KIND[27] = "enum early fenced"; DEF[27] = "early"; VKEY[27] = "takeover"
+	KIND[26] = "int 0 65535 9446"; DEF[26] = "9446"; VKEY[26] = "heartbeatPort"
+	KEY[27] = "heartbeatKey"; FLAG[27] = "heartbeat-key"; ENVN[27] = "K3VIP_HEARTBEAT_KEY"; ALIASES[27] = ""
+	KIND[27] = "hbkey"; DEF[27] = ""; VKEY[27] = "heartbeatKey"
+	KEY[28] = "takeover"; FLAG[28] = "takeover"; ENVN[28] = "K3VIP_TAKEOVER"; ALIASES[28] = ""
+	KIND[28] = "enum early fenced"; DEF[28] = "early"; VKEY[28] = "takeover"
 }
 
 BEGIN {
@@ -368,6 +378,9 @@ BEGIN {
 	} else if (op == "detect") {
 		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 		best = -1; found = ""; conflict = ""
+	} else if (op == "keycheck") {
+		parse_hbkey("key", ENVIRON["__K3VIP_HB_KEY"])
+		exit dead ? 2 : 0
 	} else if (op == "owncheck") {
 		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 	} else {
@@ -381,9 +394,14 @@ BEGIN {
 			print "interface=" V["interface"]
 			print "mode=" V["mode"]
 			print "image=" V["image"]
+			print "heartbeatPort=" V["heartbeatPort"]
+			print "heartbeatKeyGiven=" (V["heartbeatKey"] != "" ? "true" : "false")
 			exit 0
 		}
+		if (op == "key") { print V["heartbeatKey"]; exit 0 }
 		if (V["interface"] == "" && ("__K3VIP_DETECTED_INTERFACE" in ENVIRON)) V["interface"] = ENVIRON["__K3VIP_DETECTED_INTERFACE"]
+		# The key install.sh derived, kept or made (resolve_heartbeat_key), and its digest.
+		if (V["heartbeatKey"] == "" && ("__K3VIP_HB_KEY" in ENVIRON)) V["heartbeatKey"] = ENVIRON["__K3VIP_HB_KEY"]
 		build_view()
 		depth = 0; skipping = 0
 	}
@@ -718,9 +736,25 @@ function parse_value(kind, src, raw,   k, n, v, i, vals, R) {
 		return raw
 	}
 	if (k[1] == "peers") return parse_peers(src, raw)
+	if (k[1] == "hbkey") return parse_hbkey(src, raw)
 	if (k[1] == "pools") return parse_pools(src, raw)
 	print "install.sh: no parser for option kind " kind
 	dead = 1
+	return raw
+}
+
+# parseHeartbeatKey: hex or base64 of at least 16 bytes; a secret, never echoed.
+function parse_hbkey(src, raw,   b) {
+	if (raw == "") return raw
+	# Hex whenever it can be (as the agent decodes it): 30 hex digits are 15 bytes.
+	if (raw ~ /^([0-9a-fA-F][0-9a-fA-F])+$/) {
+		if (length(raw) >= 32) return raw
+	} else if (raw ~ /^[A-Za-z0-9+\/]+(=|==)?$/ && (length(raw) % 4 == 0 || index(raw, "=") == 0)) {
+		b = raw
+		sub(/=+$/, "", b)
+		if (int(length(b) * 3 / 4) >= 16) return raw
+	}
+	bad(src, "****", "is not a key of at least 16 bytes as hex or base64 (example: the output of head -c 32 /dev/urandom | base64; empty: the installer makes one)")
 	return raw
 }
 
@@ -946,8 +980,6 @@ function validate(   A, fam, nb, rd, ld, rp, lim, ny) {
 	}
 	if (V["mode"] == "arp" && V["leaderElection"] != "true") { bad(NAME["leaderElection"], "false", "works only in BGP mode: in ARP mode two nodes would answer for the VIP"); return }
 	if (V["services.enabled"] == "true" && V["services.pools"] == "") { fail_line(NAME["services.pools"] " is required when services mode is on (example: --services-pools 192.168.0.200/29)"); return }
-	# resolveConfig's installer-scope rule.
-	if (V["heartbeatPort"] != "0") { bad(NAME["heartbeatPort"], V["heartbeatPort"], "is not supported in this version by the installers: they do not make the heartbeat key's Secret yet (the agent runs heartbeats when given K3VIP_HEARTBEAT_PORT and K3VIP_HEARTBEAT_KEY)"); return }
 }
 
 # "0.375" → 375: seconds (at most 3 decimals) as whole milliseconds, by digits.
@@ -987,6 +1019,9 @@ function build_view(   i, c, host, port, A) {
 	VIEW["hasMetricsHost"] = "true"; VTYPE["hasMetricsHost"] = "b"
 	if (host == "" || host == "0.0.0.0" || (index(host, ":") > 0 && host ~ /^[0:]*$/)) { VIEW["hasMetricsHost"] = "false"; host = "" }
 	VIEW["metricsHost"] = host; VTYPE["metricsHost"] = "s"
+	VIEW["heartbeats"] = V["heartbeatPort"] != "0" ? "true" : "false"; VTYPE["heartbeats"] = "b"
+	VIEW["heartbeatKeyDigest"] = ENVIRON["__K3VIP_HB_DIGEST"]; VTYPE["heartbeatKeyDigest"] = "s"
+	VIEW["heartbeatContainerPort"] = V["heartbeatPort"]; VTYPE["heartbeatContainerPort"] = "n"
 }
 
 # ---- flat mustache -----------------------------------------------------------
@@ -1098,13 +1133,17 @@ K3VIP_AWK
 #   waits on before its first election so that a swap from kube-vip never
 #   has two holders: in that Role when the Lease is in the same namespace,
 #   else in a Role k3vip-handover in the Lease's namespace.
-# - ClusterRole, only when services mode is on (a later version): read
+# - ClusterRole k3vip-peers, only with heartbeats (--heartbeat-port, on by
+#   default): list Nodes, to find the other servers' agents (the Nodes
+#   labelled control-plane or master). Read only; no Node is ever written.
+# - ClusterRole k3vip, only when services mode is on (a later version): read
 #   Services and their EndpointSlices, write LoadBalancer addresses to
 #   services/status.
-# - Nothing cluster-wide in control-plane mode.
-# Secret options (BGP peers, which may carry TCP MD5 passwords) live in the
-# Secret k3vip-secrets and reach the agent through secretKeyRef, never as a
-# plain value in the DaemonSet.
+# Secret options (the heartbeat key; BGP peers, which may carry TCP MD5
+# passwords) live in the Secret k3vip-secrets and reach the agent through
+# secretKeyRef, never as a plain value in the DaemonSet. The pod template
+# carries a digest of the heartbeat key, so a new key restarts every agent
+# (agents with different keys cannot hear each other).
 {{#ownNamespace}}
 apiVersion: v1
 kind: Namespace
@@ -1135,6 +1174,7 @@ metadata:
 type: Opaque
 stringData:
   K3VIP_BGP_PEERS: {{bgpPeers}}
+  K3VIP_HEARTBEAT_KEY: {{heartbeatKey}}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
@@ -1209,6 +1249,36 @@ subjects:
     namespace: {{namespace}}
 ---
 {{/handoverOtherNamespace}}
+{{#heartbeats}}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: k3vip-peers
+  labels:
+    app.kubernetes.io/name: k3vip
+    app.kubernetes.io/version: {{version}}
+rules:
+  - apiGroups: [""]
+    resources: ["nodes"]
+    verbs: ["list"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: k3vip-peers
+  labels:
+    app.kubernetes.io/name: k3vip
+    app.kubernetes.io/version: {{version}}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: k3vip-peers
+subjects:
+  - kind: ServiceAccount
+    name: k3vip
+    namespace: {{namespace}}
+---
+{{/heartbeats}}
 {{#services}}
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -1267,6 +1337,10 @@ spec:
       labels:
         app.kubernetes.io/name: k3vip
         app.kubernetes.io/version: {{version}}
+{{#heartbeats}}
+      annotations:
+        k3vip.io/heartbeat-key-sha256: {{heartbeatKeyDigest}}
+{{/heartbeats}}
     spec:
       serviceAccountName: k3vip
       # The VIP is added to the node's own interface.
@@ -1356,12 +1430,22 @@ spec:
               value: {{logFormat}}
             - name: K3VIP_HEARTBEAT_PORT
               value: {{heartbeatPort}}
+            - name: K3VIP_HEARTBEAT_KEY
+              valueFrom:
+                secretKeyRef:
+                  name: k3vip-secrets
+                  key: K3VIP_HEARTBEAT_KEY
             - name: K3VIP_TAKEOVER
               value: {{takeover}}
           ports:
             - name: metrics
               containerPort: {{metricsPort}}
               protocol: TCP
+{{#heartbeats}}
+            - name: heartbeat
+              containerPort: {{heartbeatContainerPort}}
+              protocol: UDP
+{{/heartbeats}}
           livenessProbe:
             httpGet:
 {{#hasMetricsHost}}
@@ -1419,6 +1503,49 @@ resolve_options() {
     INTERFACE=$(printf '%s\n' "${resolved}" | sed -n 's/^interface=//p')
     MODE=$(printf '%s\n' "${resolved}" | sed -n 's/^mode=//p')
     IMAGE=$(printf '%s\n' "${resolved}" | sed -n 's/^image=//p')
+    HB_PORT=$(printf '%s\n' "${resolved}" | sed -n 's/^heartbeatPort=//p')
+    HB_KEY_GIVEN=$(printf '%s\n' "${resolved}" | sed -n 's/^heartbeatKeyGiven=//p')
+}
+
+# --- the heartbeat key every server's agent shares (src/installer/heartbeat-key.ts):
+# given, else derived from the cluster token the distribution keeps on every
+# server, else the one installed here, else random; the pod template carries
+# its digest so that a new key restarts the agents ---
+sha256_hex() {
+    if command -v sha256sum >/dev/null 2>&1; then sha256sum | cut -c1-64
+    elif command -v busybox >/dev/null 2>&1; then busybox sha256sum | cut -c1-64
+    elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r | cut -c1-64
+    else fatal "none of sha256sum, busybox or openssl is installed to derive the heartbeat key; install coreutils, or give K3VIP_HEARTBEAT_KEY (or K3VIP_HEARTBEAT_PORT=0)"
+    fi
+}
+
+resolve_heartbeat_key() {
+    HB_KEY_FROM=''
+    [ "${HB_PORT}" != 0 ] || return 0
+    if [ "${HB_KEY_GIVEN}" = true ]; then
+        hb_key=$(engine key /dev/null </dev/null)
+    else
+        data="${K3VIP_ROOT%/}/var/lib/rancher/${DISTRO}/server"
+        token=''
+        if [ -f "${data}/token" ] && [ -r "${data}/token" ]; then token=$(tr -d ' \t\r\n' <"${data}/token" 2>/dev/null || true); fi
+        kept=$(sed -n 's/^  K3VIP_HEARTBEAT_KEY: "\([0-9A-Za-z+/=]*\)"$/\1/p' "${data}/manifests/${ADDON_FILENAME}" 2>/dev/null | head -n 1 || true)
+        if [ -n "${token}" ]; then
+            # K10<ca-hash>::<user>:<password> -> password; a short token stays whole.
+            case ${token} in *::*) token=${token#*::}; case ${token} in *:*) token=${token#*:} ;; esac ;; esac
+            hb_key=$(printf '%s' "k3vip-heartbeat-key-v1:${token}" | sha256_hex)
+            HB_KEY_FROM=token
+        elif [ -n "${kept}" ] && __K3VIP_HB_KEY="${kept}" engine keycheck /dev/null </dev/null >/dev/null 2>&1; then
+            hb_key=${kept}
+            HB_KEY_FROM=kept
+        else
+            hb_key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+            [ "${#hb_key}" -eq 64 ] || fatal "could not read 32 random bytes from /dev/urandom for the heartbeat key; give K3VIP_HEARTBEAT_KEY"
+            HB_KEY_FROM=random
+        fi
+    fi
+    export __K3VIP_HB_KEY="${hb_key}"
+    __K3VIP_HB_DIGEST=$(printf '%s' "${hb_key}" | sha256_hex | cut -c1-16)
+    export __K3VIP_HB_DIGEST
 }
 
 # --- no interface given: the one whose subnet holds the VIP ---
@@ -1473,6 +1600,8 @@ write_manifest() {
     dir="${K3VIP_ROOT%/}/var/lib/rancher/${DISTRO}/server/manifests"
     write_atomic "${TMP_DIR}/${ADDON_FILENAME}" "${dir}" "${ADDON_FILENAME}"
     info "Wrote ${dir}/${ADDON_FILENAME} (k3vip ${K3VIP_VERSION}, VIP ${VIP} on ${INTERFACE}); ${DISTRO} applies it within seconds"
+    # The same note as `k3vip install` (randomKeyNote).
+    [ "${HB_KEY_FROM}" != random ] || warn "made a random heartbeat key: no cluster token was found (${K3VIP_ROOT%/}/var/lib/rancher/${DISTRO}/server/token). Every server needs the same key: run this install again once ${DISTRO} has started here (the key then comes from the cluster token, as on the other servers), or give every server the same K3VIP_HEARTBEAT_KEY"
 }
 
 # --- IPv6 VIP: the kernel announces it (unsolicited Neighbor Advertisement)
@@ -1618,6 +1747,7 @@ place_image_archive() {
     parse_args "$@"
     write_engine
     resolve_options
+    resolve_heartbeat_key
     refuse_own_address
     detect_interface
     render_manifest

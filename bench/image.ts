@@ -4,6 +4,7 @@
 // certificates). For amd64 also the start time and peak RSS of the image's
 // agent CLI under runc (NET_ADMIN/NET_RAW, read-only rootfs).
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,8 @@ import { LabCluster, type AgentContext } from "../src/lab/index.ts";
 import { VERSION } from "../src/version.ts";
 
 const exec = promisify(execFile);
+// Heartbeats on, as shipped (the installers give every agent this key through the Secret).
+const HB_KEY = randomBytes(32).toString("hex");
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const flag = (name: string, dflt: string) => {
@@ -171,13 +174,13 @@ async function agentInLab(archive: string): Promise<Partial<ArchFigures>> {
     const id = `k3v-bench-${process.pid}-${ids.length}`;
     ids.push(id);
     const dir = sharedRootBundle(image, join(work, "containers", id), {
-      args: [...ENTRYPOINT, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", "/etc/k3vip/kubeconfig", "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr],
+      args: [...ENTRYPOINT, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", "/etc/k3vip/kubeconfig", "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr, "--heartbeat-key", HB_KEY],
       binds: [{ source: ctx.kubeconfig, destination: "/etc/k3vip/kubeconfig" }],
     });
     // runc from this mount namespace: under `ip netns exec` it finds no cgroup mounts.
     return ["nsenter", `--mount=/proc/${process.pid}/ns/mnt`, "--", "runc", "run", "--bundle", dir, id];
   };
-  const bareArgv = (ctx: AgentContext): string[] => [process.execPath, ...AGENT_NODE_FLAGS, BUNDLE, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", ctx.kubeconfig, "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr];
+  const bareArgv = (ctx: AgentContext): string[] => [process.execPath, ...AGENT_NODE_FLAGS, BUNDLE, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", ctx.kubeconfig, "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr, "--heartbeat-key", HB_KEY];
   const out: Partial<ArchFigures> = { host_node: process.version };
   try {
     for (const mode of ["runc", "bare"] as const) {

@@ -19,7 +19,7 @@ const read = (p: string) => readFileSync(join(ROOT, p), "utf8");
  * parse_value). Bounds and enum values are read from the option's own parser
  * (its error text), so they cannot drift from src/config.
  */
-const SH_KINDS: Record<string, "vip" | "interface" | "enum" | "bool" | "int" | "seconds" | "dnslabel" | "dnssub" | "leaseref" | "image" | "listen" | "routerid" | "peers" | "pools"> = {
+const SH_KINDS: Record<string, "vip" | "interface" | "enum" | "bool" | "int" | "seconds" | "dnslabel" | "dnssub" | "leaseref" | "image" | "listen" | "routerid" | "peers" | "pools" | "hbkey"> = {
   vip: "vip",
   interface: "interface",
   mode: "enum",
@@ -46,6 +46,7 @@ const SH_KINDS: Record<string, "vip" | "interface" | "enum" | "bool" | "int" | "
   "services.pools": "pools",
   logFormat: "enum",
   heartbeatPort: "int",
+  heartbeatKey: "hbkey",
   takeover: "enum",
 };
 

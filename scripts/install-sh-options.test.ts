@@ -66,6 +66,7 @@ const VALUES: Record<string, string[]> = {
   logFormat: ["text", "json", "JSON", "logfmt"],
   heartbeatPort: ["0", "9446", "65535", "65536", "-1", "09446", "", "x"],
   takeover: ["early", "fenced", "Fenced", "late", ""],
+  heartbeatKey: ["", "00112233445566778899aabbccddeeff", "00112233445566778899aabbccddee", "0011223344556677889 9aabbccddeeff", "AAECAwQFBgcICQoLDA0ODw==", "AAECAwQFBgcICQoLDA0ODw", "AAECAwQFBgcICQoLDA0ODw=", "AAECAwQFBgcICQoLDA0O", "AAECAwQFBgcICQoLDA0ODw==x", " AAECAwQFBgcICQoLDA0ODw==", "g0112233445566778899aabbccddeeff"],
 };
 const SHARED = ["", "x", "1", "true", "-", "0.5"];
 

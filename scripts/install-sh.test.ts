@@ -9,9 +9,10 @@ import { describe, it } from "node:test";
 import { defaultImageRef, hostArch } from "../src/image/index.ts";
 import { standInArchive } from "../src/image/testing/archive.ts";
 import { placedArchiveName, renderSysctlFile, vipSysctls } from "../src/installer/index.ts";
+import { keyFromToken } from "../src/installer/heartbeat-key.ts";
 import { ADDON_FILENAME } from "../src/render/index.ts";
 import { VERSION } from "../src/version.ts";
-import { fakeCommand, INSTALL_SH, k3vip, runInstallSh, runners, scratchDir, shMessage, type Inputs } from "./testing/install-sh.ts";
+import { fakeCommand, INSTALL_SH, k3vip, runInstallSh, runners, scratchDir, shMessage, TEST_HEARTBEAT_KEY, type Inputs } from "./testing/install-sh.ts";
 
 const RUNNERS = runners();
 const V4 = { vip: "192.168.0.10", interface: "eth0" };
@@ -92,13 +93,13 @@ describe("install.sh --print = k3vip manifest, byte for byte", () => {
     const cli = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "manifest", "--vip", "192.168.0.10", "--interface", "ens192"], {
       encoding: "utf8",
       cwd: join(import.meta.dirname, ".."),
-      env: { PATH: process.env.PATH ?? "" },
+      env: { PATH: process.env.PATH ?? "", K3VIP_HEARTBEAT_KEY: TEST_HEARTBEAT_KEY },
     });
     assert.equal(cli.status, 0, cli.stderr);
     for (const shell of ["sh", "dash", "busybox"]) {
       const sh = spawnSync(shell, [...(shell === "busybox" ? ["sh"] : []), INSTALL_SH, "--print"], {
         encoding: "utf8",
-        env: { PATH: process.env.PATH ?? "", vipAddress: "192.168.0.10", vipInterface: "ens192" },
+        env: { PATH: process.env.PATH ?? "", vipAddress: "192.168.0.10", vipInterface: "ens192", K3VIP_HEARTBEAT_KEY: TEST_HEARTBEAT_KEY },
       });
       assert.equal(sh.status, 0, sh.stderr);
       assert.equal(sh.stdout, cli.stdout, shell);
@@ -114,7 +115,7 @@ describe("install.sh --print = k3vip manifest, byte for byte", () => {
       ["dash", ["-s", "--", "--vip", "192.168.0.10", "--interface=eth0", "--print"], {}],
       ["busybox", ["sh", "-s", "-", "--print", "--vip=192.168.0.10", "--interface", "eth0"], {}],
     ] as const) {
-      const res = spawnSync(cmd, args, { input: script, encoding: "utf8", env: { PATH: process.env.PATH ?? "", ...env } });
+      const res = spawnSync(cmd, args, { input: script, encoding: "utf8", env: { PATH: process.env.PATH ?? "", K3VIP_HEARTBEAT_KEY: TEST_HEARTBEAT_KEY, ...env } });
       assert.equal(res.status, 0, res.stderr);
       assert.equal(res.stdout, want.out);
     }
@@ -166,8 +167,8 @@ const BAD: [string, Inputs][] = [
   ["retry period too long for the renew deadline", { flags: { vip: "192.168.0.10", "retry-period": "3.5" } }],
   ["retry period limit with decimals", { flags: { vip: "192.168.0.10", "lease-duration": "10", "renew-deadline": "5", "retry-period": "4.2" } }],
   ["fractional lease duration", { flags: { vip: "192.168.0.10", "lease-duration": "6.5" } }],
-  ["heartbeats asked of an installer", { flags: { vip: "192.168.0.10", "heartbeat-port": "9446" } }],
-  ["heartbeats asked of an installer by env", { env: { K3VIP_VIP: "192.168.0.10", K3VIP_HEARTBEAT_PORT: "1" } }],
+  ["a heartbeat key under 16 bytes (masked in the message)", { flags: { vip: "192.168.0.10", "heartbeat-key": "00112233445566778899aabbccddee" } }],
+  ["a heartbeat key with a space at its edge", { env: { K3VIP_VIP: "192.168.0.10", K3VIP_HEARTBEAT_KEY: " AAECAwQFBgcICQoLDA0ODw==" } }],
   ["lease too short for the kernel lifetime between renews", { flags: { vip: "192.168.0.10", "lease-duration": "3", "renew-deadline": "2.5", "retry-period": "1.5" } }],
   ["lease short for the kernel lifetime, by a millisecond", { flags: { vip: "192.168.0.10", "lease-duration": "3", "renew-deadline": "2", "retry-period": "1.001" } }],
   ["seconds with 4 decimals", { flags: { vip: "192.168.0.10", "retry-period": "1.2345" } }],
@@ -252,6 +253,28 @@ describe("install.sh writes", () => {
         assert.deepEqual(readdirSync(dir), [ADDON_FILENAME]);
         assert.match(readFileSync(join(dir, ADDON_FILENAME), "utf8"), /namespace: "other"/);
       }
+    });
+
+    it(`the heartbeat key as k3vip install finds it: from the token file, else kept, else random with a warning [${r.name}]`, () => {
+      const base = { vipAddress: "192.168.0.10", vipInterface: "eth0", K3VIP_HEARTBEAT_KEY: "" };
+      const manifest = (root: string) => readFileSync(join(root, "var/lib/rancher/k3s/server/manifests", ADDON_FILENAME), "utf8");
+      // No token: random (64 hex digits), a warning; a re-run keeps it.
+      const root = scratchDir();
+      const first = runInstallSh(r, { env: base }, ["--root", root]);
+      assert.equal(first.status, 0, first.stderr);
+      assert.match(first.stderr, /\[WARN\] {2}made a random heartbeat key: no cluster token was found/);
+      const random = /^ {2}K3VIP_HEARTBEAT_KEY: "([0-9a-f]{64})"$/m.exec(manifest(root))?.[1] ?? "";
+      assert.equal(manifest(root), (k3vip({ env: { ...base, K3VIP_HEARTBEAT_KEY: random } }) as { out: string }).out);
+      const again = runInstallSh(r, { env: base }, ["--root", root]);
+      assert.equal(again.status, 0, again.stderr);
+      assert.doesNotMatch(again.stderr, /random heartbeat key/);
+      assert.equal(manifest(root), (k3vip({ env: { ...base, K3VIP_HEARTBEAT_KEY: random } }) as { out: string }).out);
+      // The distribution's token (full form) now exists: the key k3vip install derives (keyFromToken), the same bytes.
+      writeFileSync(join(root, "var/lib/rancher/k3s/server/token"), "K10deadbeef::server:Cl0sterT0ken\n");
+      const derived = runInstallSh(r, { env: base }, ["--root", root]);
+      assert.equal(derived.status, 0, derived.stderr);
+      assert.equal(manifest(root), (k3vip({ env: { ...base, K3VIP_HEARTBEAT_KEY: keyFromToken("Cl0sterT0ken") } }) as { out: string }).out);
+      assert.ok(!derived.stderr.includes(keyFromToken("Cl0sterT0ken")) && !derived.stderr.includes("Cl0sterT0ken"), "neither the key nor the token is printed");
     });
 
     it(`an IPv6 VIP: /etc/sysctl.d/90-k3vip.conf (0644), the same bytes as k3vip install; none for IPv4 [${r.name}]`, () => {

@@ -4,7 +4,10 @@
 # Embedded into install.sh by `npm run gen`; POSIX awk only (runs under
 # gawk, mawk and busybox awk with LC_ALL=C): no gensub/strtonum, no {n,m}.
 #
-# op=check   resolve + validate; print distro=, vip=, interface=, mode=, image= lines.
+# op=check   resolve + validate; print distro=, vip=, interface=, mode=, image=,
+#            heartbeatPort=, heartbeatKeyGiven= lines.
+# op=key     resolve + validate; print the heartbeat key given (a secret: into a variable only).
+# op=keycheck exit 0 when ENVIRON["__K3VIP_HB_KEY"] is a valid heartbeat key, else 2.
 # op=render  resolve + validate; render the template given as input file.
 # op=detect  input: `ip -o addr show`; print the interface whose subnet
 #            holds ENVIRON["__K3VIP_VIP"], or exit 3.
@@ -32,6 +35,9 @@ BEGIN {
 	} else if (op == "detect") {
 		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 		best = -1; found = ""; conflict = ""
+	} else if (op == "keycheck") {
+		parse_hbkey("key", ENVIRON["__K3VIP_HB_KEY"])
+		exit dead ? 2 : 0
 	} else if (op == "owncheck") {
 		if (ip_parse(ENVIRON["__K3VIP_VIP"], VIPA) == 0) { dead = 1; exit 2 }
 	} else {
@@ -45,9 +51,14 @@ BEGIN {
 			print "interface=" V["interface"]
 			print "mode=" V["mode"]
 			print "image=" V["image"]
+			print "heartbeatPort=" V["heartbeatPort"]
+			print "heartbeatKeyGiven=" (V["heartbeatKey"] != "" ? "true" : "false")
 			exit 0
 		}
+		if (op == "key") { print V["heartbeatKey"]; exit 0 }
 		if (V["interface"] == "" && ("__K3VIP_DETECTED_INTERFACE" in ENVIRON)) V["interface"] = ENVIRON["__K3VIP_DETECTED_INTERFACE"]
+		# The key install.sh derived, kept or made (resolve_heartbeat_key), and its digest.
+		if (V["heartbeatKey"] == "" && ("__K3VIP_HB_KEY" in ENVIRON)) V["heartbeatKey"] = ENVIRON["__K3VIP_HB_KEY"]
 		build_view()
 		depth = 0; skipping = 0
 	}
@@ -382,9 +393,25 @@ function parse_value(kind, src, raw,   k, n, v, i, vals, R) {
 		return raw
 	}
 	if (k[1] == "peers") return parse_peers(src, raw)
+	if (k[1] == "hbkey") return parse_hbkey(src, raw)
 	if (k[1] == "pools") return parse_pools(src, raw)
 	print "install.sh: no parser for option kind " kind
 	dead = 1
+	return raw
+}
+
+# parseHeartbeatKey: hex or base64 of at least 16 bytes; a secret, never echoed.
+function parse_hbkey(src, raw,   b) {
+	if (raw == "") return raw
+	# Hex whenever it can be (as the agent decodes it): 30 hex digits are 15 bytes.
+	if (raw ~ /^([0-9a-fA-F][0-9a-fA-F])+$/) {
+		if (length(raw) >= 32) return raw
+	} else if (raw ~ /^[A-Za-z0-9+\/]+(=|==)?$/ && (length(raw) % 4 == 0 || index(raw, "=") == 0)) {
+		b = raw
+		sub(/=+$/, "", b)
+		if (int(length(b) * 3 / 4) >= 16) return raw
+	}
+	bad(src, "****", "is not a key of at least 16 bytes as hex or base64 (example: the output of head -c 32 /dev/urandom | base64; empty: the installer makes one)")
 	return raw
 }
 
@@ -610,8 +637,6 @@ function validate(   A, fam, nb, rd, ld, rp, lim, ny) {
 	}
 	if (V["mode"] == "arp" && V["leaderElection"] != "true") { bad(NAME["leaderElection"], "false", "works only in BGP mode: in ARP mode two nodes would answer for the VIP"); return }
 	if (V["services.enabled"] == "true" && V["services.pools"] == "") { fail_line(NAME["services.pools"] " is required when services mode is on (example: --services-pools 192.168.0.200/29)"); return }
-	# resolveConfig's installer-scope rule.
-	if (V["heartbeatPort"] != "0") { bad(NAME["heartbeatPort"], V["heartbeatPort"], "is not supported in this version by the installers: they do not make the heartbeat key's Secret yet (the agent runs heartbeats when given K3VIP_HEARTBEAT_PORT and K3VIP_HEARTBEAT_KEY)"); return }
 }
 
 # "0.375" → 375: seconds (at most 3 decimals) as whole milliseconds, by digits.
@@ -651,6 +676,9 @@ function build_view(   i, c, host, port, A) {
 	VIEW["hasMetricsHost"] = "true"; VTYPE["hasMetricsHost"] = "b"
 	if (host == "" || host == "0.0.0.0" || (index(host, ":") > 0 && host ~ /^[0:]*$/)) { VIEW["hasMetricsHost"] = "false"; host = "" }
 	VIEW["metricsHost"] = host; VTYPE["metricsHost"] = "s"
+	VIEW["heartbeats"] = V["heartbeatPort"] != "0" ? "true" : "false"; VTYPE["heartbeats"] = "b"
+	VIEW["heartbeatKeyDigest"] = ENVIRON["__K3VIP_HB_DIGEST"]; VTYPE["heartbeatKeyDigest"] = "s"
+	VIEW["heartbeatContainerPort"] = V["heartbeatPort"]; VTYPE["heartbeatContainerPort"] = "n"
 }
 
 # ---- flat mustache -----------------------------------------------------------

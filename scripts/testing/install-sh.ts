@@ -16,10 +16,20 @@ export interface Inputs {
   flags?: Record<string, string>;
 }
 
+/**
+ * A fixed heartbeat key both paths get unless the inputs set one: without it
+ * each would make a random key (the installers' last resort), never the same.
+ */
+export const TEST_HEARTBEAT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+function withKey(env: Record<string, string> | undefined): Record<string, string> {
+  return { K3VIP_HEARTBEAT_KEY: TEST_HEARTBEAT_KEY, ...(env ?? {}) };
+}
+
 /** Result of k3vip's own path: the manifest bytes or the usage message. */
 export function k3vip(inputs: Inputs): { ok: true; out: string } | { ok: false; message: string } {
   try {
-    const config = resolveConfig({ scope: "install", version: VERSION, env: inputs.env ?? {}, flags: inputs.flags ?? {} });
+    const config = resolveConfig({ scope: "install", version: VERSION, env: withKey(inputs.env), flags: inputs.flags ?? {} });
     return { ok: true, out: renderAddon(config) };
   } catch (e) {
     if (e instanceof UsageError) return { ok: false, message: e.message };
@@ -76,7 +86,7 @@ export function runInstallSh(r: Runner, inputs: Inputs, args: string[] = ["--pri
   const [cmd = "sh", ...pre] = r.shell;
   const res = spawnSync(cmd, [...pre, INSTALL_SH, ...argv], {
     encoding: "utf8",
-    env: { PATH: path, TMPDIR: scratch, ...(inputs.env ?? {}) },
+    env: { PATH: path, TMPDIR: scratch, ...withKey(inputs.env) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };

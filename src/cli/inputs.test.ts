@@ -63,9 +63,10 @@ describe("inputs that used to slip through", () => {
       assert.equal(s.status, 2, s.stderr);
       assert.equal(s.stderr.replace(/^\[ERROR\] {2}/, "k3vip: "), k.stderr);
     }
-    // Bare true, bare negated false: both accepted (defaults), the same manifest.
-    const a = k3vip(["manifest", "--vip", "192.168.0.10", "--interface", "eth0", "--leader-election", "--no-services", "--control-plane"]);
-    const b = spawnSync("dash", [INSTALL_SH, "--print", "--vip", "192.168.0.10", "--leader-election", "--no-services", "--interface", "eth0", "--control-plane"], { encoding: "utf8" });
+    // Bare true, bare negated false: both accepted (defaults), the same manifest (one heartbeat key, else each makes a random one).
+    const key = ["--heartbeat-key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="];
+    const a = k3vip(["manifest", "--vip", "192.168.0.10", "--interface", "eth0", "--leader-election", "--no-services", "--control-plane", ...key]);
+    const b = spawnSync("dash", [INSTALL_SH, "--print", "--vip", "192.168.0.10", "--leader-election", "--no-services", "--interface", "eth0", "--control-plane", ...key], { encoding: "utf8" });
     assert.equal(a.status, 0, a.stderr);
     assert.equal(b.status, 0, b.stderr);
     assert.equal(b.stdout, a.stdout);

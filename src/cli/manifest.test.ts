@@ -11,22 +11,44 @@ const ROOT = join(import.meta.dirname, "..", "..");
 const k3vip = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, encoding: "utf8", env: { PATH: process.env.PATH ?? "", ...env } });
 
+const KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 describe("k3vip manifest", () => {
   it("prints the add-on on stdout, nothing on stderr; env and kube-vip names count too", () => {
-    const res = k3vip(["manifest", "--interface", "ens192"], { vipAddress: "192.168.0.10" });
+    const res = k3vip(["manifest", "--interface", "ens192"], { vipAddress: "192.168.0.10", K3VIP_HEARTBEAT_KEY: KEY });
     assert.equal(res.status, 0, res.stderr);
     assert.equal(res.stderr, "");
-    assert.equal(res.stdout, renderAddon(resolveConfig({ scope: "install", version: VERSION, flags: { vip: "192.168.0.10", interface: "ens192" } })));
+    assert.equal(res.stdout, renderAddon(resolveConfig({ scope: "install", version: VERSION, flags: { vip: "192.168.0.10", interface: "ens192", "heartbeat-key": KEY } })));
+  });
+
+  it("with no heartbeat key given, the add-on gets a fresh random one (in its Secret only), and the static Pod is refused", () => {
+    const a = k3vip(["manifest", "--vip", "10.0.0.5", "-o", "json"]);
+    const b = k3vip(["manifest", "--vip", "10.0.0.5", "-o", "json"]);
+    assert.equal(a.status, 0, a.stderr);
+    const keyOf = (out: string) => {
+      const items = (JSON.parse(out) as { items: { kind: string; stringData?: Record<string, string> }[] }).items;
+      return items.find((i) => i.kind === "Secret")?.stringData?.["K3VIP_HEARTBEAT_KEY"] ?? "";
+    };
+    assert.match(keyOf(a.stdout), /^[0-9a-f]{64}$/);
+    assert.notEqual(keyOf(a.stdout), keyOf(b.stdout));
+    assert.equal(a.stdout.split(keyOf(a.stdout)).length, 2, "the key appears once: in the Secret");
+    const pod = k3vip(["manifest", "pod", "--vip", "10.0.0.5", "--interface", "eth0"]);
+    assert.equal(pod.status, 2);
+    assert.match(pod.stderr, /--heartbeat-key is required for a static Pod/);
+    assert.equal(pod.stdout, "");
+    const off = k3vip(["manifest", "pod", "--vip", "10.0.0.5", "--interface", "eth0", "--heartbeat-port", "0"]);
+    assert.equal(off.status, 0, off.stderr);
+    assert.equal(off.stderr, "");
   });
 
   it("--output json prints a List; `manifest pod` a static Pod", () => {
     const json = k3vip(["manifest", "--vip", "10.0.0.5", "-o", "json"]);
     assert.equal(json.status, 0, json.stderr);
     assert.equal((JSON.parse(json.stdout) as { kind: string }).kind, "List");
-    const pod = k3vip(["manifest", "pod", "--vip", "10.0.0.5", "--interface", "eth0"]);
+    const pod = k3vip(["manifest", "pod", "--vip", "10.0.0.5", "--interface", "eth0", "--heartbeat-key", KEY]);
     assert.equal(pod.status, 0, pod.stderr);
-    assert.equal(pod.stderr, "");
-    assert.equal(pod.stdout, renderStaticPod(resolveConfig({ scope: "install", version: VERSION, flags: { vip: "10.0.0.5", interface: "eth0" } })));
+    assert.match(pod.stderr, /the heartbeat key .* sits in the Pod's env/);
+    assert.equal(pod.stdout, renderStaticPod(resolveConfig({ scope: "install", version: VERSION, flags: { vip: "10.0.0.5", interface: "eth0", "heartbeat-key": KEY } })));
   });
 
   for (const [name, args, re] of [

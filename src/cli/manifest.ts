@@ -12,7 +12,16 @@ export function registerManifest(program: Command): void {
     if (kind !== undefined && kind !== "addon" && kind !== "pod") {
       throw new UsageError(`manifest kind ${JSON.stringify(kind)} is not one of: addon, pod`);
     }
-    const config = configFromCommand(cmd, "install");
+    let config = configFromCommand(cmd, "install");
+    // Each control-plane node renders its own static Pod: a random key each would never match.
+    if (kind === "pod" && config.heartbeatPort !== 0 && config.heartbeatKey === "") {
+      throw new UsageError("--heartbeat-key is required for a static Pod (every control-plane node renders its own, and their agents must share the key): give each node the same key, e.g. --heartbeat-key $(head -c 32 /dev/urandom | base64) once, or turn heartbeats off with --heartbeat-port 0");
+    }
+    // The add-on is printed for one `kubectl apply`: a fresh random heartbeat key unless given.
+    if (config.heartbeatPort !== 0 && config.heartbeatKey === "") {
+      const { randomBytes } = await import("node:crypto");
+      config = { ...config, heartbeatKey: randomBytes(32).toString("hex") };
+    }
     // Rendered here, the manifest usually runs here: refuse this node's own
     // address as the VIP (no `ip`, e.g. on a laptop: nothing to check).
     const { listHostAddrs } = await import("../host/index.ts");
@@ -23,9 +32,9 @@ export function registerManifest(program: Command): void {
     const output = cmd.opts<{ output: "yaml" | "json" }>().output;
     const { renderAddon, renderStaticPod } = await import("../render/index.ts");
     if (kind === "pod") {
-      if (config.bgp.peers.some((p) => p.password !== undefined)) {
+      if (config.heartbeatPort !== 0 || config.bgp.peers.some((p) => p.password !== undefined)) {
         // kubelet cannot resolve Secrets for static Pods.
-        process.stderr.write("k3vip: warning: a static Pod cannot use Secrets: the BGP peer passwords sit in the Pod's env, readable by anyone who can get Pods in its namespace\n");
+        process.stderr.write("k3vip: warning: a static Pod cannot use Secrets: the heartbeat key (and any BGP peer password) sits in the Pod's env, readable by anyone who can get Pods in its namespace; give every control-plane node the same --heartbeat-key\n");
       }
       process.stdout.write(renderStaticPod(config, { output }));
       return;

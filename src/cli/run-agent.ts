@@ -40,7 +40,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
   const other = foreignVipProblem(links, config.vip);
 
   const env = opts.env ?? process.env;
-  const hbKey = config.heartbeatPort > 0 ? heartbeatKey(env["K3VIP_HEARTBEAT_KEY"]) : undefined;
+  const hbKey = config.heartbeatPort > 0 ? heartbeatKey(config.heartbeatKey) : undefined;
   const kube = loadKubeConfig({ ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), env, apiPort: config.apiPort, exists: existsSync });
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>;
   // /healthz asks the runner, which exists only once the metrics server is up.

@@ -4,7 +4,7 @@ export { RuntimeError, UsageError, badValue } from "./errors.ts";
 export { MASK, maskSecrets } from "./secrets.ts";
 export { OPTIONS, optionByKey, getPath, type OptionSpec, type Scope } from "./options.ts";
 export { NOT_YET, parseSources, resolveConfig, validateConfig, type Sources } from "./resolve.ts";
-export { parseIp, parseVip, parseImage, networkOrBroadcast, formatPeers, maskPeers, parsePeers, Problem, type EnumParser, type IntegerParser } from "./values.ts";
+export { parseIp, parseVip, parseImage, networkOrBroadcast, formatPeers, maskPeers, parseHeartbeatKey, parsePeers, Problem, type EnumParser, type IntegerParser } from "./values.ts";
 export { agentEnv } from "./env.ts";
 export { KUBE_VIP_ENV, KUBE_VIP_LEASE, kubeVipLease, kubeVipServes, translateKubeVip, type KubeVipDisposition, type KubeVipTranslation } from "./kubevip.ts";
 export { ARCHES, archAlias, archiveFileName, hostArch, type Arch } from "./arch.ts";

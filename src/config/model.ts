@@ -78,8 +78,10 @@ export interface Config {
     pools: string[];
   };
   logFormat: LogFormat;
-  /** UDP port of peer heartbeats; 0 = none (the Lease's rules alone). The key comes from K3VIP_HEARTBEAT_KEY. */
+  /** UDP port of peer heartbeats; 0 = none (the Lease's rules alone). */
   heartbeatPort: number;
+  /** HMAC key of the heartbeats (hex or base64, ≥ 16 bytes); secret. "" = the installers make one. */
+  heartbeatKey: string;
   /** After a takeover from a holder that did not release: add the VIP at once, or wait out its kernel lifetime. */
   takeover: Takeover;
 }
@@ -119,7 +121,8 @@ export function defaults(version: string): Config {
     bgp: { localAs: 0, routerId: "", peers: [], equinixMetal: false },
     services: { enabled: false, pools: [] },
     logFormat: "text",
-    heartbeatPort: 0,
+    heartbeatPort: 9446,
+    heartbeatKey: "",
     takeover: "early",
   };
 }

@@ -10,6 +10,7 @@ import {
   parseDnsLabel,
   parseDnsSubdomain,
   parseEnum,
+  parseHeartbeatKey,
   parseImage,
   parseInteger,
   parseInterface,
@@ -98,8 +99,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     format: list,
   }),
   opt("logFormat", "log-format", "<text|json>", "Log format of the agent.", parseEnum(LOG_FORMATS)),
-  // The installers refuse a port other than 0 until they make the key's Secret (validateConfig).
-  opt("heartbeatPort", "heartbeat-port", "<port>", "UDP port for heartbeats between the agents (every 200 ms; a dead holder is replaced in under a second). Needs the key in K3VIP_HEARTBEAT_KEY (at least 16 bytes, hex or base64). 0 = off: the Lease's rules alone.", parseInteger(0, 65535, "9446")),
+  opt("heartbeatPort", "heartbeat-port", "<port>", "UDP port for heartbeats between the agents (every 200 ms; a dead holder is replaced in under a second). 0 = off: the Lease's rules alone.", parseInteger(0, 65535, "9446")),
+  opt("heartbeatKey", "heartbeat-key", "<key>", "HMAC key of the heartbeats, the same on every server: at least 16 bytes, hex or base64. Empty: the installer derives it from the cluster token (the same on every server), else keeps the installed one, else makes a random one.", parseHeartbeatKey, {
+    secret: true,
+    mask: (raw) => (raw === "" ? raw : "****"),
+  }),
   opt("takeover", "takeover", "<early|fenced>", "After taking over from a holder that did not hand over: add the VIP at once (early; a dead holder's copy may answer ≤ 1.4 s more) or wait until its kernel lifetime has run out (fenced).", parseEnum(TAKEOVERS)),
 ];
 

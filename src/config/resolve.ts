@@ -29,10 +29,6 @@ function apply(config: Config, o: OptionSpec, source: string, raw: string): void
 export function resolveConfig(sources: Sources): Config {
   const { config, name } = parse(sources);
   validateConfig(config, name);
-  // The agent runs heartbeats with a key it is given; the installers do not make that key's Secret yet.
-  if (sources.scope === "install" && config.heartbeatPort !== 0) {
-    throw badValue(name("heartbeatPort"), String(config.heartbeatPort), `${NOT_YET} by the installers: they do not make the heartbeat key's Secret yet (the agent runs heartbeats when given K3VIP_HEARTBEAT_PORT and K3VIP_HEARTBEAT_KEY)`);
-  }
   return config;
 }
 

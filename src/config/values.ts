@@ -142,6 +142,22 @@ export function parseImage(raw: string): string {
   return raw;
 }
 
+/**
+ * The heartbeat key (K3VIP_HEARTBEAT_KEY): empty (the installers make one),
+ * or at least 16 bytes as hex or base64 — a Secret's value, never trimmed.
+ */
+export function parseHeartbeatKey(raw: string): string {
+  if (raw === "") return raw;
+  // Hex whenever it can be (as the agent decodes it): 30 hex digits are 15 bytes, not base64.
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(raw)) {
+    if (raw.length < 32) fail("is not a key of at least 16 bytes as hex or base64 (example: the output of head -c 32 /dev/urandom | base64; empty: the installer makes one)");
+    return raw;
+  }
+  const b64 = /^[A-Za-z0-9+/]+={0,2}$/.test(raw) && (raw.length % 4 === 0 || !raw.includes("=")) ? raw.replace(/=+$/, "") : undefined;
+  if (b64 === undefined || Math.floor((b64.length * 3) / 4) < 16) fail("is not a key of at least 16 bytes as hex or base64 (example: the output of head -c 32 /dev/urandom | base64; empty: the installer makes one)");
+  return raw;
+}
+
 /** `[host]:port` to listen on; host may be empty, an IPv4 or a bracketed IPv6. */
 export function parseListenAddr(raw: string): string {
   const m = /^(\[[0-9a-fA-F:.]+\]|[0-9.]*):([0-9]{1,5})$/.exec(raw);

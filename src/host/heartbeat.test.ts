@@ -39,7 +39,7 @@ describe("UDP heartbeats (loopback)", () => {
       await send(encodeHeartbeat(hb(5n), KEY)); // replayed
       await send(encodeHeartbeat(hb(6n), Buffer.alloc(32, 8))); // another key
       await send(Buffer.from("not a heartbeat at all"));
-      await send(encodeHeartbeat(hb(7n, { wallMs: Date.now() - 60_000 }), KEY)); // too old
+      await send(encodeHeartbeat(hb(7n, { boot: 99n, wallMs: Date.now() - 60_000 }), KEY)); // a new boot, too old
       await send(encodeHeartbeat(hb(8n), KEY));
       for (let i = 0; i < 100 && got.length + drops.length < 6; i++) await sleep(10);
       assert.deepEqual(got.map((h) => h.seq), [5n, 8n]);

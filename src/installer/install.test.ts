@@ -4,19 +4,23 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
+import { keyFromToken } from "./heartbeat-key.ts";
+
 import { parseSources, resolveConfig, UsageError, type Config } from "../config/index.ts";
 import { install, InstallerError, MemoryReporter, NodeFs, uninstall, type InstallOptions } from "./index.ts";
 import { FakeChecker, FakeHost } from "./testing/fakes.ts";
 import { snapshotTree, tempRoots } from "./testing/tree.ts";
-import { addonObjects, ADDON_FILENAME, renderAddon } from "../render/index.ts";
+import { addonObjects, ADDON_FILENAME, heartbeatKeyDigest, renderAddon } from "../render/index.ts";
 import { archiveRefs } from "../image/index.ts";
 import { standInArchive } from "../image/testing/archive.ts";
 import { execFileSync } from "node:child_process";
 
 const tmpRoot = tempRoots("k3vip-inst-");
 
-const cfg = (flags: Record<string, string> = {}): Config => resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", ...flags } });
+// A given heartbeat key, so that the manifest is renderAddon(cfg()) byte for byte (key resolution: its own tests).
+const KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const cfg = (flags: Record<string, string> = {}): Config => resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", "heartbeat-key": KEY, ...flags } });
 const MYSQL = "mysql://root:pw@tcp(127.0.0.1:3306)/kubernetes";
 
 function deps(reporter = new MemoryReporter(), checker = new FakeChecker()) {
@@ -155,6 +159,8 @@ describe("install variants", () => {
     assert.match(r.diff ?? "", /\+datastore-endpoint: mysql:\/\/root:\*\*\*\*@tcp\(db:3306\)\/k/);
     assert.match(r.diff ?? "", /\+token: \*\*\*\*/);
     assert.doesNotMatch(r.diff ?? "", /Pa55w0rd|T0k3nS3cret/);
+    assert.ok(!(r.diff ?? "").includes(KEY), "the heartbeat key is masked");
+    assert.match(r.diff ?? "", /\+ {2}K3VIP_HEARTBEAT_KEY: "\*\*\*\*"/);
     assert.match(r.diff ?? "", /\+kind: DaemonSet/);
   });
 
@@ -196,6 +202,57 @@ describe("install variants", () => {
   });
 });
 
+describe("the heartbeat key (the same on every server, kept across runs)", () => {
+  const noKey = (flags: Record<string, string> = {}) => resolveConfig({ scope: "install", version: "0.1.0", flags: { vip: "192.168.0.10", interface: "eth0", ...flags } });
+  const secretKey = (root: string, distro = "k3s") => {
+    const objs = parseAllDocuments(read(join(root, `var/lib/rancher/${distro}/server/manifests/k3vip.yaml`))).map((d) => d.toJS() as { kind: string; stringData?: Record<string, string> });
+    return objs.find((o) => o.kind === "Secret")?.stringData?.["K3VIP_HEARTBEAT_KEY"] ?? "";
+  };
+  const withToken = (token: string) => {
+    const root = tmpRoot();
+    mkdirSync(join(root, "var/lib/rancher/k3s/server"), { recursive: true });
+    writeFileSync(join(root, "var/lib/rancher/k3s/server/token"), `${token}\n`, { mode: 0o600 });
+    return root;
+  };
+
+  it("two servers of one cluster (the token file's full token, a join with the short one) write the same manifest", async () => {
+    const a = withToken("K10aa11bb22cc33dd44ee55ff66aa11bb22cc33dd44ee55ff66aa11bb22cc33dd44::server:Cl0sterT0ken");
+    const b = tmpRoot();
+    await install(opts(a, { config: noKey() }), deps());
+    await install(opts(b, { config: noKey(), join: true, token: "Cl0sterT0ken" }), deps());
+    const m = (root: string) => read(join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml"));
+    assert.equal(m(a), m(b));
+    assert.equal(secretKey(a), keyFromToken("Cl0sterT0ken"));
+    assert.equal((await install(opts(a, { config: noKey() }), deps())).status, "up-to-date");
+    // The ClusterRole to list Nodes (the peers), and the key's digest on the pod template.
+    assert.match(m(a), /name: k3vip-peers[\s\S]*resources: \["nodes"\]\n {4}verbs: \["list"\]/);
+    assert.match(m(a), new RegExp(`k3vip.io/heartbeat-key-sha256: "${heartbeatKeyDigest(keyFromToken("Cl0sterT0ken"))}"`));
+  });
+
+  it("no token anywhere: a random key and a note; a re-run keeps it; once the distribution has a token the key follows it", async () => {
+    const root = tmpRoot();
+    const r1 = await install(opts(root, { config: noKey() }), { ...deps(), randomKey: () => "5a".repeat(32) });
+    assert.equal(secretKey(root), "5a".repeat(32));
+    assert.match(r1.notes.join("\n"), /made a random heartbeat key: no cluster token was found .*Every server needs the same key/);
+    const r2 = await install(opts(root, { config: noKey() }), { ...deps(), randomKey: () => "6b".repeat(32) });
+    assert.equal(r2.status, "up-to-date");
+    assert.doesNotMatch(r2.notes.join("\n"), /random heartbeat key/);
+    mkdirSync(join(root, "var/lib/rancher/k3s/server"), { recursive: true });
+    writeFileSync(join(root, "var/lib/rancher/k3s/server/token"), "later-token\n");
+    const r3 = await install(opts(root, { config: noKey() }), deps());
+    assert.deepEqual(r3.changes.map((c) => c.label), ["manifest"]);
+    assert.equal(secretKey(root), keyFromToken("later-token"));
+  });
+
+  it("--heartbeat-port 0: no key, no ClusterRole, no digest", async () => {
+    const root = tmpRoot();
+    await install(opts(root, { config: noKey({ "heartbeat-port": "0" }) }), deps());
+    const m = read(join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml"));
+    assert.equal(secretKey(root), "");
+    assert.doesNotMatch(m, /name: k3vip-peers|k3vip\.io\/heartbeat-key-sha256:|containerPort: 0/);
+  });
+});
+
 describe("image archive by default (the images port: shipped → cache → build)", () => {
   const fakeArchive = (arch: string, ref: string) => {
     const p = join(tmpRoot(), `${arch}.tar`);
@@ -233,7 +290,7 @@ describe("image archive by default (the images port: shipped → cache → build
     assert.deepEqual(r3.changes.map((c) => [c.kind, c.path.slice(root.length)]), [["create", `/${IMAGES}/k3vip-v0.1.0-arm.tar`], ["delete", `/${IMAGES}/k3vip-v0.1.0-amd64.tar`]]);
 
     // An upgrade: the new version's archive replaces the old one.
-    const up = await install({ ...opts(root, { autoImageArchive: true, imageArch: "arm" }), config: resolveConfig({ scope: "install", version: "0.2.0", flags: { vip: "192.168.0.10", interface: "eth0" } }) }, { ...withImages(asked, "ghcr.io/k3vip/k3vip:v0.2.0"), version: "0.2.0" });
+    const up = await install({ ...opts(root, { autoImageArchive: true, imageArch: "arm" }), config: resolveConfig({ scope: "install", version: "0.2.0", flags: { vip: "192.168.0.10", interface: "eth0", "heartbeat-key": KEY } }) }, { ...withImages(asked, "ghcr.io/k3vip/k3vip:v0.2.0"), version: "0.2.0" });
     assert.deepEqual(up.changes.filter((c) => c.label === "image archive").map((c) => [c.kind, c.path.slice(root.length)]), [["create", `/${IMAGES}/k3vip-v0.2.0-arm.tar`], ["delete", `/${IMAGES}/k3vip-v0.1.0-arm.tar`]]);
 
     // --image <ref>: a registry image, the port is not asked, the archive goes.

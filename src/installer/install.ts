@@ -11,6 +11,7 @@ import { datastoreSecrets, maskDatastore, parseDatastore, type Datastore } from 
 import { detectDistro } from "./detect.ts";
 import { configConflicts, dropinSecrets, dropinValues, renderDropin, type DropinInput } from "./dropin.ts";
 import { missingDirs, type Fs } from "./fs.ts";
+import { resolveHeartbeatKey, type KeySource } from "./heartbeat-key.ts";
 import { InstallerError } from "./errors.ts";
 import { findLoadBalancers, readCurrent, readState, readUserConfigs } from "./gather.ts";
 import { archiveSuffix, imageFile, type ImageDeps, type ImageOptions, type ImageSummary } from "./image.ts";
@@ -63,6 +64,8 @@ export interface InstallDeps extends ImageDeps {
   reporter: Reporter;
   /** API access from a kubeconfig file (optional: without it only files are checked). */
   kube?: (kubeconfigPath: string) => KubeAccess;
+  /** A new random heartbeat key (default 32 random bytes as hex); tests pin it. */
+  randomKey?: () => string;
 }
 
 export interface InstallResult {
@@ -112,8 +115,7 @@ export async function install(o: InstallOptions, d: InstallDeps): Promise<Instal
 async function installIn(o: InstallOptions, d: InstallDeps, session: Session): Promise<InstallResult> {
   const { fs, reporter } = d;
   const detection = await detectDistro(fs, o.root, o.distro);
-  const config: Config = { ...o.config, distro: detection.distro };
-  const layout = layoutFor(detection.distro, o.root, config.apiPort);
+  const layout = layoutFor(detection.distro, o.root, o.config.apiPort);
   const datastore: Datastore | undefined = o.datastore === undefined ? undefined : parseDatastore(o.datastore);
   const tls: TlsFiles = {
     ...(o.datastoreCafile ? { cafile: o.datastoreCafile } : {}),
@@ -121,8 +123,16 @@ async function installIn(o: InstallOptions, d: InstallDeps, session: Session): P
     ...(o.datastoreKeyfile ? { keyfile: o.datastoreKeyfile } : {}),
   };
   await checkReadable(fs, o.root, tls);
-  if (o.root === "" && d.host) await refuseOwnAddress(d.host, config.vip);
+  if (o.root === "" && d.host) await refuseOwnAddress(d.host, o.config.vip);
   const token = o.tokenFile !== undefined ? await readToken(fs, o.tokenFile) : o.token;
+  const manifestPath = join(layout.manifestsDir, d.manifestName);
+  let keySource: KeySource | undefined;
+  let config: Config = { ...o.config, distro: detection.distro };
+  if (config.heartbeatPort !== 0) {
+    const k = await resolveHeartbeatKey(fs, { given: config.heartbeatKey, token, tokenFile: layout.serverTokenFile, manifest: manifestPath, root: o.root, ...(d.randomKey ? { random: d.randomKey } : {}) });
+    config = { ...config, heartbeatKey: k.key };
+    keySource = k.from;
+  }
 
   const state = await readState(fs, layout);
   const userConfigs = await readUserConfigs(fs, layout);
@@ -140,9 +150,8 @@ async function installIn(o: InstallOptions, d: InstallDeps, session: Session): P
   const conflicts = configConflicts(userConfigs, ours);
   if (conflicts.length > 0) throw new InstallerError(`${conflicts.join("; ")}. Nothing was changed.`);
 
-  const manifestPath = join(layout.manifestsDir, d.manifestName);
   const desired: DesiredFile[] = [
-    { path: manifestPath, content: Buffer.from(d.render(config)), mode: 0o600, label: "manifest", secret: config.bgp.peers.some((p) => p.password) },
+    { path: manifestPath, content: Buffer.from(d.render(config)), mode: 0o600, label: "manifest", secret: config.heartbeatKey !== "" || config.bgp.peers.some((p) => p.password) },
     { path: layout.dropinFile, content: Buffer.from(renderDropin(dropin)), mode: 0o600, label: "drop-in", secret: true },
   ];
   const sysctl = await sysctlPlan(config, layout, o.root === "" ? d.host : undefined, state);
@@ -203,9 +212,10 @@ async function installIn(o: InstallOptions, d: InstallDeps, session: Session): P
     throw e;
   }
   await guardPlan(fs, o.root, plan);
-  const secrets = [...(datastore ? datastoreSecrets(datastore) : []), ...dropinSecrets(dropin), ...config.bgp.peers.flatMap((p) => (p.password ? [p.password] : []))];
+  const secrets = [...(datastore ? datastoreSecrets(datastore) : []), ...dropinSecrets(dropin), ...config.bgp.peers.flatMap((p) => (p.password ? [p.password] : [])), config.heartbeatKey];
   const changes = plan.files.filter((f) => !f.internal && f.kind !== "unchanged").map((f) => ({ path: f.path, kind: f.kind, label: f.label }));
-  const base = { distro: layout.distro, changes, checks, notes: [...session.notes, ...plan.notes, ...sysctl.notes], image: image.summary, sysctls: sysctl.actions };
+  const keyNotes = keySource === "random" ? [randomKeyNote(layout)] : [];
+  const base = { distro: layout.distro, changes, checks, notes: [...session.notes, ...plan.notes, ...sysctl.notes, ...keyNotes], image: image.summary, sysctls: sysctl.actions };
 
   if (o.dryRun) return { ...base, status: "dry-run", diff: planDiff(plan, secrets) + sysctl.actions.map((a) => `${a.kind} sysctl ${a.key} = ${a.value} (now ${a.before ?? "?"})\n`).join("") };
   if (isNoop(plan) && sysctl.actions.length === 0) return { ...base, status: "up-to-date" };
@@ -222,6 +232,11 @@ async function installIn(o: InstallOptions, d: InstallDeps, session: Session): P
   }
   if (removedObjects.length > 0) base.notes.push(...(await deleteMigrated(removedObjects, access, reporter)));
   return { ...base, status: "applied" };
+}
+
+/** No token to derive the heartbeat key from: what the other servers need so that the agents hear each other. */
+export function randomKeyNote(layout: Layout): string {
+  return `made a random heartbeat key: no cluster token was found (--token, --token-file, ${toHost(layout, layout.serverTokenFile)}). Every server needs the same key: run this install again once ${layout.distro} has started here (the key then comes from the cluster token, as on the other servers), or give every server the same --heartbeat-key`;
 }
 
 /** What to run next so the running server picks the change up. */

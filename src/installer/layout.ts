@@ -9,6 +9,8 @@ export interface Layout {
   /** "" for the real host, else the --root prefix. */
   root: string;
   manifestsDir: string;
+  /** The cluster token the distribution keeps on every server (the heartbeat key is derived from it). */
+  serverTokenFile: string;
   configDir: string;
   /** The user's own config.yaml: read, never written. */
   configFile: string;
@@ -43,6 +45,7 @@ export function layoutFor(distro: Distro, root = "", apiPort = 6443): Layout {
     distro,
     root,
     manifestsDir: join(dataDir, "server/manifests"),
+    serverTokenFile: join(dataDir, "server/token"),
     configDir,
     configFile: join(configDir, "config.yaml"),
     dropinDir: join(configDir, "config.yaml.d"),

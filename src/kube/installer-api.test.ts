@@ -30,6 +30,9 @@ function root(): string {
   const r = mkdtempSync(join(tmpdir(), "k3vip-fakeapi-"));
   dirs.push(r);
   mkdirSync(join(r, "etc/rancher/k3s"), { recursive: true });
+  // A running k3s server keeps its token here (the heartbeat key is derived from it).
+  mkdirSync(join(r, "var/lib/rancher/k3s/server"), { recursive: true });
+  writeFileSync(join(r, "var/lib/rancher/k3s/server/token"), "K10aa::server:cluster-token\n", { mode: 0o600 });
   writeFileSync(join(r, "etc/rancher/k3s/k3s.yaml"), `apiVersion: v1\nkind: Config\nclusters:\n- name: default\n  cluster: {server: '${api.url ?? ""}', insecure-skip-tls-verify: true}\nusers:\n- name: default\n  user: {token: admin}\ncontexts:\n- name: default\n  context: {cluster: default, user: default}\ncurrent-context: default\n`, { mode: 0o600 });
   return r;
 }
@@ -88,7 +91,10 @@ describe("installer against the fake API", () => {
     const r = root();
     const res = await kubeconfig({ root: r, vip: "192.168.0.10", apiPort: 6443, out: join(r, "vip.yaml"), checkServer: api.url ?? "" }, { fs: new NodeFs(), now: () => new Date(0), readyz: httpsReadyz });
     assert.equal(res.readyz?.ok, true, res.readyz?.message);
-    writeFileSync(join(r, "etc/rancher/k3s/k3s.yaml"), `apiVersion: v1\nkind: Config\nclusters:\n- name: d\n  cluster: {server: 'https://127.0.0.1:6443'}\nusers:\n- name: d\n  user: {token: wrong}\ncontexts:\n- name: d\n  context: {cluster: d, user: d}\ncurrent-context: d\n`);
+    // A running k3s server keeps its token here (the heartbeat key is derived from it).
+  mkdirSync(join(r, "var/lib/rancher/k3s/server"), { recursive: true });
+  writeFileSync(join(r, "var/lib/rancher/k3s/server/token"), "K10aa::server:cluster-token\n", { mode: 0o600 });
+  writeFileSync(join(r, "etc/rancher/k3s/k3s.yaml"), `apiVersion: v1\nkind: Config\nclusters:\n- name: d\n  cluster: {server: 'https://127.0.0.1:6443'}\nusers:\n- name: d\n  user: {token: wrong}\ncontexts:\n- name: d\n  context: {cluster: d, user: d}\ncurrent-context: d\n`);
     const bad = await kubeconfig({ root: r, vip: "192.168.0.10", apiPort: 6443, checkServer: api.url ?? "" }, { fs: new NodeFs(), now: () => new Date(0), readyz: httpsReadyz });
     assert.equal(bad.readyz?.ok, false);
     assert.match(bad.readyz?.message ?? "", /HTTP 401: the API rejected the kubeconfig's credentials/);

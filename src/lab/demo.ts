@@ -26,7 +26,8 @@ try {
 let run: RunningLab | undefined;
 try {
   say("Building the lab: bridge, srv1..srv3 (198.18.0.11-13), client (198.18.0.100), VIP 198.18.0.10 …");
-  run = await startLabCluster({ log: (l) => process.stderr.write(`${l}\n`) });
+  // As shipped: heartbeats on (port 9446, one key for all, as the installers make it).
+  run = await startLabCluster({ heartbeats: true, log: (l) => process.stderr.write(`${l}\n`) });
   const { cluster } = run;
   say("Started the fake Kubernetes API, a stand-in API server and `k3vip agent` on each server.");
   const t0 = Date.now();
@@ -47,7 +48,7 @@ try {
   await pinger.stop();
   const stats = analyzeTrial(pinger.records, { from: kill - 300, to: Date.now() - 500 }, 1);
   say(`${next} took over: the client saw no answer for ${stats.outageMs} ms (${stats.failedRequests} of ${stats.requests} requests failed after retries).`);
-  say(`(Default timings: lease 6 s, retry 2 s — a crashed holder is replaced once its Lease expires.)`);
+  say(`(Defaults: heartbeats every 200 ms — a crashed holder is replaced once a majority has not heard it for 600 ms; the Lease (6 s) is renewed every 5 s while all hear each other.)`);
 } catch (e) {
   process.stderr.write(`demo: ${(e as Error).message}\n`);
   process.exitCode = 1;

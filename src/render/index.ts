@@ -6,7 +6,7 @@ import type { Config } from "../config/index.ts";
 import { TEMPLATES } from "./templates.generated.ts";
 import { buildView, type View } from "./view.ts";
 
-export { buildView, viewKey, splitListenAddr, type View, type ViewValue } from "./view.ts";
+export { buildView, heartbeatKeyDigest, viewKey, splitListenAddr, type View, type ViewValue } from "./view.ts";
 export { TEMPLATES } from "./templates.generated.ts";
 
 /** The file name under the distribution's server manifests dir. */

@@ -168,8 +168,8 @@ describe("DaemonSet", () => {
 });
 
 describe("RBAC: least privilege for the enabled features", () => {
-  it("control plane only: a namespaced Role for its one Lease, nothing cluster-wide (hardening #11 item 8)", () => {
-    const c = cfg({ vip: "10.0.0.5", namespace: "infra", "lease-name": "my-lease", "handover-lease": "" });
+  it("control plane only, heartbeats off: a namespaced Role for its one Lease, nothing cluster-wide (hardening #11 item 8)", () => {
+    const c = cfg({ vip: "10.0.0.5", namespace: "infra", "lease-name": "my-lease", "handover-lease": "", "heartbeat-port": "0" });
     const objs = addonObjects(c) as Obj[];
     assert.equal(byKind(objs, "ClusterRole").length, 0);
     assert.equal(byKind(objs, "ClusterRoleBinding").length, 0);
@@ -191,6 +191,20 @@ describe("RBAC: least privilege for the enabled features", () => {
     assert.doesNotMatch(text, /"secrets"|"nodes"|"pods"|"\*"/);
   });
 
+  it("heartbeats (the default): a ClusterRole to list Nodes and nothing else; the UDP port declared; the key from the Secret", () => {
+    const objs = addonObjects(cfg({ vip: "10.0.0.5", "heartbeat-port": "7000", "heartbeat-key": "00112233445566778899aabbccddeeff" })) as Obj[];
+    const cr = one(objs, "ClusterRole");
+    assert.equal(cr.metadata.name, "k3vip-peers");
+    assert.deepEqual(cr.rules, [{ apiGroups: [""], resources: ["nodes"], verbs: ["list"] }]);
+    const crb = one(objs, "ClusterRoleBinding");
+    assert.deepEqual(crb.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "k3vip-peers" });
+    assert.deepEqual(crb.subjects, [{ kind: "ServiceAccount", name: "k3vip", namespace: "kube-system" }]);
+    const text = renderAddon(cfg({ vip: "10.0.0.5", "heartbeat-port": "7000", "heartbeat-key": "00112233445566778899aabbccddeeff" }));
+    assert.match(text, /- name: heartbeat\n {14}containerPort: 7000\n {14}protocol: UDP/);
+    assert.match(text, /- name: K3VIP_HEARTBEAT_KEY\n {14}valueFrom:\n {16}secretKeyRef:\n {18}name: k3vip-secrets/);
+    assert.equal(text.split("00112233445566778899aabbccddeeff").length, 2, "the key only in the Secret");
+  });
+
   it("kube-vip's Lease: get by name only, in k3vip's Role or in a Role of its own in that namespace (#11 item 7)", () => {
     const same = addonObjects(cfg({ vip: "10.0.0.5" })) as Obj[];
     assert.deepEqual(one(same, "Role").rules[2], { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["plndr-cp-lock"], verbs: ["get"] });
@@ -207,7 +221,7 @@ describe("RBAC: least privilege for the enabled features", () => {
   });
 
   it("services mode (a later version) adds a ClusterRole for services, services/status, endpointslices", () => {
-    const objs = addonObjects(later({ vip: "10.0.0.5", services: "true", "services-pools": "10.0.1.0/29" }));
+    const objs = addonObjects(later({ vip: "10.0.0.5", services: "true", "services-pools": "10.0.1.0/29", "heartbeat-port": "0" }));
     const cr = one(objs, "ClusterRole");
     assert.deepEqual(cr.rules, [
       { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },

@@ -2,6 +2,7 @@
 // install.sh renders the same templates with a tiny awk mustache (only
 // `{{name}}` and standalone `{{#flag}}`/`{{^flag}}`/`{{/flag}}` lines) and
 // must compute exactly these values from the same inputs.
+import { createHash } from "node:crypto";
 import { getPath, OPTIONS, type Config } from "../config/index.ts";
 import { VERSION } from "../version.ts";
 
@@ -34,11 +35,21 @@ export function buildView(config: Config, version: string = VERSION): View {
   view.handoverNamespace = hns;
   view.handoverName = hname;
   view.metricsPort = port;
+  // Heartbeats: list Nodes (k3vip-peers), and a digest of the key on the pod
+  // template so that a new key rolls every agent (install.sh: sha256sum).
+  view.heartbeats = config.heartbeatPort !== 0;
+  view.heartbeatKeyDigest = heartbeatKeyDigest(config.heartbeatKey);
+  view.heartbeatContainerPort = config.heartbeatPort;
   // hostNetwork: the kubelet probes the pod IP (= node IP) unless told
   // otherwise; an agent bound to one address must be probed there.
   view.hasMetricsHost = host !== "" && !isUnspecified(host);
   view.metricsHost = view.hasMetricsHost ? host : "";
   return view;
+}
+
+/** The first 16 hex digits of the key's SHA-256: tells keys apart, reveals nothing usable. */
+export function heartbeatKeyDigest(key: string): string {
+  return createHash("sha256").update(key, "utf8").digest("hex").slice(0, 16);
 }
 
 /** `[host]:port` → bare host ("" when none) and numeric port. */

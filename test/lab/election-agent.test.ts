@@ -30,7 +30,7 @@ describe("k3vip agent in the lab", () => {
       servers: 3,
       prefix: "k3vel",
       upstreamSocket: join(tmp, "api.sock"),
-      agentArgv: (ctx) => [process.execPath, BUNDLE, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", ctx.kubeconfig, "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr, "--log-format", "json"],
+      agentArgv: (ctx) => [process.execPath, BUNDLE, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", ctx.kubeconfig, "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr, "--log-format", "json", "--heartbeat-port", "0"], // the Lease's rules, which this file tests
       onAgentLine: (node, line) => {
         const l = logs.get(node.name) ?? [];
         l.push(line);

@@ -5,6 +5,7 @@
 // on SIGTERM (runc forwards the signal to the agent).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +25,8 @@ const exec = promisify(execFile);
 const REPO = new URL("../..", import.meta.url).pathname;
 // The agent-only bundle the image ships.
 const DIST = join(REPO, AGENT_BUNDLE);
+// Heartbeats on, as shipped (one key for all; the fake API lists no Nodes, so each agent hears only itself).
+const HB_KEY = randomBytes(32).toString("hex");
 const LEASES = { group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true };
 
 describe("the amd64 image's agent under runc in the lab", () => {
@@ -40,7 +43,7 @@ describe("the amd64 image's agent under runc in the lab", () => {
     const id = `k3v-${process.pid}-${ctx.node.name}-${containers.size}`;
     containers.set(ctx.node.name, id);
     const dir = sharedRootBundle(image, join(work, "containers", id), {
-      args: [...ENTRYPOINT, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", "/etc/k3vip/kubeconfig", "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr],
+      args: [...ENTRYPOINT, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", "/etc/k3vip/kubeconfig", "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr, "--heartbeat-key", HB_KEY],
       binds: [{ source: ctx.kubeconfig, destination: "/etc/k3vip/kubeconfig" }],
     });
     return ["nsenter", `--mount=/proc/${process.pid}/ns/mnt`, "--", "runc", "run", "--bundle", dir, id];

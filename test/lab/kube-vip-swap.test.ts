@@ -125,7 +125,7 @@ describe("kube-vip → k3vip swap in the lab (hardening #11 item 7)", () => {
       servers: 3,
       prefix: "k3vkv",
       upstreamSocket: join(tmp, "api.sock"),
-      agentArgv: (ctx) => [process.execPath, BUNDLE, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", ctx.kubeconfig, "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr],
+      agentArgv: (ctx) => [process.execPath, BUNDLE, "agent", "--vip", ctx.vip, "--interface", ctx.node.ifname, "--kubeconfig", ctx.kubeconfig, "--node-name", ctx.node.name, "--metrics-addr", ctx.metricsAddr, "--heartbeat-port", "0"],
       onAgentLine: (node, line) => (logs.get(node.name) ?? logs.set(node.name, []).get(node.name))?.push(line),
     });
   });

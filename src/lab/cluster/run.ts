@@ -95,7 +95,8 @@ export async function startLabCluster(opts: StartOptions = {}): Promise<RunningL
   const command = opts.fromSource ? [process.execPath, ...flags, "--import", "tsx", CLI_SOURCE] : [process.execPath, ...flags, join(dir, "k3vip.mjs")];
   const fakeApi = await startFakeApi({ socket: join(dir, "api.sock") });
   let cluster: LabCluster | undefined;
-  const hb = opts.heartbeats ? ["--heartbeat-port", String(LAB_HEARTBEAT_PORT), ...(opts.heartbeats === "fenced" ? ["--takeover", "fenced"] : [])] : [];
+  // Off: the Lease's rules alone (heartbeats are on by default in the agent).
+  const hb = opts.heartbeats ? ["--heartbeat-port", String(LAB_HEARTBEAT_PORT), ...(opts.heartbeats === "fenced" ? ["--takeover", "fenced"] : [])] : ["--heartbeat-port", "0"];
   const hbEnv = opts.heartbeats ? { K3VIP_HEARTBEAT_KEY: randomBytes(32).toString("hex") } : {};
   try {
     cluster = await LabCluster.create({
