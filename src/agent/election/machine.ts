@@ -86,7 +86,7 @@
  *    wakes, finds its deadline passed and removes what is left of its VIP;
  *    the kernel removed it long before (rule 8).
  */
-import { ackedSince, candidateRank, holderGaveUp, selfSilent, takeoverBacked, type FollowerView, type Heard, type Heartbeat } from "../peers/index.ts";
+import { ackedSince, candidateRank, holderGaveUp, majority, peersReachedApi, selfSilent, takeoverBacked, type FollowerView, type Heard, type Heartbeat } from "../peers/index.ts";
 import type {
   ElectionAction,
   ElectionConfig,
@@ -152,6 +152,10 @@ export interface ElectionState {
    * holder that merely did not renew (it was stopped) has none.
    */
   softFailure: boolean;
+  /** When the first renew that failed soft since T was sent (rule 15). */
+  softFailureSentAt: number | null;
+  /** Rule 15: when the read that tells a cut-off holder from a brown-out was sent (one per failure episode). */
+  cutOffProbeAt: number | null;
   /** The event loop was found stalled (rule 9) and no renew sent since has landed. */
   stalledAt: number | null;
   /** A 409 on renew not yet explained by a re-read. */
@@ -239,6 +243,8 @@ export function initialState(config: ElectionConfig): ElectionState {
     renewedAt: null,
     hardFailure: null,
     softFailure: false,
+    softFailureSentAt: null,
+    cutOffProbeAt: null,
     stalledAt: null,
     conflict: false,
     lastError: "",
@@ -477,10 +483,16 @@ function onLeaseResult(x: Step, result: LeaseResult): void {
       return;
     case "timeout":
     case "http5xx":
-      if (s.phase === "leader" && purpose === "renew") s.softFailure = true;
+      if (s.phase === "leader" && purpose === "renew") {
+        s.softFailure = true;
+        s.softFailureSentAt ??= req.sentAt;
+      }
+      // A 5xx answered: the API is reachable, only busy.
+      if (result.error === "timeout" && cutOffProbeFailed(x, req, result.error)) return;
       return; // a brown-out: keep what we have (rule 3)
     case "refused":
     case "other":
+      if (cutOffProbeFailed(x, req, result.error)) return;
       if (s.phase === "leader") s.hardFailure ??= `${result.error}: ${result.message}`;
       return;
   }
@@ -801,6 +813,8 @@ function confirm(x: Step, sentAt: number): void {
     s.renewedAt = sentAt;
     s.hardFailure = null;
     s.softFailure = false;
+    s.softFailureSentAt = null;
+    s.cutOffProbeAt = null;
     s.lastError = "";
   }
   if (s.stalledAt !== null && sentAt >= s.stalledAt) s.stalledAt = null;
@@ -847,6 +861,8 @@ function loseLeadership(x: Step, level: LogLevel, reason: string, release: boole
   s.renewedAt = null;
   s.hardFailure = null;
   s.softFailure = false;
+  s.softFailureSentAt = null;
+  s.cutOffProbeAt = null;
   s.stalledAt = null;
   s.conflict = false;
   s.failoverFrom = null;
@@ -1092,6 +1108,10 @@ function leaseStep(x: Step): void {
     s.releasePending = false;
   }
   if (s.phase === "leader") {
+    if (cutOffSuspected(x)) {
+      s.cutOffProbeAt = x.t;
+      return sendRead(x);
+    }
     if (s.attemptNow || x.t >= s.lastAttemptAt + renewInterval(x)) sendWrite(x, "renew", holderSpec(x), "");
     return;
   }
@@ -1113,6 +1133,34 @@ function leaseStep(x: Step): void {
     return sendWrite(x, "acquire", holderSpec(x), acquireReason(x));
   }
   if (due) sendRead(x);
+}
+
+/**
+ * Rule 15, a holder cut off from the API alone (its path to the API is
+ * broken; its local API server still answers, its peers still hear it). Its
+ * renews time out as in a brown-out, which rule 12 would hold for any
+ * length. Told apart by evidence: a renew failed soft, and peers' heartbeats
+ * say they reached the API after that renew was sent. The holder then reads
+ * the Lease once: if that read fails too, the fault is its own path, and it
+ * gives up (its heartbeats then say so, and the peers take over at once,
+ * rule 11). If the read works, writes alone are failing — a datastore
+ * brown-out every writer shares — and it keeps holding. Giving up is always
+ * safe; only the holder decides, so no follower acts on a guess.
+ */
+function cutOffSuspected(x: Step): boolean {
+  const { s, c } = x;
+  if (!hbLive(x) || !s.softFailure || s.softFailureSentAt === null || s.cutOffProbeAt !== null || s.stalledAt !== null) return false;
+  const n = peersReachedApi(c.identity, s.servers, s.heard, x.t, c.silenceMs, s.softFailureSentAt + HB_MARGIN_MS);
+  return n >= Math.max(1, majority(s.servers.length) - 1);
+}
+
+/** The rule 15 read failed (no answer, refused): this holder alone is cut off. */
+function cutOffProbeFailed(x: Step, req: Inflight, error: string): boolean {
+  const { s } = x;
+  if (s.phase !== "leader" || req.op !== "get" || s.cutOffProbeAt === null || req.sentAt !== s.cutOffProbeAt) return false;
+  const n = peersReachedApi(x.c.identity, s.servers, s.heard, x.t, x.c.silenceMs, (s.softFailureSentAt ?? x.t) + HB_MARGIN_MS);
+  loseLeadership(x, "warn", `cut off from the API: a renew and a read failed (${error}) while ${n} peer${n === 1 ? "" : "s"} reached it`, false);
+  return true;
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Heartbeat } from "./codec.ts";
-import { ackedSince, candidateRank, holderGaveUp, majority, silentVoters, takeoverBacked, type FollowerView, type Heard, type SentLog } from "./quorum.ts";
+import { ackedSince, candidateRank, holderGaveUp, majority, peersReachedApi, silentVoters, takeoverBacked, type FollowerView, type Heard, type SentLog } from "./quorum.ts";
 
 const hb = (node: string, over: Partial<Heartbeat> = {}): Heartbeat => ({
   node,
@@ -96,5 +96,16 @@ describe("followers: silence, votes and candidates", () => {
     assert.equal(candidateRank(v, true), 1, "srv2 comes first");
     assert.equal(candidateRank({ ...v, heard: heard(["srv2", { holderSilent: true, apiOk: false }, 900]) }, true), 0, "srv2's API server is down");
     assert.equal(candidateRank(v, false), -1);
+  });
+});
+
+describe("peersReachedApi (rule 15)", () => {
+  const at = (node: string, atMs: number, apiAgoMs: number): [string, Heard] => [node, { at: atMs, hb: hb(node, { apiAgoMs }) }];
+  it("counts fresh peers whose last API success (receipt − apiAgoMs) is at or after `since`; never self, never stale or never-reached", () => {
+    const heard = new Map<string, Heard>([at("a", 10_000, 500), at("b", 10_000, 3000), at("c", 9000, 0), at("d", 10_000, 0xffffffff), at("self", 10_000, 0)]);
+    const servers = ["a", "b", "c", "d", "self"];
+    assert.equal(peersReachedApi("self", servers, heard, 10_100, 600, 9400), 1, "a (9500); b reached it at 7000; c is stale; d never");
+    assert.equal(peersReachedApi("self", servers, heard, 10_100, 600, 9600), 0);
+    assert.equal(peersReachedApi("self", servers, heard, 10_100, 2000, 6000), 3, "a, b, and c once fresh enough");
   });
 });

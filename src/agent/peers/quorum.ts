@@ -121,3 +121,20 @@ export function candidateRank(v: FollowerView, selfApiOk: boolean): number {
   const healthy = [...voters].filter((n) => n !== v.holder && (n === v.self || (v.heard.get(n)?.hb.apiOk ?? false))).sort();
   return healthy.indexOf(v.self);
 }
+
+/**
+ * How many peers (not `self`) say, in a fresh heartbeat, that they reached
+ * the API at or after `since` (this node's clock). A peer's success time is
+ * taken as receipt − apiAgoMs: transit makes that a little late, so callers
+ * add a margin to `since`.
+ */
+export function peersReachedApi(self: string, servers: readonly string[], heard: ReadonlyMap<string, Heard>, now: number, freshMs: number, since: number): number {
+  let n = 0;
+  for (const name of servers) {
+    if (name === self) continue;
+    const h = heard.get(name);
+    if (!h || now - h.at >= freshMs || h.hb.apiAgoMs >= 0xffffffff) continue;
+    if (h.at - h.hb.apiAgoMs >= since) n++;
+  }
+  return n;
+}

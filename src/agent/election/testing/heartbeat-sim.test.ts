@@ -116,6 +116,31 @@ describe("heartbeats in the simulation", () => {
     sim.hbCut.delete(h);
   });
 
+  it("the holder alone cut off from the API (its requests hang; peers hear it and reach the API): it gives up and a peer takes over, never two carriers (rule 15)", () => {
+    for (const nodes of [N3, N5]) {
+      const times: number[] = [];
+      for (let seed = 1; seed <= 20; seed++) {
+        const sim = boot(seed, nodes);
+        const h = only(sim);
+        const t0 = sim.now;
+        const samples = sim.sample(10, t0 + 40_000);
+        sim.setNet(h, "hang");
+        times.push(takeover(sim, h, t0));
+        sim.runUntil(t0 + 30_000);
+        const after = only(sim);
+        assert.notEqual(after, h, `seed ${seed}: the cut-off node still carries the VIP`);
+        sim.setNet(h, "ok");
+        sim.runUntil(t0 + 40_000);
+        assert.equal(only(sim), after, `seed ${seed}: no flap back when the partition heals`);
+        assert.equal(samples.dupMs, 0, `seed ${seed}: two carriers`);
+      }
+      const worst = Math.max(...times);
+      // Bounded by the steady renew interval (5 s) + a renew timeout + the probe read's timeout.
+      assert.ok(worst < 12_000, `${nodes.length} servers: worst ${worst} ms (${times.join(",")})`);
+      console.log(`# API-only partition of the holder, ${nodes.length} servers: takeover ${Math.min(...times)}–${worst} ms`);
+    }
+  });
+
   it("brown-out of 60 s (every request hangs), peers hearing each other: 0 flaps, the same holder after", () => {
     for (let seed = 1; seed <= 5; seed++) {
       const sim = boot(seed, N3);
@@ -123,6 +148,22 @@ describe("heartbeats in the simulation", () => {
       const t0 = sim.now;
       const samples = sim.sample(10, t0 + 70_000);
       sim.setGlobal(seed % 2 ? "hang" : "5xx");
+      sim.runUntil(t0 + 60_000);
+      sim.setGlobal("ok");
+      sim.runUntil(t0 + 70_000);
+      assert.equal(samples.zeroMs, 0, `seed ${seed}: the VIP was never gone`);
+      assert.equal(only(sim), h);
+      assert.equal(samples.dupMs, 0);
+    }
+  });
+
+  it("writes stall for 60 s while reads still work (every writer alike): the holder's read answers, so it is no cut-off; the same holder, 0 flaps (rule 15)", () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const sim = boot(seed, N3);
+      const h = only(sim);
+      const t0 = sim.now;
+      const samples = sim.sample(10, t0 + 70_000);
+      sim.setGlobal("writeHang");
       sim.runUntil(t0 + 60_000);
       sim.setGlobal("ok");
       sim.runUntil(t0 + 70_000);
@@ -188,7 +229,8 @@ function chaos(seed: number, nodes: string[], takeoverMode: "early" | "fenced", 
           sim.at(at + len, () => sim.start(id));
           break;
         case "partition":
-          sim.setNet(id, "refused");
+          // Refused (reset) or black-holed (every request hangs): the API-only partition.
+          sim.setNet(id, rng.pick(["refused", "hang"] as NetMode[]));
           sim.at(at + len, () => sim.setNet(id, "ok"));
           break;
         case "apiDown":
@@ -196,7 +238,7 @@ function chaos(seed: number, nodes: string[], takeoverMode: "early" | "fenced", 
           sim.at(at + len, () => (n.healthy = true));
           break;
         case "brownout":
-          sim.setGlobal(rng.pick(["hang", "5xx"] as NetMode[]));
+          sim.setGlobal(rng.pick(["hang", "5xx", "writeHang"] as NetMode[]));
           sim.at(at + len, () => sim.setGlobal("ok"));
           break;
         case "latency":

@@ -30,7 +30,8 @@ export class Rng {
 }
 
 /** How a node's requests fare: ok, refused at once (partition), hang until the client timeout, 5xx, or reset after reaching the server. */
-export type NetMode = "ok" | "refused" | "hang" | "5xx" | "reset";
+/** writeHang: writes hang, reads are served (a datastore whose writes stall behind a lock, reads from a replica or cache). */
+export type NetMode = "ok" | "refused" | "hang" | "5xx" | "reset" | "writeHang";
 
 export interface SimNode {
   id: string;
@@ -521,7 +522,8 @@ export class Simulation {
   }
 
   private request(n: SimNode, a: Extract<ElectionAction, { type: "getLease" | "createLease" | "updateLease" }>): void {
-    const mode = this.mode(n);
+    const m = this.mode(n);
+    const mode = m === "writeHang" ? (a.type === "getLease" ? "ok" : "hang") : m;
     const reply = (delay: number, result: LeaseResult) => this.later(n, delay, { type: "lease", result });
     if (a.type !== "getLease") n.writes++;
     switch (mode) {
