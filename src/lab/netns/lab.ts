@@ -32,6 +32,13 @@ export interface LabNode {
   port: string;
 }
 
+/** tc netem parameters for Lab.netem. */
+export interface NetemSpec {
+  lossPct: number;
+  delayMs: number;
+  jitterMs: number;
+}
+
 export interface LabOptions {
   /** Number of server namespaces (1–9). Default 3. */
   servers?: number;
@@ -198,6 +205,39 @@ export class Lab {
 
   async linkUp(node: LabNode): Promise<void> {
     await run(["ip", "-n", this.bridgeNs, "link", "set", node.port, "up"]);
+  }
+
+  /**
+   * A bad cable: `tc netem` loss and delay (± jitter, so packets also
+   * reorder) on both ends of the server's veth — its eth0 for what it sends,
+   * its switch port for what it receives. null removes both.
+   */
+  async netem(node: LabNode, spec: NetemSpec | null): Promise<void> {
+    const ends = [
+      { ns: node.ns, dev: node.ifname },
+      { ns: this.bridgeNs, dev: node.port },
+    ];
+    for (const { ns, dev } of ends) {
+      if (spec === null) {
+        // Deleting a root qdisc that is not there fails: nothing to undo.
+        await run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"]).catch(() => undefined);
+        continue;
+      }
+      await run([
+        "ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", dev, "root", "netem",
+        "loss", `${spec.lossPct}%`, "delay", `${spec.delayMs}ms`, `${spec.jitterMs}ms`,
+      ]);
+    }
+  }
+
+  /**
+   * Drops UDP to `port` arriving at (`in`) or leaving (`out`) the server,
+   * with iptables inside its namespace only; `on: false` deletes the rule.
+   */
+  async dropUdp(node: LabNode, port: number, direction: "in" | "out", on: boolean): Promise<void> {
+    const chain = direction === "in" ? "INPUT" : "OUTPUT";
+    // -w: the xtables lock file is shared by every namespace on the machine.
+    await run(["ip", "netns", "exec", node.ns, "iptables", "-w", "5", on ? "-A" : "-D", chain, "-p", "udp", "--dport", String(port), "-j", "DROP"]);
   }
 
   /** Namespaces this lab made (for tests and diagnostics). */
