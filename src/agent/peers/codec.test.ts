@@ -99,6 +99,19 @@ describe("replay protection", () => {
     assert.deepEqual(g.accept(hb({ wallMs: NOW + 30_001 }), NOW), { ok: false, reason: "stale" });
     assert.ok(g.accept(hb({ wallMs: NOW - 29_000 }), NOW).ok);
   });
+  it("a running peer whose wall clock jumps (an NTP step, either way) is still heard; its next boot needs a clock within the window", () => {
+    const g = new ReplayGuard(30_000);
+    assert.ok(g.accept(hb({ boot: 7n, seq: 1n, wallMs: NOW }), NOW).ok);
+    assert.ok(g.accept(hb({ boot: 7n, seq: 2n, wallMs: NOW + 3_600_000 }), NOW + 200).ok, "an hour ahead");
+    assert.ok(g.accept(hb({ boot: 7n, seq: 3n, wallMs: NOW - 3_600_000 }), NOW + 400).ok, "an hour behind");
+    assert.deepEqual(g.accept(hb({ boot: 7n, seq: 3n, wallMs: NOW }), NOW + 600), { ok: false, reason: "replay" }, "seq still rules within a boot");
+    assert.deepEqual(g.accept(hb({ boot: 8n, seq: 1n, wallMs: NOW + 3_600_000 }), NOW + 800), { ok: false, reason: "stale" }, "a new boot an hour ahead");
+    assert.ok(g.accept(hb({ boot: 8n, seq: 2n, wallMs: NOW + 900 }), NOW + 900).ok, "once its clock is right");
+  });
+  it("a receiver that just started admits nobody's datagram from outside the window (a replay hours later)", () => {
+    const g = new ReplayGuard(30_000);
+    assert.deepEqual(g.accept(hb({ boot: 7n, seq: 1n, wallMs: NOW - 3_600_000 }), NOW), { ok: false, reason: "stale" });
+  });
   it("senders are tracked apart", () => {
     const g = new ReplayGuard();
     assert.ok(g.accept(hb({ node: "a", seq: 10n, wallMs: NOW }), NOW).ok);

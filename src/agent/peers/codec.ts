@@ -154,21 +154,25 @@ export function decodeHeartbeat(buf: Buffer, key: Buffer): Decoded {
 
 /**
  * Replay protection per sender. Within one boot (one agent process) seq must
- * grow: a replayed or reordered older datagram is dropped. A new boot (a
- * restarted agent) is accepted only if its wall clock is later than the last
- * accepted datagram of that sender, so an old process's datagrams cannot be
- * replayed after a restart; and no datagram older than `windowMs` by the
- * receiver's clock is accepted at all (clocks are assumed NTP-synced within it).
+ * grow: a replayed or reordered older datagram is dropped, and the sender's
+ * wall clock no longer matters (NTP stepping it, a Pi without an RTC syncing
+ * late, must not silence a running peer). A boot is admitted only when its
+ * datagram's wall clock is within `windowMs` of the receiver's, and, after a
+ * restart of the sender, later than the last datagram accepted from its old
+ * boot: an old process's datagrams cannot be replayed after a restart, nor
+ * any datagram much later to a receiver that has just started.
  */
 export class ReplayGuard {
   private readonly last = new Map<string, { boot: bigint; seq: bigint; wallMs: number }>();
   constructor(private readonly windowMs = 30_000) {}
 
   accept(hb: Heartbeat, nowWallMs: number): { ok: true } | { ok: false; reason: DropReason } {
-    if (Math.abs(nowWallMs - hb.wallMs) > this.windowMs) return { ok: false, reason: "stale" };
     const prev = this.last.get(hb.node);
-    if (prev) {
-      if (hb.boot === prev.boot ? hb.seq <= prev.seq : hb.wallMs <= prev.wallMs) return { ok: false, reason: "replay" };
+    if (prev !== undefined && hb.boot === prev.boot) {
+      if (hb.seq <= prev.seq) return { ok: false, reason: "replay" };
+    } else {
+      if (Math.abs(nowWallMs - hb.wallMs) > this.windowMs) return { ok: false, reason: "stale" };
+      if (prev !== undefined && hb.wallMs <= prev.wallMs) return { ok: false, reason: "replay" };
     }
     this.last.set(hb.node, { boot: hb.boot, seq: hb.seq, wallMs: hb.wallMs });
     return { ok: true };
