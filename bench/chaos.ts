@@ -8,9 +8,11 @@
 // - the holder taken out (it must move): SIGKILL, SIGSTOP/SIGCONT, link
 //   down, its API server dying, SIGTERM;
 // - faults to ride out (nobody should move): a cluster-wide slow brown-out
-//   (1 s, then 504), fast 503 bursts (50–100% of requests, 2–10 s), tc netem
-//   loss 5–30% and delay 20–200 ms ± jitter on the holder's or another
-//   server's veth (2–8 s), heartbeats (UDP 9446) dropped towards the holder,
+//   (1 s, then 504), fast 503 bursts (50–100% of requests, 2–10 s), random
+//   loss of 5–30% of the packets each way on the holder's or another
+//   server's eth0 (iptables statistic, 2–8 s), the same with 20–200 ms
+//   delay ± jitter by tc netem on both ends of its veth (only where the kernel
+//   has sch_netem), heartbeats (UDP 9446) dropped towards the holder,
 //   from it or both (iptables in its namespace, 3–25 s, the API reachable
 //   throughout), and one agent's wall clock stepped by ±60 s or ±1 h for
 //   5–15 s (libfaketime; its monotonic clock runs on).
@@ -64,15 +66,15 @@ const HARD: readonly Scenario[] = ["kill", "sigstop", "linkdown", "apiserver-dow
 // hear it keeps the VIP (its failures look like a brown-out everyone shares).
 // Telling the two apart from the peers' own API reachability is open work
 // (#12); once done, add "partition" here (runTrial and the report handle it).
-const ALL_FAULTS: readonly Scenario[] = [...HARD, "sigterm", "brownout", "api-5xx", "netem", "hb-deaf", "hb-mute", "hb-cut", "clock"];
+const ALL_FAULTS: readonly Scenario[] = [...HARD, "sigterm", "brownout", "api-5xx", "loss", "netem", "hb-deaf", "hb-mute", "hb-cut", "clock"];
 const hasClock = existsSync(LIBFAKETIME);
 const skipped: Record<string, string> = {};
 if (!hasClock) skipped["clock"] = `${LIBFAKETIME} is missing (Debian package faketime)`;
 if (mode === "lease") for (const f of ["hb-deaf", "hb-mute", "hb-cut"]) skipped[f] = "no heartbeats in --mode lease";
 const only = values.faults?.split(",").map((x) => x.trim()) ?? undefined;
 for (const f of only ?? []) if (!ALL_FAULTS.includes(f as Scenario)) bad(`--faults: ${JSON.stringify(f)} is not one of ${ALL_FAULTS.join(", ")}`);
-const FAULTS = ALL_FAULTS.filter((f) => !(f in skipped) && (only === undefined || only.includes(f)));
-if (FAULTS.length === 0) bad(`--faults ${JSON.stringify(values.faults)}: none of them can run here (${JSON.stringify(skipped)})`);
+// Set once the lab is up (whether the kernel has netem is known only then).
+let FAULTS: readonly Scenario[] = [];
 
 /** Every knob drawn for every trial, in a fixed order, so a seed gives the same schedule whatever the fault. */
 function draw(rng: Rng): { fault: Scenario; params: FaultParams } {
@@ -90,6 +92,8 @@ function draw(rng: Rng): { fault: Scenario; params: FaultParams } {
   switch (fault) {
     case "netem":
       return { fault, params: { netem, durationMs: netemMs, ...(onHolder ? {} : { other }) } };
+    case "loss":
+      return { fault, params: { lossPct: netem.lossPct, durationMs: netemMs, ...(onHolder ? {} : { other }) } };
     case "hb-deaf":
     case "hb-mute":
     case "hb-cut":
@@ -111,8 +115,6 @@ try {
   if (e instanceof LabUnavailableError) bad(e.message);
   throw e;
 }
-for (const [f, why] of Object.entries(skipped)) log(`bench:chaos: no ${f} faults: ${why}`);
-
 const rng = new Rng(seed);
 const run = await startLabCluster({
   servers,
@@ -121,6 +123,13 @@ const run = await startLabCluster({
   verbose: values.verbose === true,
   log,
 });
+if (!(await run.cluster.lab.netemAvailable())) skipped["netem"] = "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM): the loss fault runs instead, without delay";
+for (const [f, why] of Object.entries(skipped)) log(`bench:chaos: no ${f} faults: ${why}`);
+FAULTS = ALL_FAULTS.filter((f) => !(f in skipped) && (only === undefined || only.includes(f)));
+if (FAULTS.length === 0) {
+  await run.close();
+  bad(`--faults ${JSON.stringify(values.faults)}: none of them can run here (${JSON.stringify(skipped)})`);
+}
 const results: (TrialResult & { fault: Scenario })[] = [];
 let writesPerS = 0;
 try {

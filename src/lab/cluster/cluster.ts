@@ -186,6 +186,16 @@ current-context: lab
     }
   }
 
+  /** Waits until every running agent's /readyz answers (from the samplers): a restarted agent is up again. */
+  async waitAgentsReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const notReady = () => [...this.agents.keys()].filter((n) => this.samples.latest(n)?.ready !== true);
+    while (notReady().length > 0) {
+      if (Date.now() > deadline) throw new Error(`agents not ready after ${timeoutMs} ms: ${notReady().join(", ")}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Samplers run on every server. */
   get sampling(): boolean {
     return this.samplers.size === this.servers.length && this.servers.length > 0;

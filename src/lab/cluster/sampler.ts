@@ -1,17 +1,20 @@
 // The in-namespace sampler: one long-lived process per server namespace
 // (`ip netns exec <ns> node --import tsx sampler.ts …`), so the benchmark
 // sees each server from where it stands without forking `ip` every 10 ms.
-// Every --interval-ms it prints one line `t holds reach`:
+// Every --interval-ms it prints one line `t holds reach ready`:
 //   t      epoch ms (the host's clock: comparable with the pinger and the benchmark)
 //   holds  1 when an interface of this namespace carries the VIP (getifaddrs, no fork)
 //   reach  1 when this node's API server forwarded an API call for this node's
 //          token within --fresh-ms and the last such call succeeded
+//   ready  1 when the agent's /readyz answered 200 within the last second
+//          (polled every 250 ms), so a trial can wait for a restarted agent
 // The API probe is a GET /version through the node's own API server with the
 // node's bearer token, so it meets every fault the node's agent would: its API
 // server dead, its cable pulled, its token cut off, a brown-out or 5xx. At most
 // one probe is in flight; a hung one counts as unreachable once it is older
 // than --fresh-ms. Stops on SIGTERM/SIGINT.
 import { readFileSync } from "node:fs";
+import { get } from "node:http";
 import { Agent, request } from "node:https";
 import { networkInterfaces } from "node:os";
 import { parseArgs } from "node:util";
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     url: { type: "string", default: "https://127.0.0.1:6443/version" },
     "interval-ms": { type: "string", default: "10" },
     "fresh-ms": { type: "string", default: "250" },
+    "ready-url": { type: "string", default: "http://127.0.0.1:2112/readyz" },
   },
 });
 const vip = values.vip ?? "";
@@ -68,13 +72,25 @@ function reach(now: number): boolean {
   return now - lastOkAt <= freshMs;
 }
 
+let readyAt = -Infinity;
+function probeReady(): void {
+  const req = get(values["ready-url"] ?? "", { timeout: 500 }, (res) => {
+    res.resume();
+    if (res.statusCode === 200) readyAt = Date.now();
+  });
+  req.on("timeout", () => req.destroy());
+  req.on("error", () => undefined);
+}
+
 const timer = setInterval(() => {
   const now = Date.now();
-  process.stdout.write(`${now} ${holds() ? 1 : 0} ${reach(now) ? 1 : 0}\n`);
+  process.stdout.write(`${now} ${holds() ? 1 : 0} ${reach(now) ? 1 : 0} ${now - readyAt <= 1000 ? 1 : 0}\n`);
   probe();
 }, intervalMs);
+const readyTimer = setInterval(probeReady, 250);
 const stop = () => {
   clearInterval(timer);
+  clearInterval(readyTimer);
   agent.destroy();
   process.exit(0);
 };

@@ -13,6 +13,8 @@ describe("in-namespace samples", () => {
     assert.equal(log.pushLine("srv1", "1700000000000 1 0"), true);
     assert.equal(log.pushLine("srv1", "sampler: 198.18.0.10 every 10 ms"), false);
     assert.deepEqual(log.latest("srv1"), { t: 1700000000000, holds: true, reach: false });
+    assert.equal(log.pushLine("srv2", "1700000000010 0 1 1"), true);
+    assert.deepEqual(log.latest("srv2"), { t: 1700000000010, holds: false, reach: true, ready: true });
   });
 
   it("one holder throughout: no split brain, no time without a holder", () => {

@@ -13,16 +13,18 @@ export interface Sample {
   t: number;
   holds: boolean;
   reach: boolean;
+  /** The agent's /readyz answered (absent: not sampled). */
+  ready?: boolean;
 }
 
 export class SampleLog {
   readonly streams = new Map<string, Sample[]>();
 
-  /** Parses one `t holds reach` line; false if it is not one. */
+  /** Parses one `t holds reach [ready]` line; false if it is not one. */
   pushLine(node: string, line: string): boolean {
-    const m = /^(\d+) ([01]) ([01])$/.exec(line.trim());
+    const m = /^(\d+) ([01]) ([01])(?: ([01]))?$/.exec(line.trim());
     if (!m) return false;
-    this.push(node, { t: Number(m[1]), holds: m[2] === "1", reach: m[3] === "1" });
+    this.push(node, { t: Number(m[1]), holds: m[2] === "1", reach: m[3] === "1", ...(m[4] !== undefined ? { ready: m[4] === "1" } : {}) });
     return true;
   }
 

@@ -18,22 +18,25 @@ import type { NetemSpec } from "../netns/index.ts";
 /** bench:failover's scenarios. */
 export const SCENARIOS = ["kill", "sigstop", "linkdown", "sigterm", "apiserver-down", "brownout", "partition"] as const;
 /**
- * bench:chaos adds: a bad cable (netem), heartbeats dropped towards the
+ * bench:chaos adds: a bad cable (random loss with iptables, or loss and
+ * delay with tc netem where the kernel has it), heartbeats dropped towards the
  * holder (hb-deaf), from it (hb-mute) or both (hb-cut), fast API 503s, and a
  * step of one agent's wall clock.
  */
-export const CHAOS_SCENARIOS = [...SCENARIOS, "netem", "hb-deaf", "hb-mute", "hb-cut", "api-5xx", "clock"] as const;
+export const CHAOS_SCENARIOS = [...SCENARIOS, "loss", "netem", "hb-deaf", "hb-mute", "hb-cut", "api-5xx", "clock"] as const;
 export type Scenario = (typeof CHAOS_SCENARIOS)[number];
 /** Faults the holder is to ride out: the VIP stays where it is. */
-export const HOLD_FAULTS: ReadonlySet<Scenario> = new Set<Scenario>(["brownout", "netem", "hb-deaf", "hb-mute", "hb-cut", "api-5xx", "clock"]);
+export const HOLD_FAULTS: ReadonlySet<Scenario> = new Set<Scenario>(["brownout", "loss", "netem", "hb-deaf", "hb-mute", "hb-cut", "api-5xx", "clock"]);
 
 /** The knobs of the timed faults; bench:chaos draws them from its seed. */
 export interface FaultParams {
-  /** How long netem, hb-*, api-5xx and clock last. Default 5 s. */
+  /** How long loss, netem, hb-*, api-5xx and clock last. Default 5 s. */
   durationMs?: number;
-  /** netem and clock: undefined = the holder, n = the n-th other server (mod their number). */
+  /** loss, netem and clock: undefined = the holder, n = the n-th other server (mod their number). */
   other?: number;
   netem?: NetemSpec;
+  /** loss: the share of packets dropped each way, in percent. Default 10. */
+  lossPct?: number;
   /** api-5xx: the share of requests that get 503. Default 1. */
   rate?: number;
   /** clock: the step of the target agent's wall clock, in seconds. Default +60. */
@@ -166,6 +169,8 @@ function describe(scenario: Scenario, target: string, f: FaultParams, durationMs
       const n = f.netem ?? DEFAULT_NETEM;
       return `netem ${target} loss ${n.lossPct}% delay ${n.delayMs}±${n.jitterMs} ms for ${durationMs} ms`;
     }
+    case "loss":
+      return `loss ${target} ${f.lossPct ?? 10}% each way for ${durationMs} ms`;
     case "hb-deaf":
     case "hb-mute":
     case "hb-cut":
@@ -189,6 +194,8 @@ const DEFAULT_NETEM: NetemSpec = { lossPct: 10, delayMs: 50, jitterMs: 10 };
  */
 export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pinger, scenario: Scenario, trial: number, t: TrialTimings, opts: TrialOptions = {}): Promise<TrialResult> {
   const f = opts.fault ?? {};
+  // An agent the previous trial restarted may still be starting (slow on a busy machine): a fault now would find fewer servers than it thinks.
+  if (cluster.sampling) await cluster.waitAgentsReady(60_000);
   const from = await singleHolder(cluster, t.leaseDurationMs * 3);
   const node = cluster.lab.server(from);
   const others = cluster.servers.map((s) => s.name).filter((n) => n !== from);
@@ -257,6 +264,15 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
           await sleep(durationMs);
         } finally {
           await cluster.lab.netem(target, null);
+        }
+        break;
+      }
+      case "loss": {
+        await cluster.lab.randomLoss(target, f.lossPct ?? 10, true);
+        try {
+          await sleep(durationMs);
+        } finally {
+          await cluster.lab.randomLoss(target, f.lossPct ?? 10, false);
         }
         break;
       }

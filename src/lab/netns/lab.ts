@@ -231,6 +231,36 @@ export class Lab {
   }
 
   /**
+   * Whether this kernel has the netem qdisc (some VM kernels are built
+   * without CONFIG_NET_SCH_NETEM): tried on the bridge namespace's loopback.
+   */
+  async netemAvailable(): Promise<boolean> {
+    const ns = this.bridgeNs;
+    try {
+      await run(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"]);
+    } catch {
+      return false;
+    }
+    await run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", "lo", "root"]).catch(() => undefined);
+    return true;
+  }
+
+  /**
+   * Random loss without netem: iptables' statistic match drops `lossPct`% of
+   * the packets the server receives and sends on its eth0 (not its loopback,
+   * where its agent talks to its API server). ARP is not IP, so it passes.
+   */
+  async randomLoss(node: LabNode, lossPct: number, on: boolean): Promise<void> {
+    const p = String(lossPct / 100);
+    for (const [chain, dir] of [
+      ["INPUT", "-i"],
+      ["OUTPUT", "-o"],
+    ] as const) {
+      await run(["ip", "netns", "exec", node.ns, "iptables", "-w", "5", on ? "-A" : "-D", chain, dir, node.ifname, "-m", "statistic", "--mode", "random", "--probability", p, "-j", "DROP"]);
+    }
+  }
+
+  /**
    * Drops UDP to `port` arriving at (`in`) or leaving (`out`) the server,
    * with iptables inside its namespace only; `on: false` deletes the rule.
    */
