@@ -41,6 +41,7 @@ describe("in-namespace samples", () => {
     assert.equal(s.splitBrainMs, 100);
     assert.equal(s.splitBrainMaxMs, 100);
     assert.equal(s.splitBrainReachableMs, 0);
+    assert.deepEqual(s.splits, [{ from: 400, to: 500, holders: ["srv1", "srv2"], reachable: ["srv2"] }]);
     assert.equal(s.zeroHolderMs, 0);
     assert.equal(firstWithout(log.streams, "srv1", 300), 500);
     // The same overlap with both agents alive and both reaching the API is the forbidden kind.

@@ -58,12 +58,22 @@ export interface SampleStats {
   /** Time with no holder, in total and the longest stretch. */
   zeroHolderMs: number;
   zeroHolderMaxMs: number;
+  /** The stretches with two or more holders (the first 20), for the report. */
+  splits: SplitStretch[];
   /** Servers that carried the VIP at some sample in the window. */
   heldBy: string[];
   /** Largest gap between two samples of one server in the window (the figures' resolution). */
   sampleGapMaxMs: number;
   /** Samples looked at. */
   samples: number;
+}
+
+export interface SplitStretch {
+  from: number;
+  to: number;
+  holders: string[];
+  /** Holders with a live agent that reached the API. */
+  reachable: string[];
 }
 
 export interface SampleWindow {
@@ -102,16 +112,25 @@ export function analyzeSamples(streams: ReadonlyMap<string, readonly Sample[]>, 
   const heldBy = new Set<string>();
   for (const [node, s] of state) if (s?.holds) heldBy.add(node);
 
+  const splits: SplitStretch[] = [];
   const acc = { split: 0, splitMax: 0, splitRun: 0, reach: 0, reachMax: 0, reachRun: 0, zero: 0, zeroMax: 0, zeroRun: 0 };
   const account = (from: number, to: number) => {
     const dt = to - from;
     if (dt <= 0) return;
-    let holders = 0;
-    let reachable = 0;
+    const holding: string[] = [];
+    const reaching: string[] = [];
     for (const [node, s] of state) {
       if (!s?.holds) continue;
-      holders++;
-      if (s.reach && live(node, from)) reachable++;
+      holding.push(node);
+      if (s.reach && live(node, from)) reaching.push(node);
+    }
+    const holders = holding.length;
+    const reachable = reaching.length;
+    if (holders >= 2) {
+      const last = splits.at(-1);
+      const key = (xs: string[]) => xs.sort().join(",");
+      if (last && last.to === from && key(last.holders) === key(holding) && key(last.reachable) === key(reaching)) last.to = to;
+      else if (splits.length < 20) splits.push({ from, to, holders: holding.sort(), reachable: reaching.sort() });
     }
     // Each run ends at the first stretch that breaks it; a run that goes on keeps adding.
     const run = (on: boolean, total: "split" | "reach" | "zero") => {
@@ -142,6 +161,7 @@ export function analyzeSamples(streams: ReadonlyMap<string, readonly Sample[]>, 
     splitBrainReachableMaxMs: acc.reachMax,
     zeroHolderMs: acc.zero,
     zeroHolderMaxMs: acc.zeroMax,
+    splits,
     heldBy: [...heldBy].sort(),
     sampleGapMaxMs: gapMax,
     samples,

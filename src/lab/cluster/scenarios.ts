@@ -18,12 +18,14 @@ import type { NetemSpec } from "../netns/index.ts";
 /** bench:failover's scenarios. */
 export const SCENARIOS = ["kill", "sigstop", "linkdown", "sigterm", "apiserver-down", "brownout", "partition"] as const;
 /**
- * bench:chaos adds: a bad cable (random loss with iptables, or loss and
+ * bench:chaos adds: a freeze shorter than the VIP's lifetime (sigstop-short:
+ * SIGCONT as soon as the client reaches the successor, while the frozen
+ * node's copy may still be there), a bad cable (random loss with iptables, or loss and
  * delay with tc netem where the kernel has it), heartbeats dropped towards the
  * holder (hb-deaf), from it (hb-mute) or both (hb-cut), fast API 503s, and a
  * step of one agent's wall clock.
  */
-export const CHAOS_SCENARIOS = [...SCENARIOS, "loss", "netem", "hb-deaf", "hb-mute", "hb-cut", "api-5xx", "clock"] as const;
+export const CHAOS_SCENARIOS = [...SCENARIOS, "sigstop-short", "loss", "netem", "hb-deaf", "hb-mute", "hb-cut", "api-5xx", "clock"] as const;
 export type Scenario = (typeof CHAOS_SCENARIOS)[number];
 /** Faults the holder is to ride out: the VIP stays where it is. */
 export const HOLD_FAULTS: ReadonlySet<Scenario> = new Set<Scenario>(["brownout", "loss", "netem", "hb-deaf", "hb-mute", "hb-cut", "api-5xx", "clock"]);
@@ -87,6 +89,8 @@ export interface TrialResult extends TrialStats {
   orphanMs: number | undefined;
   /** Exactly one holder once the fault was undone. */
   settled: boolean;
+  /** kill, sigstop: ms from the fault until the old holder's agent was started again or resumed. */
+  resumedAt?: number;
   /** From the samplers only (undefined without them): see samples.ts. */
   sampled?: {
     splitBrainMs: number;
@@ -95,6 +99,8 @@ export interface TrialResult extends TrialStats {
     zeroHolderMaxMs: number;
     heldBy: string[];
     sampleGapMaxMs: number;
+    /** Stretches with two holders, ms from the fault: "srv1+srv2 120–350 (reachable srv2)". */
+    splits: string[];
   };
 }
 
@@ -221,7 +227,8 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
         to = (await cluster.waitForHolders(movedTo, moveTimeout, `after kill of ${from}`)).find((x) => others.includes(x));
         break;
       }
-      case "sigstop": {
+      case "sigstop":
+      case "sigstop-short": {
         // A frozen agent (SIGSTOP of its process group, as a frozen cgroup):
         // the kernel's lifetime removes its VIP; another server takes over
         // once the Lease expires; on SIGCONT it must not add the VIP back.
@@ -331,6 +338,12 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
       await cluster.startAgent(from);
       break;
     case "sigstop":
+      // As the scenario says: the frozen holder's copy runs out while it is stopped (the kernel's lifetime), then SIGCONT.
+      await cluster.waitForHolders((h) => !h.includes(from), 5000, `${from}'s copy still there while it is stopped`).catch(() => undefined);
+      cluster.resumeAgent(from);
+      agentDown.to = Date.now();
+      break;
+    case "sigstop-short":
       cluster.resumeAgent(from);
       agentDown.to = Date.now();
       break;
@@ -361,12 +374,13 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
   await sleep(2500);
   const expectedMoves = HOLD_FAULTS.has(scenario) ? 0 : 1;
   const stats = analyzeTrial(pinger.records, { from: t0 - 300, to: end }, expectedMoves);
-  const orphaned = scenario === "kill" || scenario === "sigstop" || scenario === "linkdown";
+  const orphaned = scenario === "kill" || scenario === "sigstop" || scenario === "sigstop-short" || scenario === "linkdown";
   const detail = describe(scenario, target.name, f, durationMs);
   if (dup) {
     const orphanMs = orphaned ? (dup.goneAt === undefined ? undefined : dup.goneAt - t0) : undefined;
     return { scenario, trial, from, to, detail, duplicateMs: duplicateWatched ?? 0, orphanMs, settled, ...stats };
   }
+  const resumedAt = agentDown.to === Infinity ? {} : { resumedAt: agentDown.to - t0 };
   const live = (n: string, at: number) => !(n === from && at >= agentDown.from && at < agentDown.to);
   const s = analyzeSamples(cluster.samples.streams, { from: t0 - 300, to: end }, live);
   const gone = orphaned ? firstWithout(cluster.samples.streams, from, t0) : undefined;
@@ -379,7 +393,15 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
     duplicateMs: s.splitBrainMaxMs,
     orphanMs: gone === undefined ? undefined : gone - t0,
     settled,
-    sampled: { splitBrainMs: s.splitBrainMs, splitBrainReachableMs: s.splitBrainReachableMs, zeroHolderMaxMs: s.zeroHolderMaxMs, heldBy: s.heldBy, sampleGapMaxMs: s.sampleGapMaxMs },
+    ...resumedAt,
+    sampled: {
+      splitBrainMs: s.splitBrainMs,
+      splitBrainReachableMs: s.splitBrainReachableMs,
+      zeroHolderMaxMs: s.zeroHolderMaxMs,
+      heldBy: s.heldBy,
+      sampleGapMaxMs: s.sampleGapMaxMs,
+      splits: s.splits.map((x) => `${x.holders.join("+")} ${x.from - t0}–${x.to - t0} ms${x.reachable.length ? ` (reachable ${x.reachable.join("+")})` : ""}`),
+    },
     ...stats,
   };
 }
