@@ -206,6 +206,8 @@ const summary = {
   split_brain_ms_total: round(splits.reduce((a, b) => a + b, 0)),
   split_brain_max_ms: round(Math.max(0, ...results.map((r) => r.duplicateMs))),
   split_brain_reachable_ms: round(results.reduce((a, r) => a + (r.sampled?.splitBrainReachableMs ?? 0), 0)),
+  // The rest: a dead, frozen or cut-off node's copy next to the live holder's.
+  split_brain_unreachable_ms: round(results.reduce((a, r) => a + (r.sampled ? r.sampled.splitBrainMs - r.sampled.splitBrainReachableMs : 0), 0)),
   orphan_max_ms: orphans.length ? Math.max(...orphans) : 0,
   flaps: results.reduce((n, r) => n + r.flaps, 0),
   moved_on_hold_faults: results.filter((r) => HOLD_FAULTS.has(r.fault) && r.to !== undefined).length,
