@@ -169,7 +169,7 @@ class DuplicateWatch {
 }
 
 /** A short description of a timed fault's knobs, for the trial's line. */
-function describe(scenario: Scenario, target: string, f: FaultParams, durationMs: number): string {
+function describeFault(scenario: Scenario, target: string, f: FaultParams, durationMs: number): string {
   switch (scenario) {
     case "netem": {
       const n = f.netem ?? DEFAULT_NETEM;
@@ -375,7 +375,7 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
   const expectedMoves = HOLD_FAULTS.has(scenario) ? 0 : 1;
   const stats = analyzeTrial(pinger.records, { from: t0 - 300, to: end }, expectedMoves);
   const orphaned = scenario === "kill" || scenario === "sigstop" || scenario === "sigstop-short" || scenario === "linkdown";
-  const detail = describe(scenario, target.name, f, durationMs);
+  const detail = describeFault(scenario, target.name, f, durationMs);
   if (dup) {
     const orphanMs = orphaned ? (dup.goneAt === undefined ? undefined : dup.goneAt - t0) : undefined;
     return { scenario, trial, from, to, detail, duplicateMs: duplicateWatched ?? 0, orphanMs, settled, ...stats };
