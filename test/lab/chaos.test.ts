@@ -1,7 +1,8 @@
 // The short variant of `npm run bench:chaos`: a few seeded random faults
 // against real agents with heartbeats; the full run (200 trials) is a
-// benchmark. Checked: the report's shape, one holder after every fault, and
-// no time with two holders that could both reach the API.
+// benchmark. Checked: the report's shape, one holder after every fault, no
+// time with two holders that could both reach the API (from the samplers
+// inside the server namespaces), and no move on a fault to ride out.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -22,5 +23,9 @@ describe("bench:chaos, short (3 trials, seed 1)", () => {
     assert.equal(s["trials"], 3);
     assert.equal(s["unsettled"], 0);
     assert.equal(s["split_brain_reachable_ms"], 0);
+    assert.equal(s["moved_on_hold_faults"], 0);
+    const perFault = s["per_fault"] as Record<string, Record<string, unknown>>;
+    assert.ok(Object.keys(perFault).length > 0);
+    for (const [f, x] of Object.entries(perFault)) for (const k of ["p50_ms", "p95_ms", "max_ms", "zero_holder_p50_ms", "zero_holder_p95_ms", "zero_holder_max_ms"]) assert.equal(typeof x[k], "number", `${f}.${k}`);
   });
 });

@@ -10,9 +10,13 @@ import { fileURLToPath } from "node:url";
 import { Lab, LAB_VIP4, type LabNode, type LabProcess, type LabOptions } from "../netns/index.ts";
 import { makeLabCerts, spawnResponder, type LabCerts } from "../responder/index.ts";
 import type { PingRecord } from "../responder/pinger.ts";
+import { SampleLog } from "./samples.ts";
 
 const REPO = fileURLToPath(new URL("../../..", import.meta.url));
 const PINGER = fileURLToPath(new URL("../responder/pinger.ts", import.meta.url));
+const SAMPLER = fileURLToPath(new URL("./sampler.ts", import.meta.url));
+/** Samplers whose last line is older than this are not trusted for holders(). */
+const SAMPLE_STALE_MS = 100;
 
 export interface AgentContext {
   node: LabNode;
@@ -33,6 +37,8 @@ export interface LabClusterOptions extends LabOptions {
   agentArgv: (ctx: AgentContext) => string[];
   /** Extra environment for agents. */
   agentEnv?: NodeJS.ProcessEnv;
+  /** Extra environment for one node's agent (after agentEnv). */
+  agentEnvFor?: (node: LabNode) => NodeJS.ProcessEnv;
   vip?: string;
   /** Bearer token per node; default `k3vip-<node>`. */
   tokenFor?: (node: LabNode) => string;
@@ -49,6 +55,9 @@ export interface Pinger {
 export class LabCluster {
   readonly responders = new Map<string, LabProcess>();
   readonly agents = new Map<string, LabProcess>();
+  /** In-namespace samples (startSamplers); empty until then. */
+  readonly samples = new SampleLog();
+  private readonly samplers = new Map<string, LabProcess>();
   readonly vip: string;
 
   private constructor(
@@ -130,7 +139,7 @@ current-context: lab
     const ctx: AgentContext = { node, kubeconfig: await this.kubeconfig(node), token: this.token(node), certs: this.certs, vip: this.vip, metricsAddr: "127.0.0.1:2112" };
     const p = this.lab.spawn(node.ns, this.opts.agentArgv(ctx), {
       cwd: REPO,
-      env: { ...process.env, ...this.opts.agentEnv },
+      env: { ...process.env, ...this.opts.agentEnv, ...this.opts.agentEnvFor?.(node) },
       onLine: (l) => this.opts.onAgentLine?.(node, l),
     });
     this.agents.set(name, p);
@@ -154,8 +163,61 @@ current-context: lab
     this.agents.get(name)?.signal("SIGCONT");
   }
 
-  /** Servers whose interface carries the VIP right now (read with ip -j). */
+  /**
+   * Starts one sampler per server (sampler.ts): a `t holds reach` line every
+   * `intervalMs` into `samples`. Resolves once every server has sampled.
+   */
+  async startSamplers(intervalMs = 10, timeoutMs = 20_000): Promise<void> {
+    for (const s of this.servers) {
+      if (this.samplers.has(s.name)) continue;
+      const p = this.lab.spawn(
+        s.ns,
+        [process.execPath, "--import", "tsx", SAMPLER, "--vip", this.vip, "--ca", this.certs.caFile, "--token", this.token(s), "--interval-ms", String(intervalMs)],
+        { cwd: REPO, onLine: (l, stream) => stream === "stdout" && this.samples.pushLine(s.name, l) },
+      );
+      this.samplers.set(s.name, p);
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (this.servers.some((s) => this.samples.latest(s.name) === undefined)) {
+      const dead = [...this.samplers.values()].find((p) => !p.running);
+      if (dead) throw new Error(`a sampler exited: ${dead.output(10)}`);
+      if (Date.now() > deadline) throw new Error(`samplers not sampling after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Waits until every running agent's /readyz answers (from the samplers): a restarted agent is up again. */
+  async waitAgentsReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const notReady = () => [...this.agents.keys()].filter((n) => this.samples.latest(n)?.ready !== true);
+    while (notReady().length > 0) {
+      if (Date.now() > deadline) throw new Error(`agents not ready after ${timeoutMs} ms: ${notReady().join(", ")}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Samplers run on every server. */
+  get sampling(): boolean {
+    return this.samplers.size === this.servers.length && this.servers.length > 0;
+  }
+
+  async stopSamplers(): Promise<void> {
+    await Promise.all([...this.samplers.values()].map((p) => p.stop(1000)));
+    this.samplers.clear();
+  }
+
+  /**
+   * Servers whose interface carries the VIP right now: from the samplers when
+   * they run and are fresh (no fork), else read with ip -j.
+   */
   async holders(): Promise<string[]> {
+    if (this.sampling) {
+      const now = Date.now();
+      const latest = this.servers.map((s) => [s.name, this.samples.latest(s.name)] as const);
+      if (latest.every(([, x]) => x !== undefined && now - x.t <= SAMPLE_STALE_MS)) {
+        return latest.filter(([, x]) => x?.holds).map(([n]) => n).sort();
+      }
+    }
     const out: string[] = [];
     await Promise.all(
       this.servers.map(async (s) => {

@@ -4,14 +4,15 @@
 // agent bundle dist/agent.mjs, started with the same Node flags as the image
 // (src/image/agent-entry.ts), so the figures are those of what ships.
 import { existsSync } from "node:fs";
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { resourceType, startFakeApi, type FakeApi } from "../fakeapi/index.ts";
 import { LabCluster, type AgentContext } from "./cluster.ts";
-import type { ApiControl, TrialTimings } from "./scenarios.ts";
+import type { LabNode } from "../netns/index.ts";
+import type { ApiControl, ClockControl, TrialTimings } from "./scenarios.ts";
 // The one definition of how the agent starts; a leaf module (no imports), so not through the image's index.
 import { AGENT_BUNDLE, AGENT_NODE_FLAGS } from "../../image/index.ts";
 
@@ -25,6 +26,8 @@ export interface RunningLab {
   fakeApi: FakeApi;
   api: ApiControl;
   timings: TrialTimings;
+  /** Each agent's wall clock, when started with `fakeClock` and libfaketime is installed. */
+  clock: ClockControl | undefined;
   close(): Promise<void>;
 }
 
@@ -51,7 +54,16 @@ export interface StartOptions {
    * control-plane Nodes in the fake API; `fenced` for that takeover mode.
    */
   heartbeats?: boolean | "fenced";
+  /**
+   * Run every agent under libfaketime with its own offset file (+0 at the
+   * start), so a fault can step one agent's wall clock while its monotonic
+   * clock runs on. Ignored when libfaketime is not installed (see `clock`).
+   */
+  fakeClock?: boolean;
 }
+
+/** Debian's libfaketime (package libfaketime, pulled in by faketime). */
+export const LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 export const LAB_HEARTBEAT_PORT = 9446;
 
@@ -98,6 +110,12 @@ export async function startLabCluster(opts: StartOptions = {}): Promise<RunningL
   // Off: the Lease's rules alone (heartbeats are on by default in the agent).
   const hb = opts.heartbeats ? ["--heartbeat-port", String(LAB_HEARTBEAT_PORT), ...(opts.heartbeats === "fenced" ? ["--takeover", "fenced"] : [])] : ["--heartbeat-port", "0"];
   const hbEnv = opts.heartbeats ? { K3VIP_HEARTBEAT_KEY: randomBytes(32).toString("hex") } : {};
+  const clockFile = (node: string) => join(dir, `${node}.faketime`);
+  const fakeClock = opts.fakeClock === true && existsSync(LIBFAKETIME);
+  // FAKETIME_NO_CACHE: the file is read on every call, so a new offset applies at once;
+  // DONT_FAKE_MONOTONIC: the agent's timers and durations (monotonic) never jump.
+  const clockEnv = (node: LabNode): NodeJS.ProcessEnv =>
+    fakeClock ? { LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: clockFile(node.name), FAKETIME_NO_CACHE: "1", DONT_FAKE_MONOTONIC: "1" } : {};
   try {
     cluster = await LabCluster.create({
       servers: opts.servers ?? 3,
@@ -105,6 +123,7 @@ export async function startLabCluster(opts: StartOptions = {}): Promise<RunningL
       ...(opts.vip ? { vip: opts.vip } : {}),
       agentArgv: (ctx) => agentArgv(ctx, [...hb, ...(opts.agentArgs ?? [])], command),
       ...(opts.agentEnv || opts.heartbeats ? { agentEnv: { ...opts.agentEnv, ...hbEnv } } : {}),
+      agentEnvFor: clockEnv,
       ...(opts.verbose ? { onAgentLine: (node, line) => opts.log?.(`[${node.name}] ${line}`) } : {}),
     });
     // The servers as the API lists them (k3s labels servers control-plane): the agents' heartbeat peers.
@@ -117,6 +136,7 @@ export async function startLabCluster(opts: StartOptions = {}): Promise<RunningL
         status: { addresses: [{ type: "InternalIP", address: v6 ? s.ipv6 : s.ipv4 }, { type: "Hostname", address: s.name }] },
       });
     }
+    if (fakeClock) for (const s of cluster.servers) await writeFile(clockFile(s.name), "+0\n");
     if (opts.agents !== false) for (const s of cluster.servers) await cluster.startAgent(s.name);
   } catch (e) {
     await cluster?.destroy();
@@ -131,12 +151,26 @@ export async function startLabCluster(opts: StartOptions = {}): Promise<RunningL
     brownout: (on) => fakeApi.setFault(null, on ? { latencyMs: 1000, status: 504 } : null),
     // Requests from this node's token are reset before they are served.
     partition: (token, on) => fakeApi.setFault(token, on ? { refuse: true } : null),
+    // Fast 503s (etcd leader elections, an overloaded apiserver): a distinct fault from the slow brown-out.
+    errors: (on, rate = 1) => fakeApi.setFault(null, on ? { status: 503, rate } : null),
+    // A datastore stall: every request hangs until the stall ends (then its connection is reset).
+    stall: (on) => fakeApi.setFault(null, on ? { hang: true } : null),
   };
+  // Written aside and renamed: libfaketime reads the file on every call and must never see it half written.
+  const clock: ClockControl | undefined = fakeClock
+    ? {
+        set: async (node, offsetS) => {
+          await writeFile(`${clockFile(node)}.new`, `${offsetS >= 0 ? "+" : ""}${offsetS}\n`);
+          await rename(`${clockFile(node)}.new`, clockFile(node));
+        },
+      }
+    : undefined;
   return {
     cluster: c,
     fakeApi,
     api,
     timings: LAB_TIMINGS,
+    clock,
     close: async () => {
       try {
         await c.destroy();

@@ -2,12 +2,59 @@
 // trial: find the holder, do the fault, wait for the outcome the issue asks
 // for, undo the fault, wait until exactly one server holds the VIP again.
 // The client's records give the figures (analyze.ts); the holder checks give
-// the behaviour (one holder, VIP moved, no orphan, no flap).
+// the behaviour (one holder, VIP moved, no orphan, no flap). With the
+// in-namespace samplers running (LabCluster.startSamplers), the holder
+// figures come from their 10 ms samples (samples.ts).
+//
+// Two kinds of fault: those that take the holder out (it must move) and
+// those it must ride out (HOLD_FAULTS: nobody should move, and no client
+// should see a flap).
 import type { LabCluster, Pinger } from "./cluster.ts";
 import { analyzeTrial, type TrialStats } from "./analyze.ts";
+import { analyzeSamples, firstWithout } from "./samples.ts";
+import { LAB_HEARTBEAT_PORT } from "./run.ts";
+import type { NetemSpec } from "../netns/index.ts";
 
+/** bench:failover's scenarios. */
 export const SCENARIOS = ["kill", "sigstop", "linkdown", "sigterm", "apiserver-down", "brownout", "partition"] as const;
-export type Scenario = (typeof SCENARIOS)[number];
+/**
+ * bench:chaos adds: a freeze shorter than the VIP's lifetime (sigstop-short:
+ * SIGCONT as soon as the client reaches the successor, while the frozen
+ * node's copy may still be there), a bad cable (random loss with iptables, or loss and
+ * delay with tc netem where the kernel has it), heartbeats dropped towards the
+ * holder (hb-deaf), from it (hb-mute) or both (hb-cut), fast API 503s, and a
+ * step of one agent's wall clock.
+ */
+export const CHAOS_SCENARIOS = [...SCENARIOS, "sigstop-short", "loss", "netem", "hb-deaf", "hb-mute", "hb-cut", "api-5xx", "clock"] as const;
+export type Scenario = (typeof CHAOS_SCENARIOS)[number];
+/** Faults the holder is to ride out: the VIP stays where it is. */
+export const HOLD_FAULTS: ReadonlySet<Scenario> = new Set<Scenario>(["brownout", "loss", "netem", "hb-deaf", "hb-mute", "hb-cut", "api-5xx", "clock"]);
+
+/** The knobs of the timed faults; bench:chaos draws them from its seed. */
+export interface FaultParams {
+  /** How long loss, netem, hb-*, api-5xx and clock last. Default 5 s. */
+  durationMs?: number;
+  /** loss, netem and clock: undefined = the holder, n = the n-th other server (mod their number). */
+  other?: number;
+  netem?: NetemSpec;
+  /** loss: the share of packets dropped each way, in percent. Default 10. */
+  lossPct?: number;
+  /** api-5xx: the share of requests that get 503. Default 1. */
+  rate?: number;
+  /** clock: the step of the target agent's wall clock, in seconds. Default +60. */
+  clockOffsetS?: number;
+}
+
+/** Steps one agent's wall clock (libfaketime; see run.ts). */
+export interface ClockControl {
+  set(node: string, offsetS: number): Promise<void>;
+}
+
+export interface TrialOptions {
+  fault?: FaultParams;
+  /** Needed for the clock fault. */
+  clock?: ClockControl | undefined;
+}
 
 /** What the benchmark needs from the upstream (fake) Kubernetes API. */
 export interface ApiControl {
@@ -17,6 +64,10 @@ export interface ApiControl {
   brownout(on: boolean): void;
   /** Asymmetric partition: requests with this bearer token fail; others work. */
   partition(token: string, on: boolean): void;
+  /** Fast 5xx on a share (`rate`, default 1) of every client's requests: no added latency. */
+  errors(on: boolean, rate?: number): void;
+  /** Every request hangs until the stall ends. */
+  stall(on: boolean): void;
 }
 
 export interface TrialResult extends TrialStats {
@@ -24,17 +75,33 @@ export interface TrialResult extends TrialStats {
   trial: number;
   from: string;
   to: string | undefined;
+  /** What was done, e.g. "netem srv2 loss 12% delay 80±20 ms for 4000 ms". */
+  detail: string;
   /**
    * Longest time two servers carried the VIP at once, from the fault until
-   * the cluster settled again (sampled every 50 ms; 0 = never seen). After
-   * kill and sigstop the old holder's agent cannot remove it: the kernel's
-   * lifetime does (rule 8 of the election).
+   * the cluster settled again (sampled every 50 ms from outside, or every
+   * 10 ms by the samplers; 0 = never seen). After kill and sigstop the old
+   * holder's agent cannot remove it: the kernel's lifetime does (rule 8 of
+   * the election).
    */
   duplicateMs: number;
-  /** From the fault until the old holder's node no longer carried the VIP (kill, sigstop, linkdown; sampled every 50 ms). */
+  /** From the fault until the old holder's node no longer carried the VIP (kill, sigstop, linkdown). */
   orphanMs: number | undefined;
   /** Exactly one holder once the fault was undone. */
   settled: boolean;
+  /** kill, sigstop: ms from the fault until the old holder's agent was started again or resumed. */
+  resumedAt?: number;
+  /** From the samplers only (undefined without them): see samples.ts. */
+  sampled?: {
+    splitBrainMs: number;
+    splitBrainReachableMs: number;
+    /** Longest stretch with no holder. */
+    zeroHolderMaxMs: number;
+    heldBy: string[];
+    sampleGapMaxMs: number;
+    /** Stretches with two holders, ms from the fault: "srv1+srv2 120–350 (reachable srv2)". */
+    splits: string[];
+  };
 }
 
 export interface TrialTimings {
@@ -101,33 +168,71 @@ class DuplicateWatch {
   }
 }
 
+/** A short description of a timed fault's knobs, for the trial's line. */
+function describeFault(scenario: Scenario, target: string, f: FaultParams, durationMs: number): string {
+  switch (scenario) {
+    case "netem": {
+      const n = f.netem ?? DEFAULT_NETEM;
+      return `netem ${target} loss ${n.lossPct}% delay ${n.delayMs}±${n.jitterMs} ms for ${durationMs} ms`;
+    }
+    case "loss":
+      return `loss ${target} ${f.lossPct ?? 10}% each way for ${durationMs} ms`;
+    case "hb-deaf":
+    case "hb-mute":
+    case "hb-cut":
+      return `${scenario} ${target} for ${durationMs} ms`;
+    case "api-5xx":
+      return `api-5xx ${Math.round((f.rate ?? 1) * 100)}% for ${durationMs} ms`;
+    case "clock": {
+      const o = f.clockOffsetS ?? 60;
+      return `clock ${target} ${o >= 0 ? "+" : ""}${o} s for ${durationMs} ms`;
+    }
+    default:
+      return `${scenario} ${target}`;
+  }
+}
+
+const DEFAULT_NETEM: NetemSpec = { lossPct: 10, delayMs: 50, jitterMs: 10 };
+
 /**
  * One trial of `scenario`. The cluster has agents on every server, exactly
  * one holder, and the pinger running.
  */
-export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pinger, scenario: Scenario, trial: number, t: TrialTimings): Promise<TrialResult> {
+export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pinger, scenario: Scenario, trial: number, t: TrialTimings, opts: TrialOptions = {}): Promise<TrialResult> {
+  const f = opts.fault ?? {};
+  // An agent the previous trial restarted may still be starting (slow on a busy machine): a fault now would find fewer servers than it thinks.
+  if (cluster.sampling) await cluster.waitAgentsReady(60_000);
   const from = await singleHolder(cluster, t.leaseDurationMs * 3);
   const node = cluster.lab.server(from);
   const others = cluster.servers.map((s) => s.name).filter((n) => n !== from);
+  // netem and clock may hit another server than the holder.
+  const target = f.other !== undefined && others.length > 0 ? cluster.lab.server(others[f.other % others.length]!) : node;
+  const durationMs = f.durationMs ?? 5000;
   const moveTimeout = t.leaseDurationMs * 2 + t.retryPeriodMs * 2 + 5000;
   const movedTo = (h: string[]) => h.some((x) => others.includes(x));
+  if (scenario === "clock" && !opts.clock) throw new Error("the clock fault needs a ClockControl (startLabCluster({ fakeClock: true }) with libfaketime installed)");
   await sleep(500);
   const t0 = Date.now();
   let to: string | undefined;
-  const dup = new DuplicateWatch(cluster, from);
+  // While the old holder's agent is dead or stopped: its copy is the kernel's, not a live holder's.
+  const agentDown = { from: Infinity, to: Infinity };
+  const dup = cluster.sampling ? undefined : new DuplicateWatch(cluster, from);
   try {
     switch (scenario) {
       case "kill": {
         // The node's k3s and agent die at once (OOM, crash); the kernel stays up and
         // removes the VIP when the lifetime the agent last set runs out.
+        agentDown.from = Date.now();
         await Promise.all([cluster.stopAgent(from, "SIGKILL"), cluster.stopResponder(from, "SIGKILL")]);
         to = (await cluster.waitForHolders(movedTo, moveTimeout, `after kill of ${from}`)).find((x) => others.includes(x));
         break;
       }
-      case "sigstop": {
+      case "sigstop":
+      case "sigstop-short": {
         // A frozen agent (SIGSTOP of its process group, as a frozen cgroup):
         // the kernel's lifetime removes its VIP; another server takes over
         // once the Lease expires; on SIGCONT it must not add the VIP back.
+        agentDown.from = Date.now();
         cluster.pauseAgent(from);
         to = (await cluster.waitForHolders(movedTo, moveTimeout, `after SIGSTOP of ${from}`)).find((x) => others.includes(x));
         break;
@@ -160,10 +265,62 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
         await cluster.waitForHolders((h) => h.length === 1 && h[0] !== from, t.leaseDurationMs * 2 + t.retryPeriodMs + 5000, `${from} still holding while partitioned`);
         break;
       }
+      case "netem": {
+        await cluster.lab.netem(target, f.netem ?? DEFAULT_NETEM);
+        try {
+          await sleep(durationMs);
+        } finally {
+          await cluster.lab.netem(target, null);
+        }
+        break;
+      }
+      case "loss": {
+        await cluster.lab.randomLoss(target, f.lossPct ?? 10, true);
+        try {
+          await sleep(durationMs);
+        } finally {
+          await cluster.lab.randomLoss(target, f.lossPct ?? 10, false);
+        }
+        break;
+      }
+      case "hb-deaf":
+      case "hb-mute":
+      case "hb-cut": {
+        // Only the heartbeats: the API stays reachable for everyone.
+        const dirs: ("in" | "out")[] = scenario === "hb-deaf" ? ["in"] : scenario === "hb-mute" ? ["out"] : ["in", "out"];
+        for (const d of dirs) await cluster.lab.dropUdp(node, LAB_HEARTBEAT_PORT, d, true);
+        try {
+          await sleep(durationMs);
+        } finally {
+          for (const d of dirs) await cluster.lab.dropUdp(node, LAB_HEARTBEAT_PORT, d, false);
+        }
+        break;
+      }
+      case "api-5xx": {
+        api.errors(true, f.rate ?? 1);
+        try {
+          await sleep(durationMs);
+        } finally {
+          api.errors(false);
+        }
+        break;
+      }
+      case "clock": {
+        // A wall-clock step (NTP, an RTC-less Pi that syncs late); the monotonic clock runs on. Then a step back.
+        const clock = opts.clock!;
+        await clock.set(target.name, f.clockOffsetS ?? 60);
+        try {
+          await sleep(durationMs);
+        } finally {
+          await clock.set(target.name, 0);
+        }
+        break;
+      }
     }
     if (to !== undefined) await clientSees(pinger, to, t0, 10_000);
   } catch (e) {
-    await dup.stop();
+    await dup?.stop();
+    if (scenario === "brownout") api.brownout(false);
     throw e;
   }
 
@@ -172,6 +329,7 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
     case "kill":
       await cluster.startResponder(from);
       await cluster.startAgent(from);
+      agentDown.to = Date.now();
       break;
     case "linkdown":
       await cluster.lab.linkUp(node);
@@ -180,7 +338,14 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
       await cluster.startAgent(from);
       break;
     case "sigstop":
+      // As the scenario says: the frozen holder's copy runs out while it is stopped (the kernel's lifetime), then SIGCONT.
+      await cluster.waitForHolders((h) => !h.includes(from), 5000, `${from}'s copy still there while it is stopped`).catch(() => undefined);
       cluster.resumeAgent(from);
+      agentDown.to = Date.now();
+      break;
+    case "sigstop-short":
+      cluster.resumeAgent(from);
+      agentDown.to = Date.now();
       break;
     case "apiserver-down":
       await cluster.startResponder(from);
@@ -188,24 +353,55 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
     case "partition":
       api.partition(cluster.token(node), false);
       break;
-    case "brownout":
+    default:
+      // The timed faults were undone above.
       break;
   }
   let settled = true;
   try {
     const h = await singleHolder(cluster, t.leaseDurationMs * 2 + 10_000);
     if (to !== undefined && h !== to) settled = false;
+    // A fault the holder should have ridden out: record where the VIP went if it moved anyway.
+    if (HOLD_FAULTS.has(scenario) && h !== from) to = h;
   } catch {
     settled = false;
   }
   // Give the client a moment after the undo so a late flap shows up in the window.
   await sleep(1500);
-  const duplicateMs = await dup.stop();
   const end = Date.now() - 200;
+  const duplicateWatched = await dup?.stop();
   // Requests still retrying at `end` are recorded when they finish (budget 2 s).
   await sleep(2500);
-  const expectedMoves = scenario === "brownout" ? 0 : 1;
+  const expectedMoves = HOLD_FAULTS.has(scenario) ? 0 : 1;
   const stats = analyzeTrial(pinger.records, { from: t0 - 300, to: end }, expectedMoves);
-  const orphanMs = scenario === "kill" || scenario === "sigstop" || scenario === "linkdown" ? (dup.goneAt === undefined ? undefined : dup.goneAt - t0) : undefined;
-  return { scenario, trial, from, to, duplicateMs, orphanMs, settled, ...stats };
+  const orphaned = scenario === "kill" || scenario === "sigstop" || scenario === "sigstop-short" || scenario === "linkdown";
+  const detail = describeFault(scenario, target.name, f, durationMs);
+  if (dup) {
+    const orphanMs = orphaned ? (dup.goneAt === undefined ? undefined : dup.goneAt - t0) : undefined;
+    return { scenario, trial, from, to, detail, duplicateMs: duplicateWatched ?? 0, orphanMs, settled, ...stats };
+  }
+  const resumedAt = agentDown.to === Infinity ? {} : { resumedAt: agentDown.to - t0 };
+  const live = (n: string, at: number) => !(n === from && at >= agentDown.from && at < agentDown.to);
+  const s = analyzeSamples(cluster.samples.streams, { from: t0 - 300, to: end }, live);
+  const gone = orphaned ? firstWithout(cluster.samples.streams, from, t0) : undefined;
+  return {
+    scenario,
+    trial,
+    from,
+    to,
+    detail,
+    duplicateMs: s.splitBrainMaxMs,
+    orphanMs: gone === undefined ? undefined : gone - t0,
+    settled,
+    ...resumedAt,
+    sampled: {
+      splitBrainMs: s.splitBrainMs,
+      splitBrainReachableMs: s.splitBrainReachableMs,
+      zeroHolderMaxMs: s.zeroHolderMaxMs,
+      heldBy: s.heldBy,
+      sampleGapMaxMs: s.sampleGapMaxMs,
+      splits: s.splits.map((x) => `${x.holders.join("+")} ${x.from - t0}–${x.to - t0} ms${x.reachable.length ? ` (reachable ${x.reachable.join("+")})` : ""}`),
+    },
+    ...stats,
+  };
 }

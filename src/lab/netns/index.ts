@@ -13,5 +13,6 @@ export {
   LAB_IF,
   type LabNode,
   type LabOptions,
+  type NetemSpec,
 } from "./lab.ts";
 export { LabProcess, type SpawnOptions, type ExitStatus } from "./process.ts";

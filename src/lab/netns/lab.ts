@@ -32,6 +32,13 @@ export interface LabNode {
   port: string;
 }
 
+/** tc netem parameters for Lab.netem. */
+export interface NetemSpec {
+  lossPct: number;
+  delayMs: number;
+  jitterMs: number;
+}
+
 export interface LabOptions {
   /** Number of server namespaces (1–9). Default 3. */
   servers?: number;
@@ -198,6 +205,69 @@ export class Lab {
 
   async linkUp(node: LabNode): Promise<void> {
     await run(["ip", "-n", this.bridgeNs, "link", "set", node.port, "up"]);
+  }
+
+  /**
+   * A bad cable: `tc netem` loss and delay (± jitter, so packets also
+   * reorder) on both ends of the server's veth — its eth0 for what it sends,
+   * its switch port for what it receives. null removes both.
+   */
+  async netem(node: LabNode, spec: NetemSpec | null): Promise<void> {
+    const ends = [
+      { ns: node.ns, dev: node.ifname },
+      { ns: this.bridgeNs, dev: node.port },
+    ];
+    for (const { ns, dev } of ends) {
+      if (spec === null) {
+        // Deleting a root qdisc that is not there fails: nothing to undo.
+        await run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"]).catch(() => undefined);
+        continue;
+      }
+      await run([
+        "ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", dev, "root", "netem",
+        "loss", `${spec.lossPct}%`, "delay", `${spec.delayMs}ms`, `${spec.jitterMs}ms`,
+      ]);
+    }
+  }
+
+  /**
+   * Whether this kernel has the netem qdisc (some VM kernels are built
+   * without CONFIG_NET_SCH_NETEM): tried on the bridge namespace's loopback.
+   */
+  async netemAvailable(): Promise<boolean> {
+    const ns = this.bridgeNs;
+    try {
+      await run(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"]);
+    } catch {
+      return false;
+    }
+    await run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", "lo", "root"]).catch(() => undefined);
+    return true;
+  }
+
+  /**
+   * Random loss without netem: iptables' statistic match drops `lossPct`% of
+   * the packets the server receives and sends on its eth0 (not its loopback,
+   * where its agent talks to its API server). ARP is not IP, so it passes.
+   */
+  async randomLoss(node: LabNode, lossPct: number, on: boolean): Promise<void> {
+    const p = String(lossPct / 100);
+    for (const [chain, dir] of [
+      ["INPUT", "-i"],
+      ["OUTPUT", "-o"],
+    ] as const) {
+      await run(["ip", "netns", "exec", node.ns, "iptables", "-w", "5", on ? "-A" : "-D", chain, dir, node.ifname, "-m", "statistic", "--mode", "random", "--probability", p, "-j", "DROP"]);
+    }
+  }
+
+  /**
+   * Drops UDP to `port` arriving at (`in`) or leaving (`out`) the server,
+   * with iptables inside its namespace only; `on: false` deletes the rule.
+   */
+  async dropUdp(node: LabNode, port: number, direction: "in" | "out", on: boolean): Promise<void> {
+    const chain = direction === "in" ? "INPUT" : "OUTPUT";
+    // -w: the xtables lock file is shared by every namespace on the machine.
+    await run(["ip", "netns", "exec", node.ns, "iptables", "-w", "5", on ? "-A" : "-D", chain, "-p", "udp", "--dport", String(port), "-j", "DROP"]);
   }
 
   /** Namespaces this lab made (for tests and diagnostics). */
