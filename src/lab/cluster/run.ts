@@ -149,8 +149,8 @@ export async function startLabCluster(opts: StartOptions = {}): Promise<RunningL
     leaseWrites: () => leaseWrites(fakeApi),
     // Every client's requests take a second and then fail with 504: a datastore brown-out.
     brownout: (on) => fakeApi.setFault(null, on ? { latencyMs: 1000, status: 504 } : null),
-    // Requests from this node's token are reset before they are served.
-    partition: (token, on) => fakeApi.setFault(token, on ? { refuse: true } : null),
+    // Requests from this node's token hang: its path to the API is black-holed (rule 15).
+    partition: (token, on) => fakeApi.setFault(token, on ? { hang: true } : null),
     // Fast 503s (etcd leader elections, an overloaded apiserver): a distinct fault from the slow brown-out.
     errors: (on, rate = 1) => fakeApi.setFault(null, on ? { status: 503, rate } : null),
     // A datastore stall: every request hangs until the stall ends (then its connection is reset).

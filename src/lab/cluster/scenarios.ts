@@ -62,7 +62,7 @@ export interface ApiControl {
   leaseWrites(): number;
   /** Cluster-wide datastore brown-out: every client's requests fail slowly (timeouts / 5xx). */
   brownout(on: boolean): void;
-  /** Asymmetric partition: requests with this bearer token fail; others work. */
+  /** Asymmetric partition: requests with this bearer token hang (a black-holed path to the API); others work. */
   partition(token: string, on: boolean): void;
   /** Fast 5xx on a share (`rate`, default 1) of every client's requests: no added latency. */
   errors(on: boolean, rate?: number): void;
