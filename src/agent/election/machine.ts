@@ -1263,8 +1263,11 @@ function armTimers(x: Step): void {
   if (s.phase === "leader" && s.vipHave === false && s.vipNotBefore > x.t) want.announce = s.vipNotBefore;
   if (s.phase === "follower" && s.backedAt !== null) {
     const turn = s.backedAt + takeoverWait(x);
-    if (turn > x.t) want.lease = want.lease === null ? turn : Math.min(want.lease, turn);
+    // Not a candidate (Infinity): no turn to wait for.
+    if (turn > x.t && Number.isFinite(turn)) want.lease = want.lease === null ? turn : Math.min(want.lease, turn);
   }
+  // Every timer is a finite time: setTimeout(Infinity) fires after 1 ms.
+  for (const name of Object.keys(want) as TimerName[]) if (want[name] !== null && !Number.isFinite(want[name])) want[name] = null;
   for (const name of Object.keys(want) as TimerName[]) {
     if (want[name] !== s.timers[name]) {
       s.timers[name] = want[name];

@@ -470,6 +470,8 @@ export class Simulation {
           n.timers.delete(a.name);
           return;
         }
+        // The runner hands this to setTimeout, which turns Infinity into 1 ms.
+        if (!Number.isFinite(a.at)) throw new Error(`${n.id}: timer ${a.name} armed at ${a.at}`);
         n.timers.set(a.name, a.at);
         const gen = n.gen;
         const at = a.at;
