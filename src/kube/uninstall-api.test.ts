@@ -159,6 +159,8 @@ describe("cluster scan and --migrate through the API", () => {
     dirs.push(root);
     mkdirSync(join(root, "var/lib/rancher/k3s/server/manifests"), { recursive: true });
     writeFileSync(join(root, "var/lib/rancher/k3s/server/manifests/kube-vip.yaml"), kvFile);
+    // A running k3s server keeps its token here (the heartbeat key is derived from it).
+    writeFileSync(join(root, "var/lib/rancher/k3s/server/token"), "K10aa::server:cluster-token\n", { mode: 0o600 });
     const kubeconfig = join(root, "admin.yaml");
     writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${port}\n    certificate-authority-data: ${pki.caPem.toString("base64")}\nusers:\n- name: u\n  user: {token: ${TOKEN}}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`);
     return { root, kubeconfig };

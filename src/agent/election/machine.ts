@@ -156,6 +156,8 @@ export interface ElectionState {
   softFailureSentAt: number | null;
   /** Rule 15: when the read that tells a cut-off holder from a brown-out was sent (one per failure episode). */
   cutOffProbeAt: number | null;
+  /** A follower's last stall (rule 9): its observations restart then. */
+  wokeAt: number;
   /** The event loop was found stalled (rule 9) and no renew sent since has landed. */
   stalledAt: number | null;
   /** A 409 on renew not yet explained by a re-read. */
@@ -245,6 +247,7 @@ export function initialState(config: ElectionConfig): ElectionState {
     softFailure: false,
     softFailureSentAt: null,
     cutOffProbeAt: null,
+    wokeAt: -Infinity,
     stalledAt: null,
     conflict: false,
     lastError: "",
@@ -398,7 +401,17 @@ function detectStall(x: Step): void {
   let due = Infinity;
   for (const at of Object.values(s.timers)) if (at !== null && at < due) due = at;
   const late = x.t - due;
-  if (!(late > STALL_MS) || s.phase !== "leader") return;
+  if (!(late > STALL_MS)) return;
+  if (s.phase === "follower") {
+    // It saw nothing while it slept: the holder's silence and the Lease's age count from now,
+    // as after a restart. Else it could take over (or vote a takeover) from a holder that renewed,
+    // or held through a brown-out the others saw, while this node was stopped.
+    s.wokeAt = x.t;
+    s.observedAt = Math.max(s.observedAt, x.t);
+    s.readNow = true;
+    return;
+  }
+  if (s.phase !== "leader") return;
   if (s.stalledAt === null) x.log("warn", "this process was stalled; renewing before refreshing the VIP's lifetime", `a timer fired ${Math.round(late)} ms late`);
   s.stalledAt = x.t;
   s.attemptNow = true;
@@ -663,7 +676,7 @@ function followerView(x: Step): FollowerView {
     servers: s.servers,
     holder,
     heard: s.heard,
-    heardHolderAt: Math.max(s.startedAt, h?.at ?? -Infinity),
+    heardHolderAt: Math.max(s.startedAt, s.wokeAt, h?.at ?? -Infinity),
     now: x.t,
     silenceMs: c.silenceMs,
     freshMs: c.silenceMs,
