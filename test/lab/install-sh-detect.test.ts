@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { INSTALL_SH, k3vip } from "../../scripts/testing/install-sh.ts";
+import { INSTALL_SH, k3vip, TEST_HEARTBEAT_KEY } from "../../scripts/testing/install-sh.ts";
 
 const NS = `k3v-${process.pid}-${randomBytes(3).toString("hex")}-inst`;
 const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
@@ -35,7 +35,8 @@ describe("install.sh detects the VIP's interface with real ip", () => {
       it(`${vip} → ${iface} [${shell.join(" ")}]`, () => {
         const res = spawnSync("ip", ["netns", "exec", NS, ...shell, INSTALL_SH, "--print"], {
           encoding: "utf8",
-          env: { PATH: process.env.PATH ?? "", vipAddress: vip },
+          // The key k3vip() renders with (else install.sh makes a random one).
+          env: { PATH: process.env.PATH ?? "", vipAddress: vip, K3VIP_HEARTBEAT_KEY: TEST_HEARTBEAT_KEY },
         });
         assert.equal(res.status, 0, res.stderr);
         const want = k3vip({ env: { vipAddress: vip, vipInterface: iface } });
