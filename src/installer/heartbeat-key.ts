@@ -62,7 +62,8 @@ export interface KeyInputs {
   random?: () => string;
 }
 
-const TOKEN_MAX = 64 * 1024;
+/** A token file is a small regular file: a device (/dev/zero) or a FIFO would never end. */
+export const TOKEN_MAX = 64 * 1024;
 
 /** A small regular file's trimmed text; undefined when absent, unreadable or not a token. */
 async function readSmall(fs: Fs, root: string, path: string): Promise<string | undefined> {

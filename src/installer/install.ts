@@ -11,7 +11,7 @@ import { datastoreSecrets, maskDatastore, parseDatastore, type Datastore } from 
 import { detectDistro } from "./detect.ts";
 import { configConflicts, dropinSecrets, dropinValues, renderDropin, type DropinInput } from "./dropin.ts";
 import { missingDirs, type Fs } from "./fs.ts";
-import { resolveHeartbeatKey, type KeySource } from "./heartbeat-key.ts";
+import { resolveHeartbeatKey, TOKEN_MAX, type KeySource } from "./heartbeat-key.ts";
 import { InstallerError } from "./errors.ts";
 import { findLoadBalancers, readCurrent, readState, readUserConfigs } from "./gather.ts";
 import { archiveSuffix, imageFile, type ImageDeps, type ImageOptions, type ImageSummary } from "./image.ts";
@@ -298,8 +298,6 @@ async function checkReadable(fs: Fs, root: string, tls: TlsFiles): Promise<void>
   }
 }
 
-/** A token file is a small regular file: a device (/dev/zero) or a FIFO would never end. */
-const TOKEN_MAX = 64 * 1024;
 
 async function readToken(fs: Fs, path: string): Promise<string> {
   const gone = `--token-file ${path} does not exist; nothing was changed (k3s keeps it at /var/lib/rancher/k3s/server/token on the first server)`;

@@ -501,7 +501,7 @@ function onLeaseResult(x: Step, result: LeaseResult): void {
         s.softFailureSentAt ??= req.sentAt;
       }
       // A 5xx answered: the API is reachable, only busy.
-      if (result.error === "timeout" && cutOffProbeFailed(x, req, result.error)) return;
+      if (result.error === "timeout") cutOffProbeFailed(x, req, result.error);
       return; // a brown-out: keep what we have (rule 3)
     case "refused":
     case "other":
@@ -1276,10 +1276,9 @@ function armTimers(x: Step): void {
   if (s.phase === "leader" && s.vipHave === false && s.vipNotBefore > x.t) want.announce = s.vipNotBefore;
   if (s.phase === "follower" && s.backedAt !== null) {
     const turn = s.backedAt + takeoverWait(x);
-    // Not a candidate (Infinity): no turn to wait for.
-    if (turn > x.t && Number.isFinite(turn)) want.lease = want.lease === null ? turn : Math.min(want.lease, turn);
+    if (turn > x.t) want.lease = want.lease === null ? turn : Math.min(want.lease, turn);
   }
-  // Every timer is a finite time: setTimeout(Infinity) fires after 1 ms.
+  // Every timer is a finite time (a non-candidate's takeover turn is Infinity): setTimeout(Infinity) fires after 1 ms.
   for (const name of Object.keys(want) as TimerName[]) if (want[name] !== null && !Number.isFinite(want[name])) want[name] = null;
   for (const name of Object.keys(want) as TimerName[]) {
     if (want[name] !== s.timers[name]) {
