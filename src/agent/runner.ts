@@ -94,10 +94,12 @@ export class AgentRunner {
 
   /** Starts the election and the Lease watch; resolves with the exit code. */
   run(): Promise<number> {
-    const boot = this.d.boot ?? BigInt.asUintN(64, BigInt(Math.floor(Math.random() * 2 ** 53)) * 2048n + BigInt(Math.floor(Math.random() * 2048)));
+    const { d } = this;
+    const boot = d.boot ?? BigInt.asUintN(64, BigInt(Math.floor(Math.random() * 2 ** 53)) * 2048n + BigInt(Math.floor(Math.random() * 2048)));
     this.dispatch({ type: "start", boot });
+    d.health.watch?.((reason) => this.dispatch({ type: "healthSuspect", reason }));
     this.openWatch();
-    if (this.d.peers) void this.listPeers();
+    if (d.peers) void this.listPeers();
     return this.exited;
   }
 
@@ -280,6 +282,7 @@ export class AgentRunner {
     if (this.peerTimer !== null) this.clock.clearTimer(this.peerTimer);
     this.watch?.stop();
     this.watch = null;
+    this.d.health.close?.();
     this.resolveExit(code);
   }
 }

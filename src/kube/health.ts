@@ -21,8 +21,17 @@
 // 401/403 still mean "the API server is serving" (it ran authentication to
 // answer): a rotated or rejected token is a configuration problem shared by
 // all servers and must not move the VIP.
+//
+// Connection: one kept-alive TLS connection, reused by every probe (no
+// handshake per probe, which counts on a Pi), and watched between probes.
+// When the API server process dies its kernel closes that connection at
+// once, so `watch` tells the election to probe now, and the fresh
+// connection is refused: a crash is seen in milliseconds, not at the next
+// interval. A probe that fails on the reused connection is retried once on a
+// new one before it counts (the server may have closed it as idle just then).
 import { readFile } from "node:fs/promises";
-import { request } from "node:https";
+import { Agent, request } from "node:https";
+import type { Socket } from "node:net";
 import { connect } from "node:net";
 import type { HealthProbe, HealthResult } from "../agent/index.ts";
 import { RKE2_SUPERVISOR_PORT, type Config } from "../config/index.ts";
@@ -93,7 +102,33 @@ export class ApiServerHealthProbe implements HealthProbe {
     this.supervisorPort = sup === false ? undefined : sup;
   }
 
+  private agent: Agent | null = null;
+  private agentKey = "";
+  private readonly watched = new WeakSet<Socket>();
+  private readonly judged = new WeakSet<Socket>();
+  private suspect: ((reason: string) => void) | null = null;
+  private inFlight = 0;
+
+  watch(suspect: (reason: string) => void): void {
+    this.suspect = suspect;
+  }
+
+  /** Closes the kept-alive connection (tests; the agent just exits). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = null;
+  }
+
   async probe(): Promise<HealthResult> {
+    this.inFlight++;
+    try {
+      return await this.probeOnce();
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async probeOnce(): Promise<HealthResult> {
     const started = performance.now();
     const done = (ok: boolean, reason: string): HealthResult => ({ ok, reason, latencyMs: Math.round((performance.now() - started) * 10) / 10 });
     const [token, ca] = await Promise.all([
@@ -102,9 +137,12 @@ export class ApiServerHealthProbe implements HealthProbe {
     ]);
     let status: number;
     try {
-      status = await this.get(token?.trim(), ca);
+      status = await this.get(token?.trim(), ca).catch((e: unknown) => {
+        if (!(e instanceof ReusedSocketError)) throw e;
+        return this.get(token?.trim(), ca);
+      });
     } catch (e) {
-      return done(false, classifyError(e, this.timeoutMs));
+      return done(false, classifyError(e instanceof ReusedSocketError ? e.cause : e, this.timeoutMs));
     }
     if (status === 401 || status === 403) {
       // Serving, but our token was refused (see the header comment).
@@ -145,36 +183,63 @@ export class ApiServerHealthProbe implements HealthProbe {
     }
   }
 
-  /** One GET on a fresh connection (no keep-alive: a pooled socket would hide a dead server). */
+  /** The kept-alive agent for this CA (a rotated CA gets a new connection). */
+  private agentFor(ca: string | undefined): Agent {
+    const key = ca ?? "";
+    if (this.agent && this.agentKey === key) return this.agent;
+    this.agent?.destroy();
+    this.agentKey = key;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+    return this.agent;
+  }
+
+  /** One GET, on the kept-alive connection when there is one. A failure on a reused connection rejects with ReusedSocketError. */
   private get(token: string | undefined, ca: string | undefined): Promise<number> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { accept: "text/plain" };
       if (token) headers.authorization = `Bearer ${token}`;
       const req = request(this.url, {
         method: "GET",
-        agent: false,
+        agent: this.agentFor(ca),
         headers,
         ...(ca !== undefined ? { ca } : {}),
         rejectUnauthorized: ca !== undefined && this.opts.insecure !== true,
       });
+      const fail = (e: Error) => {
+        clearTimeout(timer);
+        if (req.socket) this.judged.add(req.socket); // this probe's result already counts its close
+        reject(req.reusedSocket && !(e instanceof TimeoutError) ? new ReusedSocketError(e) : e);
+      };
       const timer = setTimeout(() => req.destroy(new TimeoutError("timeout")), this.timeoutMs);
+      req.once("socket", (sock: Socket) => this.watchSocket(sock));
       req.once("response", (res) => {
         res.resume();
         res.once("end", () => {
           clearTimeout(timer);
           resolve(res.statusCode ?? 0);
         });
-        res.once("error", (e) => {
-          clearTimeout(timer);
-          reject(e);
-        });
+        res.once("error", fail);
       });
-      req.once("error", (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
+      req.once("error", fail);
       req.end();
     });
+  }
+
+  /** Between probes, the connection closing is the first sign of a dead server. */
+  private watchSocket(sock: Socket): void {
+    if (this.watched.has(sock)) return;
+    this.watched.add(sock);
+    sock.once("close", () => {
+      // Closed while idle (not during a probe, which judges for itself, nor by close()): worth a probe now.
+      if (this.agent !== null && this.inFlight === 0 && !this.judged.has(sock)) this.suspect?.("the connection to the local API server closed");
+    });
+  }
+}
+
+/** A probe failed on a kept-alive connection: retried once on a new one before it counts. */
+class ReusedSocketError extends Error {
+  constructor(override readonly cause: unknown) {
+    super("failed on a reused connection");
   }
 }
 

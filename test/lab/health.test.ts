@@ -120,4 +120,89 @@ describe("API-server health probe", () => {
     const r = await createHealthProbe(rke2, { token: "t", ca: certs.ca, supervisorPort: supPort }).probe();
     assert.deepEqual([r.ok, r.reason], [false, `supervisor port ${supPort}: connection refused`]);
   });
+  /** A throwaway HTTPS server on loopback: counts TLS connections; `handle` may answer or not. */
+  async function serve(handle: (n: number, req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void) {
+    let connections = 0;
+    let requests = 0;
+    const srv = createHttpsServer({ cert: certs.cert, key: certs.key }, (req, res) => handle(++requests, req, res));
+    srv.on("secureConnection", () => connections++);
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    return {
+      srv,
+      cfg: { apiPort: (srv.address() as AddressInfo).port, distro: "k3s" as const },
+      connections: () => connections,
+      stop: async () => {
+        srv.closeAllConnections();
+        await new Promise((r) => srv.close(r));
+      },
+    };
+  }
+  const ok = (_n: number, _req: unknown, res: import("node:http").ServerResponse) => void res.writeHead(200).end("ok");
+
+  it("keeps one TLS connection for every probe (no handshake per probe)", async () => {
+    const s = await serve(ok);
+    const p = createHealthProbe(s.cfg, { token: "t", ca: certs.ca });
+    try {
+      for (let i = 0; i < 4; i++) assert.equal((await p.probe()).ok, true);
+      assert.equal(s.connections(), 1);
+    } finally {
+      p.close?.();
+      await s.stop();
+    }
+  });
+
+  it("a server that dies between probes: its connection closing asks for a probe at once, which is refused", async () => {
+    const s = await serve(ok);
+    const p = createHealthProbe(s.cfg, { token: "t", ca: certs.ca });
+    const suspected: { reason: string; at: number }[] = [];
+    p.watch?.((reason) => suspected.push({ reason, at: performance.now() }));
+    try {
+      assert.equal((await p.probe()).ok, true);
+      assert.equal(suspected.length, 0);
+      const killedAt = performance.now();
+      await s.stop(); // as a killed process: the kernel closes its connections
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(suspected.length, 1);
+      assert.match(suspected[0]!.reason, /connection to the local API server closed/);
+      assert.ok(suspected[0]!.at - killedAt < 100);
+      const r = await p.probe();
+      assert.deepEqual([r.ok, r.reason], [false, "connection refused"]);
+    } finally {
+      p.close?.();
+    }
+  });
+
+  it("a probe whose kept connection the server dropped (idle close race) is retried once on a new one: no false failure", async () => {
+    // The second request on the first connection is dropped unanswered, as a server closing an idle connection just then.
+    const s = await serve((n, req, res) => {
+      if (n === 2) return req.socket.destroy();
+      res.writeHead(200).end("ok");
+    });
+    const p = createHealthProbe(s.cfg, { token: "t", ca: certs.ca });
+    try {
+      assert.equal((await p.probe()).ok, true);
+      const r = await p.probe();
+      assert.deepEqual([r.ok, r.reason], [true, "ok"]);
+      assert.equal(s.connections(), 2);
+    } finally {
+      p.close?.();
+      await s.stop();
+    }
+  });
+
+  it("does not ask for a probe when the connection closes during a probe (the probe judges) or after close()", async () => {
+    const s = await serve(() => undefined); // never answers
+    const p = createHealthProbe(s.cfg, { token: "t", ca: certs.ca, timeoutMs: 150 });
+    const suspected: string[] = [];
+    p.watch?.((reason) => suspected.push(reason));
+    try {
+      const r = await p.probe();
+      assert.deepEqual([r.ok, r.reason], [false, "timeout after 150 ms"]);
+      await new Promise((res) => setTimeout(res, 50));
+      assert.deepEqual(suspected, []);
+    } finally {
+      p.close?.();
+      await s.stop();
+    }
+  });
 });

@@ -383,6 +383,44 @@ describe("election: holder", () => {
     assert.equal(d.find("updateLease"), undefined, "does not re-acquire its own release while unhealthy");
   });
 
+  it("a sign that the local API server went (its probe connection closed) probes at once, not at the next interval", () => {
+    const d = new Driver();
+    d.bootLeader();
+    d.auto = { write: (a) => d.ok(a.spec), vip: true }; // probes now stay pending until answered
+    d.advance(200);
+    assert.equal(d.has("probe"), false);
+    d.send({ type: "healthSuspect", reason: "the connection to the local API server closed" });
+    assert.equal(d.has("probe"), true, "probed at once");
+    d.send({ type: "healthSuspect", reason: "again" });
+    assert.equal(d.has("probe"), false, "one probe in flight at a time");
+    d.send({ type: "health", ok: false, reason: "connection refused" });
+    assert.deepEqual(d.vipOps(), ["add", "remove"]);
+    // A benign close (the server dropped an idle connection): the probe answers ok, nothing moves.
+    const e = new Driver();
+    e.bootLeader();
+    e.auto = { write: (a) => e.ok(a.spec), vip: true };
+    e.advance(300);
+    e.send({ type: "healthSuspect", reason: "idle close" });
+    e.send({ type: "health", ok: true, reason: "ok" });
+    assert.deepEqual(e.vipOps(), ["add"]);
+    assert.equal(e.state.phase, "leader");
+  });
+
+  it("a holder whose API server died tells its peers it no longer carries the VIP the moment the removal is done (they may take over then)", () => {
+    const d = new Driver({ heartbeatMs: 200, silenceMs: 600 });
+    d.bootLeader();
+    d.send({ type: "peers", servers: ["srv1", "srv2", "srv3"] });
+    d.advance(300);
+    d.auto = {};
+    d.send({ type: "health", ok: false, reason: "connection refused" });
+    const first = d.find("heartbeat");
+    assert.ok(first && !first.hb.leader && !first.hb.apiOk && first.hb.holding, "gave up, but the copy is still there");
+    d.mono += 20;
+    d.send({ type: "vip", op: "remove", ok: true });
+    const next = d.find("heartbeat");
+    assert.ok(next && !next.hb.holding && !next.hb.leader, "sent at once, 20 ms later, not at the next 200 ms tick");
+  });
+
   it("sustained probe failures (3 in a row) → down; fewer → still up", () => {
     const d = new Driver();
     d.bootLeader();

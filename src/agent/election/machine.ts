@@ -369,6 +369,10 @@ export function step(state: ElectionState, event: ElectionEvent, now: Instant): 
     case "health":
       onHealth(x, event.ok, event.reason);
       break;
+    case "healthSuspect":
+      // A probe in flight answers soon anyway; otherwise probe now (a dead server refuses the new connection).
+      if (!s.probing) s.nextProbeAt = Math.min(s.nextProbeAt, x.t);
+      break;
     case "vip":
       onVip(x, event.op, event.ok, event.held, event.error);
       break;
@@ -597,6 +601,8 @@ function onVip(x: Step, op: VipOp, ok: boolean, held: boolean | undefined, error
       if (ok) {
         s.vipHave = false;
         s.vipRetryAt = null;
+        // Peers wait for "not holding" before a fast takeover from a holder that gave up: tell them now, not in up to one interval.
+        s.hbDue = true;
         x.emit({ type: "metric", update: { kind: "vipHeld", value: false } });
         x.log("info", "VIP removed", s.phase === "stopping" ? "shutting down" : "not the holder");
         return;

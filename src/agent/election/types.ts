@@ -52,6 +52,8 @@ export type ElectionEvent =
   | { type: "watch"; kind: "ADDED" | "MODIFIED" | "DELETED"; lease: LeaseObject }
   /** One probe of the local API server. */
   | { type: "health"; ok: boolean; reason: string }
+  /** A sign between probes that the local API server may have gone: probe now. */
+  | { type: "healthSuspect"; reason: string }
   /** The answer to the one VIP operation in flight; `held` answers `check`. */
   | { type: "vip"; op: VipOp; ok: boolean; held?: boolean; error?: string }
   | { type: "signal"; signal: "SIGTERM" | "SIGINT" }
