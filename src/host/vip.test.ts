@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { toVip } from "../agent/index.ts";
 import { ArpingUnavailableError, CommandError, detectArping, IpVipPort, VipError, type Runner } from "./index.ts";
 import { arpBurst } from "./arping.ts";
+import { IpBatchError } from "./ipbatch.ts";
 import { FakeIp } from "./testing/fake-ip.ts";
 
 /** A runner that answers `<argv> -V` like a given arping, and records calls. */
@@ -156,6 +157,43 @@ describe("the real adapter never touches an address k3vip did not add", () => {
       assert.ok(!ip.calls.some((c) => c.includes("del")), "no ip addr del was run");
     });
   }
+
+  const batchPortFor = (ip: FakeIp) =>
+    new IpVipPort({
+      run: ip.runner((argv, code, stderr) => new CommandError(argv, code, undefined, stderr, { cause: new Error(stderr) })),
+      sysctl: { read: () => Promise.resolve("1"), write: () => Promise.resolve() },
+      batch: ip.batch((m) => new IpBatchError(m)),
+    });
+
+  it("IPv4 removal goes down the running ip -batch with k3vip's label, no read or fork first; the kernel's label match keeps the node's own address", async () => {
+    const ip = node();
+    const port = batchPortFor(ip);
+    const vip = toVip("192.168.0.10", "eth0");
+    await port.add(vip);
+    ip.calls.length = 0;
+    await port.remove(vip);
+    assert.deepEqual(ip.calls, [["ip", "addr", "del", "192.168.0.10/32", "dev", "eth0", "label", "eth0:k3vip"]]);
+    assert.equal(await port.held(vip), false);
+    // Gone already (its lifetime ran out): nothing to do, no error.
+    ip.calls.length = 0;
+    await port.remove(vip);
+    assert.equal(ip.calls.length, 1);
+    // The node's own address equal to the VIP: the labelled delete matches nothing, the address stays.
+    const own = toVip("192.168.0.5", "eth0");
+    await port.remove(own);
+    assert.ok(ip.addresses("eth0").some((a) => a.local === "192.168.0.5" && a.prefixlen === 24));
+    // IPv6 has no label: the careful path (read, then delete only the marked copy).
+    const v6 = toVip("fd00:1::10", "eth0");
+    await port.add(v6);
+    ip.calls.length = 0;
+    await port.remove(v6);
+    assert.deepEqual(
+      ip.calls.map((c) => c.filter((w) => w !== "-6").slice(1, 3).join(" ")),
+      ["-j addr", "addr del"],
+    );
+    await port.remove(toVip("fd00:1::5", "eth0"));
+    assert.ok(ip.addresses("eth0").some((a) => a.local === "fd00:1::5"));
+  });
 
   it("a /32 another program added (kube-vip) is neither claimed, replaced nor removed", async () => {
     const ip = node();

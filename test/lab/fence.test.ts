@@ -49,6 +49,20 @@ describe("kernel lifetime fence (ip addr change through ip -batch)", () => {
     await port.remove(v4());
   });
 
+  it("an IPv4 removal through the batch deletes only k3vip's labelled copy: the node's own address equal to the VIP stays (the kernel matches the label)", async () => {
+    await port.add(v4(), 1);
+    await port.remove(v4());
+    assert.equal(await entry(LAB_VIP4), undefined);
+    await port.remove(v4()); // already gone: no error
+    await run(["ip", "addr", "add", `${LAB_VIP4}/32`, "dev", "eth0"]); // as the node's own address, unlabelled
+    try {
+      await port.remove(v4());
+      assert.ok(await entry(LAB_VIP4), "the node's own address is still there");
+    } finally {
+      await run(["ip", "addr", "del", `${LAB_VIP4}/32`, "dev", "eth0"]);
+    }
+  });
+
   it("a copy left alone is deleted by the kernel when its lifetime runs out (no process involved)", async () => {
     await port.add(v4(), 1);
     await port.refresh(v4(), 1);

@@ -38,6 +38,27 @@ export class FakeIp {
     };
   }
 
+  /**
+   * An `ip -batch` channel onto the same addresses: each line runs as
+   * `ip <line>` (and is recorded in `calls` so), a failure rejects with
+   * `makeError(message)` as the real channel's IpBatchError would.
+   */
+  batch(makeError: (message: string) => Error): { exec(line: string): Promise<void>; close(): Promise<void> } {
+    return {
+      exec: (line) => {
+        const argv = ["ip", ...line.split(" ").map((w, i) => (i === 0 && w === "address" ? "addr" : w))];
+        this.calls.push(argv);
+        try {
+          this.exec(argv, (_argv, _code, stderr) => makeError(`ip: ${stderr}`));
+          return Promise.resolve();
+        } catch (e) {
+          return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      },
+      close: () => Promise.resolve(),
+    };
+  }
+
   addresses(ifname: string): IpAddrInfo[] {
     return this.links.find((l) => l.ifname === ifname)?.addr_info ?? [];
   }
@@ -67,7 +88,7 @@ export class FakeIp {
       const same = (x: IpAddrInfo) => canonicalIp(x.local) === canonicalIp(addr) && x.prefixlen === prefixlen && (!opts.has("label") || x.label === opts.get("label"));
       if (a[1] === "del") {
         const i = link.addr_info.findIndex(same);
-        if (i < 0) throw err(argv, 2, "RTNETLINK answers: Cannot assign requested address");
+        if (i < 0) throw err(argv, 2, opts.has("label") ? "Error: ipv4: Address not found." : "RTNETLINK answers: Cannot assign requested address");
         link.addr_info.splice(i, 1);
         return { stdout: "", stderr: "" };
       }
