@@ -1643,18 +1643,29 @@ lock_holder() {
     pid=$(awk -v ino=":${ino}" '$2 == "FLOCK" && substr($6, length($6) - length(ino) + 1) == ino { print $5; exit }' /proc/locks)
     [ -n "${pid}" ] || return 0
     # k3vip holds it through a flock(1) child: name k3vip itself. The one
-    # that took it may be gone (a shell's `flock 9`): then whoever has it open.
+    # that took it may be gone (a shell's `flock 9`), its pid even reused by
+    # another process on a busy box: then whoever has it open.
     if [ "$(cat "/proc/${pid}/comm" 2>/dev/null)" = flock ]; then
         pid=$(awk '{ print $4 }' "/proc/${pid}/stat" 2>/dev/null)
-    elif [ ! -d "/proc/${pid}" ]; then
+    elif ! has_open "${pid}" "$1"; then
         for fd in /proc/[0-9]*/fd/*; do
             [ "$(readlink "${fd}" 2>/dev/null)" = "$1" ] || continue
-            pid=${fd#/proc/}
-            pid=${pid%%/*}
-            [ "${pid}" = "$$" ] || break
+            other=${fd#/proc/}
+            other=${other%%/*}
+            [ "${other}" = "$$" ] && continue
+            pid=${other}
+            break
         done
     fi
     printf ' (pid %s)' "${pid}"
+}
+
+# has_open PID PATH: process PID has PATH open.
+has_open() {
+    for fd in /proc/"$1"/fd/*; do
+        [ "$(readlink "${fd}" 2>/dev/null)" = "$2" ] && return 0
+    done
+    return 1
 }
 
 take_lock() {

@@ -88,4 +88,23 @@ describe("two runs at once on one root", () => {
     await new Promise((r) => holder.once("close", r));
     assert.equal((await k3vip(installArgs(root, "192.168.0.10"))).code, 0);
   });
+  it("names the process that still has the root open, not a live process /proc/locks names that no longer does (a reused pid on a busy box)", async () => {
+    const root = seeded();
+    // perl (Debian's perl-base) takes the lock, hands the open root to a child and closes its own:
+    // /proc/locks still names the parent, alive, as a reused pid would be.
+    const script = 'use Fcntl qw(:flock); open(my $d, "<", $ARGV[0]) or die; flock($d, LOCK_EX) or die; $| = 1; my $c = fork(); if ($c == 0) { sleep 30; exit 0 } close($d); print "$c\\n"; sleep 30;';
+    const locker = spawn("perl", ["-e", script, root]);
+    const child = await new Promise<number>((r) => locker.stdout.once("data", (d: Buffer) => r(Number(d.toString().trim()))));
+    try {
+      const r = await k3vip(installArgs(root, "192.168.0.10"));
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`another k3vip install/uninstall is running \\(pid ${child}\\) on `));
+      const sh = spawnSync("dash", [INSTALL_SH, "--root", root, "--vip", "192.168.0.10", "--interface", "eth0"], { encoding: "utf8" });
+      assert.equal(sh.status, 1, sh.stderr);
+      assert.match(sh.stderr, new RegExp(`another k3vip install/uninstall is running \\(pid ${child}\\) on `));
+    } finally {
+      locker.kill("SIGKILL");
+      process.kill(child, "SIGKILL");
+    }
+  });
 });

@@ -170,7 +170,8 @@ async function lockHolder(dir: string): Promise<number | undefined> {
       if (f[1] !== "FLOCK" || !f[5]?.endsWith(`:${st.ino}`)) continue;
       const pid = Number(f[4]);
       const comm = (await fsp.readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim();
-      if (comm === "") return (await openedBy(dir)) ?? pid;
+      // The locker may be gone, and its pid reused by an unrelated process on a busy box: name it only if it still has `dir` open.
+      if (comm === "" || (comm !== "flock" && !(await hasOpen(pid, dir)))) return (await openedBy(dir)) ?? pid;
       if (comm !== "flock") return pid;
       const stat = await fsp.readFile(`/proc/${pid}/stat`, "utf8");
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
@@ -185,10 +186,15 @@ async function lockHolder(dir: string): Promise<number | undefined> {
 async function openedBy(dir: string): Promise<number | undefined> {
   for (const p of await fsp.readdir("/proc")) {
     if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-    const fds = await fsp.readdir(`/proc/${p}/fd`).catch(() => []);
-    for (const fd of fds) if ((await fsp.readlink(`/proc/${p}/fd/${fd}`).catch(() => "")) === dir) return Number(p);
+    if (await hasOpen(Number(p), dir)) return Number(p);
   }
   return undefined;
+}
+
+async function hasOpen(pid: number, dir: string): Promise<boolean> {
+  const fds = await fsp.readdir(`/proc/${pid}/fd`).catch(() => []);
+  for (const fd of fds) if ((await fsp.readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")) === dir) return true;
+  return false;
 }
 
 async function syncDir(dir: string): Promise<void> {
