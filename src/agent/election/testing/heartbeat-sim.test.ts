@@ -91,6 +91,18 @@ describe("heartbeats in the simulation", () => {
   });
 
   it("the holder's local API server dies: it says so, and a peer takes over without waiting for silence", () => {
+    for (const seed of [3, 4, 5, 6, 7]) {
+      // A dead process closes the probe's connection: the holder probes at once.
+      const sim = boot(seed, N3);
+      const h = only(sim);
+      const t0 = sim.now;
+      sim.apiServerDies(h);
+      const ms = takeover(sim, h, t0);
+      assert.ok(ms < 300, `seed ${seed}: ${ms} ms`);
+      sim.runUntil(t0 + 10_000);
+      assert.notEqual(only(sim), h);
+    }
+    // One that starts refusing with no sign in between: the next 1 s probe.
     const sim = boot(3, N3);
     const h = only(sim);
     const t0 = sim.now;

@@ -252,6 +252,18 @@ export class Simulation {
     this.node(id).alive = false;
   }
 
+  /**
+   * The local API server process dies: probes are refused from now on, and
+   * the probe's kept-alive connection closes (the real adapter's `watch`),
+   * which asks for a probe at once. `healthy = false` alone is a server that
+   * refuses from the next scheduled probe on.
+   */
+  apiServerDies(id: string): void {
+    const n = this.node(id);
+    n.healthy = false;
+    if (n.alive) this.later(n, Math.round(this.rng.between(1, 5)), { type: "healthSuspect", reason: "the connection to the local API server closed" });
+  }
+
   /** SIGSTOP now, SIGCONT at `until`: events meanwhile are handled after, in order; the kernel's lifetimes run on. */
   pause(id: string, until: number): void {
     const n = this.node(id);
