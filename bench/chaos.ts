@@ -25,8 +25,10 @@
 // faults kill, sigstop, linkdown, apiserver-down; per fault p50/p95/max), the
 // samplers' longest stretch with no holder (per fault), time with two or more
 // holders (total and max) split into "both reached the API with a live agent"
-// (must be 0) and not (a dead or frozen node's lingering copy, a holder cut
-// off from the API), how long a dead or frozen agent's node kept the VIP,
+// (must be 0; with its lower bound, the part both bracketing samples confirm,
+// since a sampler starved of CPU can stretch an overlap by its gap) and not
+// (a dead or frozen node's lingering copy, a holder cut off from the API),
+// how long a dead or frozen agent's node kept the VIP,
 // client flaps, and steady-state Lease writes/s. The last line is one JSON
 // object.
 import { existsSync } from "node:fs";
@@ -158,7 +160,7 @@ try {
     const sb = r.sampled;
     out(
       `trial ${i} ${r.detail}: ${r.from} → ${r.to ?? r.lastServer ?? "?"}  outage ${r.outageMs} ms` +
-        (sb ? `  no-holder ${sb.zeroHolderMaxMs} ms  split ${sb.splitBrainMs} ms (reachable ${sb.splitBrainReachableMs} ms)` : `  duplicate ${r.duplicateMs} ms`) +
+        (sb ? `  no-holder ${sb.zeroHolderMaxMs} ms  split ${sb.splitBrainMs} ms (reachable ${sb.splitBrainReachableMs} ms${sb.splitBrainReachableMs > sb.splitBrainReachableCertainMs ? `, certain ${sb.splitBrainReachableCertainMs} ms` : ""})` : `  duplicate ${r.duplicateMs} ms`) +
         (r.orphanMs !== undefined ? `  orphan ${r.orphanMs} ms` : "") +
         `  flaps ${r.flaps}  settled ${r.settled ? "yes" : "NO"}` +
         (sb && sb.sampleGapMaxMs > 100 ? `  (a sampler lagged ${sb.sampleGapMaxMs} ms)` : "") +
@@ -205,6 +207,8 @@ const summary = {
   split_brain_ms_total: round(splits.reduce((a, b) => a + b, 0)),
   split_brain_max_ms: round(Math.max(0, ...results.map((r) => r.duplicateMs))),
   split_brain_reachable_ms: round(results.reduce((a, r) => a + (r.sampled?.splitBrainReachableMs ?? 0), 0)),
+  // The part of it both bracketing samples confirm; the rest lies inside one sampler's gap (a sampler starved of CPU).
+  split_brain_reachable_certain_ms: round(results.reduce((a, r) => a + (r.sampled?.splitBrainReachableCertainMs ?? 0), 0)),
   // The rest: a dead, frozen or cut-off node's copy next to the live holder's.
   split_brain_unreachable_ms: round(results.reduce((a, r) => a + (r.sampled ? r.sampled.splitBrainMs - r.sampled.splitBrainReachableMs : 0), 0)),
   orphan_max_ms: orphans.length ? Math.max(...orphans) : 0,

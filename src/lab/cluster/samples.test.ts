@@ -67,4 +67,25 @@ describe("in-namespace samples", () => {
     assert.equal(log.streams.get("srv1")?.[0]?.t, 50);
     assert.equal(analyzeSamples(log.streams, { from: 55, to: 100 }).zeroHolderMs, 0);
   });
+  it("a lagging sampler: the overlap inside its gap counts as possible (upper bound), not certain (lower bound); a real overlap counts as both", () => {
+    const log = new SampleLog();
+    // srv1's sampler starves: one sample at 90 (holding), the next at 240 (gone). srv2 holds from 200.
+    fill(log, "srv1", 0, 100, true);
+    fill(log, "srv1", 240, 600, false);
+    fill(log, "srv2", 0, 200, false);
+    fill(log, "srv2", 200, 600, true);
+    const lag = analyzeSamples(log.streams, { from: 0, to: 600 });
+    assert.equal(lag.splitBrainReachableMs, 40);
+    assert.equal(lag.splitBrainReachableCertainMs, 0);
+    assert.equal(lag.sampleGapMaxMs, 150);
+    // srv1 seen carrying by two samples after srv2 added: that part is certain.
+    const real = new SampleLog();
+    fill(real, "srv1", 0, 300, true);
+    fill(real, "srv1", 300, 600, false);
+    fill(real, "srv2", 0, 200, false);
+    fill(real, "srv2", 200, 600, true);
+    const both = analyzeSamples(real.streams, { from: 0, to: 600 });
+    assert.equal(both.splitBrainReachableMs, 100);
+    assert.equal(both.splitBrainReachableCertainMs, 90);
+  });
 });

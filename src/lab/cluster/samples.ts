@@ -55,6 +55,13 @@ export interface SampleStats {
   /** Time with two or more holders that each had a live agent and reached the API. */
   splitBrainReachableMs: number;
   splitBrainReachableMaxMs: number;
+  /**
+   * The same, counting only time both bracketing samples of each holder agree
+   * (carrying, reaching, live): a lower bound, where splitBrainReachableMs is
+   * the upper one. They differ by at most one sample gap per change, so a
+   * lagging sampler shows up here instead of as split brain.
+   */
+  splitBrainReachableCertainMs: number;
   /** Time with no holder, in total and the longest stretch. */
   zeroHolderMs: number;
   zeroHolderMaxMs: number;
@@ -90,17 +97,22 @@ export interface SampleWindow {
 export function analyzeSamples(streams: ReadonlyMap<string, readonly Sample[]>, window: SampleWindow, live: (node: string, t: number) => boolean = () => true): SampleStats {
   const nodes = [...streams.keys()];
   const state = new Map<string, Sample | undefined>();
-  const events: { t: number; node: string; s: Sample }[] = [];
+  /** Each node's sample after its current one (undefined: none in the window). */
+  const following = new Map<string, Sample | undefined>();
+  const events: { t: number; node: string; s: Sample; next: Sample | undefined }[] = [];
   let gapMax = 0;
   let samples = 0;
   for (const node of nodes) {
     const xs = streams.get(node) ?? [];
     let before: Sample | undefined;
     let prevT: number | undefined;
-    for (const s of xs) {
-      if (s.t < window.from) before = s;
-      else if (s.t <= window.to) {
-        events.push({ t: s.t, node, s });
+    for (const [i, s] of xs.entries()) {
+      const next = xs[i + 1] !== undefined && xs[i + 1]!.t <= window.to ? xs[i + 1] : undefined;
+      if (s.t < window.from) {
+        before = s;
+        following.set(node, next);
+      } else if (s.t <= window.to) {
+        events.push({ t: s.t, node, s, next });
         samples++;
         if (prevT !== undefined) gapMax = Math.max(gapMax, s.t - prevT);
         prevT = s.t;
@@ -113,16 +125,21 @@ export function analyzeSamples(streams: ReadonlyMap<string, readonly Sample[]>, 
   for (const [node, s] of state) if (s?.holds) heldBy.add(node);
 
   const splits: SplitStretch[] = [];
-  const acc = { split: 0, splitMax: 0, splitRun: 0, reach: 0, reachMax: 0, reachRun: 0, zero: 0, zeroMax: 0, zeroRun: 0 };
+  const acc = { split: 0, splitMax: 0, splitRun: 0, reach: 0, reachMax: 0, reachRun: 0, zero: 0, zeroMax: 0, zeroRun: 0, certain: 0, certainMax: 0, certainRun: 0 };
   const account = (from: number, to: number) => {
     const dt = to - from;
     if (dt <= 0) return;
     const holding: string[] = [];
     const reaching: string[] = [];
+    let certain = 0;
     for (const [node, s] of state) {
       if (!s?.holds) continue;
       holding.push(node);
-      if (s.reach && live(node, from)) reaching.push(node);
+      if (s.reach && live(node, from)) {
+        reaching.push(node);
+        const n = following.get(node);
+        if (n === undefined || (n.holds && n.reach && live(node, to))) certain++;
+      }
     }
     const holders = holding.length;
     const reachable = reaching.length;
@@ -133,7 +150,7 @@ export function analyzeSamples(streams: ReadonlyMap<string, readonly Sample[]>, 
       else if (splits.length < 20) splits.push({ from, to, holders: holding.sort(), reachable: reaching.sort() });
     }
     // Each run ends at the first stretch that breaks it; a run that goes on keeps adding.
-    const run = (on: boolean, total: "split" | "reach" | "zero") => {
+    const run = (on: boolean, total: "split" | "reach" | "zero" | "certain") => {
       const runKey = `${total}Run` as const;
       const maxKey = `${total}Max` as const;
       if (on) {
@@ -144,6 +161,7 @@ export function analyzeSamples(streams: ReadonlyMap<string, readonly Sample[]>, 
     };
     run(holders >= 2, "split");
     run(reachable >= 2, "reach");
+    run(certain >= 2, "certain");
     run(holders === 0, "zero");
   };
   let t = window.from;
@@ -151,6 +169,7 @@ export function analyzeSamples(streams: ReadonlyMap<string, readonly Sample[]>, 
     account(t, e.t);
     t = Math.max(t, e.t);
     state.set(e.node, e.s);
+    following.set(e.node, e.next);
     if (e.s.holds) heldBy.add(e.node);
   }
   account(t, window.to);
@@ -159,6 +178,7 @@ export function analyzeSamples(streams: ReadonlyMap<string, readonly Sample[]>, 
     splitBrainMaxMs: acc.splitMax,
     splitBrainReachableMs: acc.reach,
     splitBrainReachableMaxMs: acc.reachMax,
+    splitBrainReachableCertainMs: acc.certain,
     zeroHolderMs: acc.zero,
     zeroHolderMaxMs: acc.zeroMax,
     splits,

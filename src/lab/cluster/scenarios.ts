@@ -95,6 +95,8 @@ export interface TrialResult extends TrialStats {
   sampled?: {
     splitBrainMs: number;
     splitBrainReachableMs: number;
+    /** Its lower bound: only time both bracketing samples agree (see samples.ts). */
+    splitBrainReachableCertainMs: number;
     /** Longest stretch with no holder. */
     zeroHolderMaxMs: number;
     heldBy: string[];
@@ -397,6 +399,7 @@ export async function runTrial(cluster: LabCluster, api: ApiControl, pinger: Pin
     sampled: {
       splitBrainMs: s.splitBrainMs,
       splitBrainReachableMs: s.splitBrainReachableMs,
+      splitBrainReachableCertainMs: s.splitBrainReachableCertainMs,
       zeroHolderMaxMs: s.zeroHolderMaxMs,
       heldBy: s.heldBy,
       sampleGapMaxMs: s.sampleGapMaxMs,

@@ -128,6 +128,20 @@ describe("heartbeats in the simulation", () => {
     sim.hbCut.delete(h);
   });
 
+  it("heartbeats dropped one way (the holder mute, or deaf), with event-loop delays up to 150 ms and a slow API: never two carriers that both reach the API", () => {
+    for (const way of ["mute", "deaf"] as const) {
+      for (let seed = 1; seed <= 10; seed++) {
+        const sim = boot(seed, N3, { timerJitterMs: 150, latency: [1, 150] });
+        const h = sim.carriers()[0]!;
+        const t0 = sim.now;
+        (way === "mute" ? sim.hbMute : sim.hbDeaf).add(h);
+        const samples = sim.sample(10, t0 + 20_000);
+        sim.runUntil(t0 + 20_000);
+        assert.equal(samples.dupReachableMs, 0, `${way} seed ${seed}`);
+      }
+    }
+  });
+
   it("the holder alone cut off from the API (its requests hang; peers hear it and reach the API): it gives up and a peer takes over, never two carriers (rule 15)", () => {
     for (const nodes of [N3, N5]) {
       const times: number[] = [];

@@ -148,6 +148,9 @@ export class Simulation {
   hbLoss = 0;
   hbLatency: [number, number] = [1, 5];
   readonly hbCut = new Set<string>();
+  /** One way only: nodes whose heartbeats reach no peer (mute), nodes that hear no peer (deaf). */
+  readonly hbMute = new Set<string>();
+  readonly hbDeaf = new Set<string>();
   heartbeats = 0;
   private readonly hbLast = new Map<string, { boot: bigint; seq: bigint }>();
   /** Every lifetime set: when, and when it runs out. */
@@ -508,11 +511,11 @@ export class Simulation {
         // UDP: each datagram is lost, delayed or reordered on its own; the
         // receiver's replay guard drops one older than the last it accepted.
         for (const peer of this.nodes.values()) {
-          if (peer === n || this.hbCut.has(n.id) || this.hbCut.has(peer.id) || this.rng.next() < this.hbLoss) continue;
+          if (peer === n || this.hbCut.has(n.id) || this.hbCut.has(peer.id) || this.hbMute.has(n.id) || this.hbDeaf.has(peer.id) || this.rng.next() < this.hbLoss) continue;
           const hb = a.hb;
           const d = Math.round(this.rng.between(this.hbLatency[0], this.hbLatency[1]));
           this.at(this.now + d, () => {
-            if (!peer.alive || this.hbCut.has(n.id) || this.hbCut.has(peer.id)) return;
+            if (!peer.alive || this.hbCut.has(n.id) || this.hbCut.has(peer.id) || this.hbMute.has(n.id) || this.hbDeaf.has(peer.id)) return;
             const key = `${peer.id}<${n.id}`;
             const last = this.hbLast.get(key);
             if (last && last.boot === hb.boot && last.seq >= hb.seq) return;
