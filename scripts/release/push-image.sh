@@ -1,5 +1,5 @@
 #!/bin/sh
-# Release step: push an image archive (the multi-arch OCI index images.sh
+# Release step: push an image archive (the multi-arch OCI index assets.sh
 # wrote, or one arch) to a registry with skopeo, every digest unchanged:
 # `--all` copies the index and every arch's manifest, `--preserve-digests`
 # refuses any conversion (skopeo would otherwise be free to recompress), so

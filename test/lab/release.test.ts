@@ -8,7 +8,7 @@
 // --image <registry ref>` (the manifest names it, no archive placed) and
 // `--image-archive` of the pulled copy (placed, named as the DaemonSet's image).
 //
-// The multi-arch index comes from scripts/release/images.sh when the image
+// The multi-arch index comes from scripts/release/assets.sh when the image
 // cache already holds every arch's Node (test/lab/image.test.ts fills it,
 // and runs first under `npm test`): then it costs ~30 s of tar and hashing.
 // Otherwise one amd64 archive stands in for the index (same scripts, same
@@ -150,7 +150,7 @@ before(async () => {
   mkdirSync(OUT);
   if (allCached) {
     // The workflow's build step, as it runs there.
-    await exec("sh", [join(REPO, "scripts/release/images.sh"), OUT], { env: { ...process.env, K3VIP_CLI: CLI, K3VIP_CACHE: cache }, timeout: 900_000, maxBuffer: 16 * 1024 * 1024 });
+    await exec("sh", [join(REPO, "scripts/release/assets.sh"), OUT], { env: { ...process.env, K3VIP_CLI: CLI, K3VIP_CACHE: cache }, timeout: 900_000, maxBuffer: 16 * 1024 * 1024 });
     pushed = join(OUT, archiveFileName("all"));
     perArch = ARCHES.map((a) => join(OUT, archiveFileName(a)));
   } else {
@@ -169,15 +169,16 @@ after(() => {
 });
 
 describe("release: the image through a real registry (docker-registry on loopback)", { skip }, () => {
-  it("images.sh's archives: one index over every arch, each per-arch archive one of its manifests, SHA256SUMS", { skip: allCached ? false : "only with every arch's Node in the image cache" }, () => {
+  it("assets.sh: one index over every arch, each per-arch archive one of its manifests, install.sh, SHA256SUMS", { skip: allCached ? false : "only with every arch's Node in the image cache" }, () => {
     const index = archiveTop(pushed);
     assert.equal(index.mediaType, "application/vnd.oci.image.index.v1+json");
     assert.deepEqual([...index.manifests.keys()], ["linux/amd64", "linux/arm64", "linux/arm/v7"]);
     for (const [file, platform] of perArch.map((f, i) => [f, ["linux/amd64", "linux/arm64", "linux/arm/v7"][i]] as const)) {
       assert.equal(archiveTop(file).digest, index.manifests.get(platform ?? ""), `${basename(file)} is the index's ${platform}`);
     }
+    assert.ok(readFileSync(join(OUT, "install.sh")).equals(readFileSync(join(REPO, "install.sh"))));
     const sums = readFileSync(join(OUT, "SHA256SUMS"), "utf8");
-    assert.equal(sums.trim().split("\n").length, 4);
+    assert.deepEqual(sums.trim().split("\n").map((l) => l.split(/\s+/)[1]), [...["all", ...ARCHES].map((a) => archiveFileName(a as "all")), "install.sh"]);
     execFileSync("sha256sum", ["--check", "--quiet", "SHA256SUMS"], { cwd: OUT });
   });
 

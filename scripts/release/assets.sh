@@ -1,6 +1,7 @@
 #!/bin/sh
-# Release step: the image archives a release ships, built from dist/ (run
-# `npm run build` first) with `k3vip image build`, no registry or daemon:
+# Release step: the files a release ships. The image archives are built from
+# dist/ (run `npm run build` first) with `k3vip image build`, no registry or
+# daemon:
 #   <out>/k3vip-v<version>-all.tar     one multi-arch OCI index (linux/amd64,
 #                                       linux/arm64, linux/arm/v7): push-image.sh
 #                                       pushes it to the registry
@@ -8,12 +9,13 @@
 #                                       to the GitHub release (the name
 #                                       `k3vip install --airgap` and install.sh
 #                                       give it in agent/images/)
-#   <out>/SHA256SUMS
+#   <out>/install.sh                   the committed (generated) install.sh
+#   <out>/SHA256SUMS                   of all of them
 # The per-arch archives are built from the same cached layers as the index,
 # so each one's manifest is the very manifest the index names for its arch
 # (verify-image.mjs checks that).
 #
-# Usage: scripts/release/images.sh <out-dir>
+# Usage: scripts/release/assets.sh <out-dir>
 # Needs what `k3vip image build` needs: npm, apt-get, dpkg-deb, strip
 # (binutils-multiarch) and zstd, on Debian 12. Set SOURCE_DATE_EPOCH for
 # the files' timestamps (default 0: the same bytes on every build).
@@ -32,5 +34,6 @@ node "${cli}" image build --arch all --out "${out}/k3vip-v${version}-all.tar" --
 for arch in amd64 arm64 arm; do
     node "${cli}" image build --arch "${arch}" --out "${out}/k3vip-v${version}-${arch}.tar" --quiet
 done
-(cd "${out}" && sha256sum "k3vip-v${version}-all.tar" "k3vip-v${version}-amd64.tar" "k3vip-v${version}-arm64.tar" "k3vip-v${version}-arm.tar" >SHA256SUMS)
-echo "wrote ${out}/k3vip-v${version}-{all,amd64,arm64,arm}.tar and SHA256SUMS" >&2
+cp "${repo}/install.sh" "${out}/install.sh"
+(cd "${out}" && sha256sum "k3vip-v${version}-all.tar" "k3vip-v${version}-amd64.tar" "k3vip-v${version}-arm64.tar" "k3vip-v${version}-arm.tar" install.sh >SHA256SUMS)
+echo "wrote ${out}/k3vip-v${version}-{all,amd64,arm64,arm}.tar, install.sh and SHA256SUMS" >&2
