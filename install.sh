@@ -1742,6 +1742,18 @@ resolve_airgap() {
     K3VIP_IMAGE_ARCHIVE="${K3VIP_RELEASE_URL:-https://github.com/k3vip/k3vip/releases/download/v${K3VIP_VERSION}}/k3vip-v${K3VIP_VERSION}-${ARCH}.tar"
 }
 
+# --- no archive: say so, and hint at K3VIP_AIRGAP when the distribution's
+# own airgap images are there (the same note as `k3vip install`) ---
+report_pull() {
+    info "Image ${IMAGE}: the node pulls it (no archive placed; K3VIP_AIRGAP=1 places one for a server that cannot pull)"
+    dir="${K3VIP_ROOT%/}/var/lib/rancher/${DISTRO}/agent/images"
+    for f in "${dir}"/k3s-airgap-images-* "${dir}"/k3s-airgap-images.* "${dir}"/rke2-images-* "${dir}"/rke2-images.*; do
+        [ -e "${f}" ] || continue
+        warn "/var/lib/rancher/${DISTRO}/agent/images holds ${f##*/}: this server may be air-gapped. If it cannot pull ${IMAGE}, run again with K3VIP_AIRGAP=1 (or mirror the image into a registry it reaches: docs/install.md)"
+        return 0
+    done
+}
+
 # --- K3VIP_AIRGAP: place the image archive where the distribution imports
 # it at start (agent/images/) ---
 place_image_archive() {
@@ -1796,6 +1808,6 @@ place_image_archive() {
         place_image_archive
         write_sysctl
         write_manifest
-        [ "${AIRGAP}" = true ] || info "Image ${IMAGE}: the node pulls it (no archive placed; K3VIP_AIRGAP=1 places one for a server that cannot pull)"
+        [ "${AIRGAP}" = true ] || report_pull
     fi
 }

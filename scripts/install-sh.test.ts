@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { defaultImageRef, hostArch } from "../src/image/index.ts";
@@ -412,6 +412,14 @@ describe("install.sh: the node pulls by default; --airgap places the release's a
       assert.equal(other.status, 2);
       assert.match(other.stderr, /K3VIP_AIRGAP places the release's archive of ghcr\.io\/k3vip\/k3vip:v\S+, not of K3VIP_IMAGE registry\.example\.com\/k3vip:v9/);
       assert.deepEqual(readdirSync(root2), []);
+      // k3s's own airgap images: still no archive, a warning naming K3VIP_AIRGAP (the note k3vip install prints).
+      const root3 = scratchDir();
+      mkdirSync(join(root3, "var/lib/rancher/k3s/agent/images"), { recursive: true });
+      writeFileSync(join(root3, "var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst"), "distro images");
+      const offline = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0" } }, ["--root", root3]);
+      assert.equal(offline.status, 0, offline.stderr);
+      assert.match(offline.stderr, new RegExp(`^\\[WARN\\] {2}/var/lib/rancher/k3s/agent/images holds k3s-airgap-images-amd64\\.tar\\.zst: this server may be air-gapped\\. If it cannot pull ${defaultImageRef().replace(/[.]/g, "\\.")}, run again with K3VIP_AIRGAP=1`, "m"));
+      assert.deepEqual(readdirSync(join(root3, "var/lib/rancher/k3s/agent/images")), ["k3s-airgap-images-amd64.tar.zst"]);
     }
   });
 

@@ -8,6 +8,7 @@ import type { Fs } from "./fs.ts";
 import { InstallerError } from "./errors.ts";
 import type { Layout } from "./layout.ts";
 import type { DesiredFile } from "./plan.ts";
+import { toHost } from "./state.ts";
 
 /**
  * Where the node gets the agent image. By default it pulls the image the
@@ -75,14 +76,24 @@ export function placedArchiveName(arch: Arch, version: string, suffix = ".tar"):
   return archiveFileName(arch, version).replace(/\.tar$/, suffix);
 }
 
-/** The archive to place (if any) and what the summary says about the image. Reads it before anything is written. */
-export async function imageFile(o: ImageOptions, d: ImageDeps, config: Config, layout: Layout): Promise<{ file?: DesiredFile; summary: ImageSummary }> {
+/** The distributions' own airgap image archives (k3s-airgap-images-<arch>.tar*, rke2-images*.linux-<arch>.tar*): their admin set the server up offline. */
+const DISTRO_AIRGAP_IMAGES = /^(k3s-airgap-images|rke2-images)[-.]/;
+
+/**
+ * The archive to place (if any), what the summary says about the image, and
+ * a note when the node is to pull but looks air-gapped. Reads the archive
+ * before anything is written.
+ */
+export async function imageFile(o: ImageOptions, d: ImageDeps, config: Config, layout: Layout): Promise<{ file?: DesiredFile; summary: ImageSummary; notes: string[] }> {
   let src: ImageArchive;
   const arch = (): Arch => o.imageArch ?? hostArch();
   if (o.imageArchive !== undefined) {
     src = { path: o.imageArchive, ref: config.image, source: "file" };
   } else if (!o.airgap) {
-    return { summary: { ref: config.image, source: "registry" } };
+    // A hint only: what this server can pull is containerd's business (proxies, registries.yaml), not the installer's to guess.
+    const offline = ((await d.fs.list(layout.imagesDir)) ?? []).find((n) => DISTRO_AIRGAP_IMAGES.test(n));
+    const notes = offline ? [`${toHost(layout, layout.imagesDir)} holds ${offline}: this server may be air-gapped. If it cannot pull ${config.image}, run again with --airgap (or mirror the image into a registry it reaches: docs/install.md)`] : [];
+    return { summary: { ref: config.image, source: "registry" }, notes };
   } else if (config.image !== defaults(d.version).image) {
     // The images port builds (or finds) the archive of the default image only.
     throw new UsageError(`--airgap places the archive of ${defaults(d.version).image}, not of --image ${config.image}: give that image's archive with --image-archive <file> (skopeo copy docker://${config.image} oci-archive:<file>:${config.image}), or drop --airgap to let the node pull it`);
@@ -126,5 +137,6 @@ export async function imageFile(o: ImageOptions, d: ImageDeps, config: Config, l
   return {
     file: { path, content, mode, label: "image archive", binary: true },
     summary: { ref: config.image, source: src.source, arch: a, archive: path },
+    notes: [],
   };
 }

@@ -318,6 +318,23 @@ describe("image: pulled by default; --airgap places an archive (the images port:
     assert.match(read(join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml")), /image: "ghcr\.io\/k3vip\/k3vip:v0\.1\.0"\n\s+imagePullPolicy: "IfNotPresent"/);
   });
 
+  it("a server that looks air-gapped (k3s's or RKE2's airgap images in agent/images/): the node still pulls, with a note naming --airgap", async () => {
+    for (const [distro, file] of [["k3s", "k3s-airgap-images-arm64.tar.zst"], ["rke2", "rke2-images-core.linux-amd64.tar.gz"]] as const) {
+      const root = tmpRoot();
+      mkdirSync(join(root, "var/lib/rancher", distro, "agent/images"), { recursive: true });
+      writeFileSync(join(root, "var/lib/rancher", distro, "agent/images", file), "distro images");
+      mkdirSync(join(root, "etc/rancher", distro), { recursive: true });
+      const r = await install(opts(root, { distro }), withImages([]));
+      assert.deepEqual(r.image, { ref: "ghcr.io/k3vip/k3vip:v0.1.0", source: "registry" });
+      assert.ok(r.notes.includes(`/var/lib/rancher/${distro}/agent/images holds ${file}: this server may be air-gapped. If it cannot pull ghcr.io/k3vip/k3vip:v0.1.0, run again with --airgap (or mirror the image into a registry it reaches: docs/install.md)`), r.notes.join("\n"));
+      // With --airgap: no such note.
+      const a = await install(opts(root, { distro, airgap: true, imageArch: "arm64" }), withImages([]));
+      assert.ok(!a.notes.some((n) => n.includes("may be air-gapped")));
+    }
+    const plain = await install(opts(tmpRoot()), withImages([]));
+    assert.ok(!plain.notes.some((n) => n.includes("may be air-gapped")));
+  });
+
   it("--airgap with another --image: usage error (the port has only the default image's archive), nothing changed", async () => {
     const root = tmpRoot();
     const asked: string[] = [];
