@@ -11,10 +11,10 @@
 # For the same inputs it prints the same bytes as `k3vip manifest`.
 #
 # Usage:
-#   curl -sfL https://raw.githubusercontent.com/k3vip/k3vip/main/install.sh | vipAddress=192.168.0.10 vipInterface=eth0 sh -
-#   curl -sfL https://raw.githubusercontent.com/k3vip/k3vip/main/install.sh | sh -s - --vip 192.168.0.10 --interface eth0
-#   curl -sfL https://raw.githubusercontent.com/k3vip/k3vip/main/install.sh | vipAddress=192.168.0.10 sh -s - --print | tee vip.yaml
-#   curl -sfL https://raw.githubusercontent.com/k3vip/k3vip/main/install.sh | K3VIP_VIP=192.168.0.10 K3VIP_MODE=bgp \
+#   curl -sfL https://github.com/k3vip/k3vip/releases/latest/download/install.sh | vipAddress=192.168.0.10 vipInterface=eth0 sh -
+#   curl -sfL https://github.com/k3vip/k3vip/releases/latest/download/install.sh | sh -s - --vip 192.168.0.10 --interface eth0
+#   curl -sfL https://github.com/k3vip/k3vip/releases/latest/download/install.sh | vipAddress=192.168.0.10 sh -s - --print | tee vip.yaml
+#   curl -sfL https://github.com/k3vip/k3vip/releases/latest/download/install.sh | K3VIP_VIP=192.168.0.10 K3VIP_MODE=bgp \
 #     K3VIP_BGP_AS=65000 K3VIP_BGP_PEERS=192.168.0.1:65001 K3VIP_DISTRO=rke2 sh -
 #
 # Every option is an environment variable or a flag (flags win over
