@@ -11,10 +11,10 @@
 # For the same inputs it prints the same bytes as `k3vip manifest`.
 #
 # Usage:
-#   curl -sfL https://raw.githubusercontent.com/k3vip/k3vip/main/install.sh | vipAddress=192.168.0.10 vipInterface=eth0 sh -
-#   curl -sfL https://raw.githubusercontent.com/k3vip/k3vip/main/install.sh | sh -s - --vip 192.168.0.10 --interface eth0
-#   curl -sfL https://raw.githubusercontent.com/k3vip/k3vip/main/install.sh | vipAddress=192.168.0.10 sh -s - --print | tee vip.yaml
-#   curl -sfL https://raw.githubusercontent.com/k3vip/k3vip/main/install.sh | K3VIP_VIP=192.168.0.10 K3VIP_MODE=bgp \
+#   curl -sfL https://github.com/k3vip/k3vip/releases/latest/download/install.sh | vipAddress=192.168.0.10 vipInterface=eth0 sh -
+#   curl -sfL https://github.com/k3vip/k3vip/releases/latest/download/install.sh | sh -s - --vip 192.168.0.10 --interface eth0
+#   curl -sfL https://github.com/k3vip/k3vip/releases/latest/download/install.sh | vipAddress=192.168.0.10 sh -s - --print | tee vip.yaml
+#   curl -sfL https://github.com/k3vip/k3vip/releases/latest/download/install.sh | K3VIP_VIP=192.168.0.10 K3VIP_MODE=bgp \
 #     K3VIP_BGP_AS=65000 K3VIP_BGP_PEERS=192.168.0.1:65001 K3VIP_DISTRO=rke2 sh -
 #
 # Every option is an environment variable or a flag (flags win over
@@ -114,13 +114,23 @@
 #     1: print the manifest on stdout and write nothing.
 #   - K3VIP_ROOT (flag --root <dir>)
 #     Prefix for every path written (tests, image preparation). Default: none.
+#   - K3VIP_AIRGAP (flag --airgap)
+#     1: place the image archive in <root>/var/lib/rancher/<distro>/agent/images/
+#     for a server that cannot pull: K3VIP_IMAGE_ARCHIVE, else the release's
+#     k3vip-v<version>-<arch>.tar, downloaded from K3VIP_RELEASE_URL.
+#     Default: no archive; the node pulls K3VIP_IMAGE (through any
+#     registries.yaml mirror).
 #   - K3VIP_IMAGE_ARCHIVE (flag --image-archive <file|url>)
 #     An image archive (file path or http(s) URL; .tar, .tar.gz or .tar.zst)
-#     to place in <root>/var/lib/rancher/<distro>/agent/images/ for
-#     air-gapped servers, as k3vip-v<version>-<arch>.tar[.gz|.zst]: the name
+#     to place in <root>/var/lib/rancher/<distro>/agent/images/ (implies
+#     K3VIP_AIRGAP), as k3vip-v<version>-<arch>.tar[.gz|.zst]: the name
 #     `k3vip install` gives it, so either tool replaces the other's copy.
 #   - K3VIP_ARCH (flag --arch <amd64|arm64|arm>)
-#     The archive's architecture, for its name. Default: this machine's.
+#     The archive's architecture, for its name and the release download.
+#     Default: this machine's. Only with K3VIP_AIRGAP or K3VIP_IMAGE_ARCHIVE.
+#   - K3VIP_RELEASE_URL
+#     Where K3VIP_AIRGAP downloads the archive from (a mirror of the release's
+#     files). Default: https://github.com/k3vip/k3vip/releases/download/v<version>
 #
 # Bad input exits with code 2 and one line naming the variable, the value
 # and what is valid; nothing is written then.
@@ -128,6 +138,7 @@
 set -e
 
 K3VIP_VERSION='0.1.0'
+DEFAULT_IMAGE='ghcr.io/k3vip/k3vip:v0.1.0'
 ADDON_FILENAME='k3vip.yaml'
 # Flags taking a value, from the config model's table; the boolean ones
 # also work bare (--services = true) and negated (--no-services).
@@ -171,12 +182,14 @@ setup_tmp() {
 
 print_usage() {
     cat <<'K3VIP_USAGE'
-Usage: install.sh [--print] [--root <dir>] [--image-archive <file|url>] [--arch <arch>] [options]
+Usage: install.sh [--print] [--root <dir>] [--airgap] [--image-archive <file|url>] [--arch <arch>] [options]
 
 Writes the k3vip add-on into /var/lib/rancher/<distro>/server/manifests/k3vip.yaml.
   --print               print the manifest on stdout, write nothing
   --root <dir>          prefix every path written
-  --image-archive <f>   place an image archive for air-gapped servers
+  --airgap              place the image archive for a server that cannot pull
+                        (--image-archive's, else the release's); default: the node pulls
+  --image-archive <f>   place this image archive (file or URL; implies --airgap)
   --arch <arch>         the archive's architecture: amd64, arm64, arm (default: this machine's)
 Options (each also K3VIP_<NAME>; see the header of this script):
   --vip <address>                    K3VIP_VIP
@@ -225,6 +238,8 @@ parse_args() {
         case $1 in
             --print)
                 K3VIP_PRINT=1 ;;
+            --airgap)
+                K3VIP_AIRGAP=1 ;;
             -h | --help)
                 print_usage
                 exit 0 ;;
@@ -1710,10 +1725,50 @@ check_image_archive() {
     esac
 }
 
-# --- hook for air-gapped servers: place an image archive where the
-# distribution imports it at start (agent/images/) ---
+# --- where the node gets the image: by default it pulls K3VIP_IMAGE (the
+# kubelet, through containerd and any registries.yaml mirror); with
+# K3VIP_AIRGAP an archive goes into agent/images/: K3VIP_IMAGE_ARCHIVE, else
+# the release's for this arch (the same choice as `k3vip install --airgap`) ---
+resolve_airgap() {
+    case ${K3VIP_AIRGAP:-} in
+        '' | 0 | false) AIRGAP=false ;;
+        1 | true) AIRGAP=true ;;
+        *) usage_error "K3VIP_AIRGAP \"${K3VIP_AIRGAP}\" is not 1 or 0 (true or false)" ;;
+    esac
+    [ -z "${K3VIP_IMAGE_ARCHIVE:-}" ] || AIRGAP=true
+    if [ "${AIRGAP}" = false ]; then
+        [ -z "${K3VIP_ARCH:-}" ] || usage_error "K3VIP_ARCH \"${K3VIP_ARCH}\" picks the image archive's architecture; it needs K3VIP_AIRGAP=1 or K3VIP_IMAGE_ARCHIVE (without them the node pulls its own arch from the image's index)"
+        return 0
+    fi
+    ARCH=${K3VIP_ARCH:-$(uname -m)}
+    case ${ARCH} in
+        amd64 | x86_64 | x64) ARCH=amd64 ;;
+        arm64 | aarch64) ARCH=arm64 ;;
+        arm | armhf | armv7 | armv7l | armv8l) ARCH=arm ;;
+        *) usage_error "K3VIP_ARCH \"${ARCH}\" is not an architecture (valid: amd64, arm64, arm)" ;;
+    esac
+    [ -z "${K3VIP_IMAGE_ARCHIVE:-}" ] || return 0
+    # The release ships the archive of the default image only.
+    [ "${IMAGE}" = "${DEFAULT_IMAGE}" ] || usage_error "K3VIP_AIRGAP places the release's archive of ${DEFAULT_IMAGE}, not of K3VIP_IMAGE ${IMAGE}: give that image's archive with K3VIP_IMAGE_ARCHIVE, or drop K3VIP_AIRGAP to let the node pull it"
+    K3VIP_IMAGE_ARCHIVE="${K3VIP_RELEASE_URL:-https://github.com/k3vip/k3vip/releases/download/v${K3VIP_VERSION}}/k3vip-v${K3VIP_VERSION}-${ARCH}.tar"
+}
+
+# --- no archive: say so, and hint at K3VIP_AIRGAP when the distribution's
+# own airgap images are there (the same note as `k3vip install`) ---
+report_pull() {
+    info "Image ${IMAGE}: the node pulls it (no archive placed; K3VIP_AIRGAP=1 places one for a server that cannot pull)"
+    dir="${K3VIP_ROOT%/}/var/lib/rancher/${DISTRO}/agent/images"
+    for f in "${dir}"/k3s-airgap-images-* "${dir}"/k3s-airgap-images.* "${dir}"/rke2-images-* "${dir}"/rke2-images.*; do
+        [ -e "${f}" ] || continue
+        warn "/var/lib/rancher/${DISTRO}/agent/images holds ${f##*/}: this server may be air-gapped. If it cannot pull ${IMAGE}, run again with K3VIP_AIRGAP=1 (or mirror the image into a registry it reaches: docs/install.md)"
+        return 0
+    done
+}
+
+# --- K3VIP_AIRGAP: place the image archive where the distribution imports
+# it at start (agent/images/) ---
 place_image_archive() {
-    [ -n "${K3VIP_IMAGE_ARCHIVE:-}" ] || return 0
+    [ "${AIRGAP}" = true ] || return 0
     dir="${K3VIP_ROOT%/}/var/lib/rancher/${DISTRO}/agent/images"
     # Named like `k3vip install` names it (k3vip-v<version>-<arch>), the
     # compression suffix kept: k3s/RKE2 pick the decompressor by name.
@@ -1725,14 +1780,7 @@ place_image_archive() {
         *.tar | *.TAR) suffix=.tar ;;
         *) usage_error "K3VIP_IMAGE_ARCHIVE \"${K3VIP_IMAGE_ARCHIVE}\" is not a .tar, .tar.gz or .tar.zst file (k3s and RKE2 import only those by name)" ;;
     esac
-    arch=${K3VIP_ARCH:-$(uname -m)}
-    case ${arch} in
-        amd64 | x86_64 | x64) arch=amd64 ;;
-        arm64 | aarch64) arch=arm64 ;;
-        arm | armhf | armv7 | armv7l | armv8l) arch=arm ;;
-        *) usage_error "K3VIP_ARCH \"${arch}\" is not an architecture (valid: amd64, arm64, arm)" ;;
-    esac
-    name="k3vip-v${K3VIP_VERSION}-${arch}${suffix}"
+    name="k3vip-v${K3VIP_VERSION}-${ARCH}${suffix}"
     case ${K3VIP_IMAGE_ARCHIVE} in
         http://* | https://*)
             if command -v curl >/dev/null 2>&1; then
@@ -1758,17 +1806,19 @@ place_image_archive() {
     parse_args "$@"
     write_engine
     resolve_options
+    resolve_airgap
     resolve_heartbeat_key
     refuse_own_address
     detect_interface
     render_manifest
     if [ "${K3VIP_PRINT:-}" = 1 ] || [ "${K3VIP_PRINT:-}" = true ]; then
-        [ -z "${K3VIP_IMAGE_ARCHIVE:-}" ] || warn "K3VIP_IMAGE_ARCHIVE is ignored with --print (nothing is written)"
+        [ "${AIRGAP}" = false ] || warn "the image archive is ignored with --print (nothing is written)"
         cat "${TMP_DIR}/${ADDON_FILENAME}"
     else
         take_lock
         place_image_archive
         write_sysctl
         write_manifest
+        [ "${AIRGAP}" = true ] || report_pull
     fi
 }

@@ -167,6 +167,7 @@ export function installSh(): string {
   sh = replaceLine(sh, "@TEMPLATE@", template.replace(/\n$/, ""));
   sh = replaceLine(sh, "@USAGE@", usageFlags());
   sh = sh.replace("K3VIP_VERSION='@VERSION@'", `K3VIP_VERSION='${VERSION}'`);
+  sh = sh.replace("DEFAULT_IMAGE='@DEFAULT_IMAGE@'", `DEFAULT_IMAGE='${defaults(VERSION).image}'`);
   sh = sh.replace("KNOWN_FLAGS='@FLAGS@'", `KNOWN_FLAGS='${OPTIONS.map((o) => o.flag).join(" ")}'`);
   sh = sh.replace("BOOL_FLAGS='@BOOL_FLAGS@'", `BOOL_FLAGS='${OPTIONS.filter((o) => o.arg === "<bool>").map((o) => o.flag).join(" ")}'`);
   return sh;
@@ -206,8 +207,10 @@ export function optionsMd(): string {
     "| --- | --- | --- |",
     "| `--print` | `K3VIP_PRINT=1` | Print the manifest on stdout; write nothing. |",
     "| `--root <dir>` | `K3VIP_ROOT` | Prefix every path written (tests, image preparation). |",
-    "| `--image-archive <file\\|url>` | `K3VIP_IMAGE_ARCHIVE` | Place an image archive in `<root>/var/lib/rancher/<distro>/agent/images/`. |",
-    "| `--arch <amd64\\|arm64\\|arm>` | `K3VIP_ARCH` | Architecture named in the placed archive's file name (default: `uname -m`). |",
+    "| `--airgap` | `K3VIP_AIRGAP=1` | Place the image archive in `<root>/var/lib/rancher/<distro>/agent/images/` for a server that cannot pull: `K3VIP_IMAGE_ARCHIVE`, else the release's `k3vip-v<version>-<arch>.tar` from `K3VIP_RELEASE_URL`. Default: none; the node pulls the image. |",
+    "| `--image-archive <file\\|url>` | `K3VIP_IMAGE_ARCHIVE` | Place this image archive in `<root>/var/lib/rancher/<distro>/agent/images/` (implies `--airgap`). |",
+    "| `--arch <amd64\\|arm64\\|arm>` | `K3VIP_ARCH` | Architecture of the placed archive, for its name and the release download (default: `uname -m`); only with `--airgap` or `--image-archive`. |",
+    "| — | `K3VIP_RELEASE_URL` | Where `--airgap` downloads the archive (a mirror of the release's files). Default: `https://github.com/k3vip/k3vip/releases/download/v<version>`. |",
     "",
   );
   return lines.join("\n");

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { defaultImageRef, hostArch } from "../src/image/index.ts";
@@ -386,6 +386,73 @@ describe("install.sh downloads an image archive URL (K3VIP_IMAGE_ARCHIVE hook)",
         assert.equal(bad.status, 1);
         assert.match(bad.stderr, /downloading .*missing\.tar failed; nothing was written/);
         assert.deepEqual(readdirSync(root2), []);
+      }
+    } finally {
+      server.kill();
+    }
+  });
+});
+
+describe("install.sh: the node pulls by default; --airgap places the release's archive (K3VIP_RELEASE_URL)", () => {
+  it("default: no archive, says the node pulls; K3VIP_ARCH alone is refused, nothing written", () => {
+    for (const r of RUNNERS) {
+      const root = scratchDir();
+      const got = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0" } }, ["--root", root]);
+      assert.equal(got.status, 0, got.stderr);
+      assert.equal(existsSync(join(root, "var/lib/rancher/k3s/agent/images")), false);
+      assert.match(got.stderr, new RegExp(`^\\[INFO\\] {2}Image ${defaultImageRef().replace(/[.]/g, "\\.")}: the node pulls it \\(no archive placed; K3VIP_AIRGAP=1 places one for a server that cannot pull\\)$`, "m"));
+      const root2 = scratchDir();
+      const arch = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_ARCH: "arm64" } }, ["--root", root2]);
+      assert.equal(arch.status, 2);
+      assert.match(arch.stderr, /^\[ERROR\] {2}K3VIP_ARCH "arm64" picks the image archive's architecture; it needs K3VIP_AIRGAP=1 or K3VIP_IMAGE_ARCHIVE/);
+      const bad = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_AIRGAP: "yes" } }, ["--root", root2]);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /K3VIP_AIRGAP "yes" is not 1 or 0/);
+      const other = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_IMAGE: "registry.example.com/k3vip:v9" } }, ["--root", root2, "--airgap"]);
+      assert.equal(other.status, 2);
+      assert.match(other.stderr, /K3VIP_AIRGAP places the release's archive of ghcr\.io\/k3vip\/k3vip:v\S+, not of K3VIP_IMAGE registry\.example\.com\/k3vip:v9/);
+      assert.deepEqual(readdirSync(root2), []);
+      // k3s's own airgap images: still no archive, a warning naming K3VIP_AIRGAP (the note k3vip install prints).
+      const root3 = scratchDir();
+      mkdirSync(join(root3, "var/lib/rancher/k3s/agent/images"), { recursive: true });
+      writeFileSync(join(root3, "var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst"), "distro images");
+      const offline = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0" } }, ["--root", root3]);
+      assert.equal(offline.status, 0, offline.stderr);
+      assert.match(offline.stderr, new RegExp(`^\\[WARN\\] {2}/var/lib/rancher/k3s/agent/images holds k3s-airgap-images-amd64\\.tar\\.zst: this server may be air-gapped\\. If it cannot pull ${defaultImageRef().replace(/[.]/g, "\\.")}, run again with K3VIP_AIRGAP=1`, "m"));
+      assert.deepEqual(readdirSync(join(root3, "var/lib/rancher/k3s/agent/images")), ["k3s-airgap-images-amd64.tar.zst"]);
+    }
+  });
+
+  it("--airgap downloads k3vip-v<version>-<arch>.tar from the release URL and places it under the name k3vip install gives it; a failed download writes nothing", async () => {
+    const name = (arch: string) => `k3vip-v${VERSION}-${arch}.tar`;
+    const server = spawn(process.execPath, [
+      "-e",
+      `const b = Buffer.from(${JSON.stringify(standInArchive(defaultImageRef(), "release arm").toString("base64"))}, "base64");
+       require("http").createServer((q, s) => { if (q.url === "/download/v${VERSION}/${name("arm")}") s.end(b); else { s.statusCode = 404; s.end(); } })
+        .listen(0, "127.0.0.1", function () { console.log(this.address().port); });`,
+    ], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const [chunk] = (await once(server.stdout, "data")) as [Buffer];
+      const url = `http://127.0.0.1:${chunk.toString().trim()}/download/v${VERSION}`;
+      for (const r of RUNNERS) {
+        const root = scratchDir();
+        const got = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_RELEASE_URL: url } }, ["--root", root, "--airgap", "--arch", "armv7l"]);
+        assert.equal(got.status, 0, got.stderr);
+        assert.deepEqual(readdirSync(join(root, "var/lib/rancher/k3s/agent/images")), [placedArchiveName("arm", VERSION)]);
+        assert.deepEqual(readFileSync(join(root, "var/lib/rancher/k3s/agent/images", placedArchiveName("arm", VERSION))), standInArchive(defaultImageRef(), "release arm"));
+        assert.doesNotMatch(got.stderr, /the node pulls it/);
+        // The release has no archive for this arch here (404): nothing written, not even the manifest.
+        const root2 = scratchDir();
+        const missing = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_RELEASE_URL: url, K3VIP_AIRGAP: "1" } }, ["--root", root2, "--arch", "arm64"]);
+        assert.equal(missing.status, 1);
+        assert.match(missing.stderr, new RegExp(`downloading ${url.replace(/[.]/g, "\\.")}/${name("arm64").replace(/[.]/g, "\\.")} failed; nothing was written`));
+        assert.deepEqual(readdirSync(root2), []);
+        // --print writes nothing, even with --airgap.
+        const root3 = scratchDir();
+        const printed = runInstallSh(r, { env: { vipAddress: "10.0.0.5", vipInterface: "eth0", K3VIP_RELEASE_URL: url } }, ["--root", root3, "--airgap", "--print"]);
+        assert.equal(printed.status, 0, printed.stderr);
+        assert.match(printed.stderr, /the image archive is ignored with --print/);
+        assert.deepEqual(readdirSync(root3), []);
       }
     } finally {
       server.kill();

@@ -4,7 +4,7 @@
 // RKE2, and --cluster-init/--join. Plus exit codes, --dry-run and --json.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -14,11 +14,11 @@ import { snapshotTree } from "../installer/testing/tree.ts";
 import { AGENT_BUNDLE } from "../image/index.ts";
 
 const CLI = join(process.cwd(), "dist/k3vip.mjs");
-// `k3vip install` places this machine's image archive by default, from a
-// cache keyed on the bundle: seed a private cache as a build would have left
-// it (a small stand-in archive: an OCI layout naming the image, without the
-// blobs), so these tests stay fast and offline. test/lab/image-install.test.ts
-// does the same with a real archive.
+// `k3vip install --airgap` places this machine's image archive, from a cache
+// keyed on the bundle: seed a private cache as a build would have left it (a
+// small stand-in archive: an OCI layout naming the image, without the blobs),
+// so these tests stay fast and offline. test/lab/image-install.test.ts does
+// the same with a real archive. Without --airgap no archive is placed.
 const ARCH = hostArch();
 const ARCHIVE = archiveFileName(ARCH);
 const ARCHIVE_BYTES = standInArchive(defaultImageRef(), `stand-in OCI archive for ${ARCH}`);
@@ -53,10 +53,16 @@ function roundTrip(extra: string[], expect: { dropin: string; manifest: string; 
   const r1 = k3vip(base);
   assert.equal(r1.code, 0, r1.stderr);
   assert.equal(r1.stdout, "");
-  assert.match(r1.stderr, /✓ write 3 files for/);
   const distro = expect.dropin.split("/")[2] ?? "";
-  assert.deepEqual(readFileSync(join(root, "var/lib/rancher", distro, "agent/images", ARCHIVE)), ARCHIVE_BYTES);
-  assert.match(r1.stderr, new RegExp(`^image: ghcr\\.io/k3vip/k3vip:v\\S+ from \\S+/${ARCHIVE} \\(${ARCH}, cache\\)$`, "m"));
+  if (extra.includes("--airgap")) {
+    assert.match(r1.stderr, /✓ write 3 files for/);
+    assert.deepEqual(readFileSync(join(root, "var/lib/rancher", distro, "agent/images", ARCHIVE)), ARCHIVE_BYTES);
+    assert.match(r1.stderr, new RegExp(`^image: ghcr\\.io/k3vip/k3vip:v\\S+ from \\S+/${ARCHIVE} \\(${ARCH}, cache\\)$`, "m"));
+  } else {
+    assert.match(r1.stderr, /✓ write 2 files for/);
+    assert.equal(existsSync(join(root, "var/lib/rancher", distro, "agent/images")), false, "no archive: the node pulls");
+    assert.match(r1.stderr, /^image: ghcr\.io\/k3vip\/k3vip:v\S+, pulled by the node \(no archive placed; --airgap places one for a server that cannot pull\)$/m);
+  }
   const dropin = readFileSync(join(root, expect.dropin), "utf8");
   for (const re of expect.dropinHas) assert.match(dropin, re);
   assert.match(readFileSync(join(root, expect.manifest), "utf8"), /kind: DaemonSet/);
@@ -78,8 +84,8 @@ describe("k3vip install / uninstall through the built CLI", () => {
     });
   });
 
-  it("--distro rke2 with the same datastore", () => {
-    roundTrip(["--distro", "rke2", "--datastore", "mysql://root:pw@tcp(127.0.0.1:3306)/kubernetes"], {
+  it("--distro rke2 with the same datastore, --airgap", () => {
+    roundTrip(["--distro", "rke2", "--airgap", "--datastore", "mysql://root:pw@tcp(127.0.0.1:3306)/kubernetes"], {
       dropin: "etc/rancher/rke2/config.yaml.d/50-k3vip.yaml",
       manifest: "var/lib/rancher/rke2/server/manifests/k3vip.yaml",
       dropinHas: [/^datastore-endpoint: /m],
@@ -87,7 +93,7 @@ describe("k3vip install / uninstall through the built CLI", () => {
   });
 
   it("--cluster-init, and --join (k3s and RKE2)", () => {
-    roundTrip(["--cluster-init"], { dropin: "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml", manifest: "var/lib/rancher/k3s/server/manifests/k3vip.yaml", dropinHas: [/^cluster-init: true$/m] });
+    roundTrip(["--cluster-init", "--airgap"], { dropin: "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml", manifest: "var/lib/rancher/k3s/server/manifests/k3vip.yaml", dropinHas: [/^cluster-init: true$/m] });
     roundTrip(["--join", "--token", "K10abc::server:xyz"], { dropin: "etc/rancher/k3s/config.yaml.d/50-k3vip.yaml", manifest: "var/lib/rancher/k3s/server/manifests/k3vip.yaml", dropinHas: [/^server: https:\/\/192\.168\.0\.10:6443$/m, /^token: K10abc::server:xyz$/m] });
     roundTrip(["--distro", "rke2", "--join", "--token", "K10abc::server:xyz"], { dropin: "etc/rancher/rke2/config.yaml.d/50-k3vip.yaml", manifest: "var/lib/rancher/rke2/server/manifests/k3vip.yaml", dropinHas: [/^server: https:\/\/192\.168\.0\.10:9345$/m] });
   });
@@ -106,46 +112,67 @@ describe("k3vip install / uninstall through the built CLI", () => {
     assert.equal(j.code, 0, j.stderr);
     const summary = JSON.parse(j.stdout) as { status: string; changes: { label: string }[]; checks: { id: string }[] };
     assert.equal(summary.status, "applied");
-    assert.deepEqual(summary.changes.map((c) => c.label), ["manifest", "drop-in", "image archive"]);
-    assert.deepEqual((JSON.parse(j.stdout) as { image: unknown }).image, { ref: "ghcr.io/k3vip/k3vip:v0.1.0", source: "cache", arch: ARCH, archive: join(root, "var/lib/rancher/k3s/agent/images", ARCHIVE) });
+    assert.deepEqual(summary.changes.map((c) => c.label), ["manifest", "drop-in"]);
+    assert.deepEqual((JSON.parse(j.stdout) as { image: unknown }).image, { ref: "ghcr.io/k3vip/k3vip:v0.1.0", source: "registry" });
+    const a = k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--airgap", "--json"]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.deepEqual((JSON.parse(a.stdout) as { changes: { label: string }[] }).changes.map((c) => c.label), ["image archive"]);
+    assert.deepEqual((JSON.parse(a.stdout) as { image: unknown }).image, { ref: "ghcr.io/k3vip/k3vip:v0.1.0", source: "cache", arch: ARCH, archive: join(root, "var/lib/rancher/k3s/agent/images", ARCHIVE) });
     assert.ok(summary.checks.some((c) => c.id === "root"));
     assert.ok(!j.stderr.includes("\u001b["), "no ANSI escapes when not a TTY");
   });
 
-  it("image: --dry-run names the archive, --arch picks another, --image and --no-image-archive place none", () => {
+  it("image: pulled by default; --airgap places the archive (--dry-run names it), --arch picks another, dropping --airgap removes it", () => {
     const root = tmpRoot();
     const base = ["install", "--root", root, "--vip", "192.168.0.10", "--interface", "eth0", "--no-preflight"];
-    const dry = k3vip([...base, "--dry-run"]);
+    const pull = k3vip([...base, "--dry-run"]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.doesNotMatch(pull.stdout, /agent\/images/);
+    assert.match(pull.stderr, /^image: ghcr\.io\/k3vip\/k3vip:v0\.1\.0, pulled by the node/m);
+
+    const dry = k3vip([...base, "--airgap", "--dry-run"]);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, new RegExp(`^create ${root}/var/lib/rancher/k3s/agent/images/${ARCHIVE} \\(mode 0644\\): binary, ${ARCHIVE_BYTES.length} bytes$`, "m"));
     assert.doesNotMatch(dry.stdout, /stand-in/);
-    assert.equal(k3vip(base).code, 0);
+    assert.equal(k3vip([...base, "--airgap"]).code, 0);
 
+    // Without --airgap the archive goes again (the node pulls), whatever the image.
     const reg = k3vip([...base, "--image", "registry.example.com/k3vip:v9"]);
     assert.equal(reg.code, 0, reg.stderr);
     assert.match(reg.stderr, /^ {2}delete image archive: .*\n/m);
-    assert.match(reg.stderr, /^image: registry\.example\.com\/k3vip:v9, pulled from its registry \(no archive placed\)$/m);
+    assert.match(reg.stderr, /^image: registry\.example\.com\/k3vip:v9, pulled by the node \(no archive placed; --airgap places one for a server that cannot pull\)$/m);
     assert.match(readFileSync(join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml"), "utf8"), /image: "registry\.example\.com\/k3vip:v9"/);
+    assert.deepEqual(readdirSync(join(root, "var/lib/rancher/k3s/agent/images")), []);
 
+    // --no-image-archive is the default, kept for scripts that say so.
     const none = k3vip([...base, "--no-image-archive"]);
     assert.equal(none.code, 0, none.stderr);
     assert.match(none.stderr, /no archive placed/);
     assert.deepEqual(readdirSync(join(root, "var/lib/rancher/k3s/agent/images")), []);
 
-    const bad = k3vip([...base, "--arch", "riscv64"]);
+    const bad = k3vip([...base, "--airgap", "--arch", "riscv64"]);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr, 'k3vip: --arch "riscv64" is not an architecture (valid: amd64, arm64, arm)\n');
-    assert.equal(k3vip([...base, "--arch", "arm64", "--no-image-archive"]).code, 2);
+    const archAlone = k3vip([...base, "--arch", "arm64"]);
+    assert.equal(archAlone.code, 2);
+    assert.equal(archAlone.stderr, 'k3vip: --arch "arm64" picks the image archive\'s architecture; it needs --airgap or --image-archive (without them the node pulls its own arch from the image\'s index)\n');
+    assert.equal(k3vip([...base, "--airgap", "--no-image-archive"]).stderr, "k3vip: --airgap places an image archive and --no-image-archive places none: give one of them\n");
+    const other = k3vip([...base, "--airgap", "--image", "registry.example.com/k3vip:v9"]);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /^k3vip: --airgap places the archive of ghcr\.io\/k3vip\/k3vip:v0\.1\.0, not of --image registry\.example\.com\/k3vip:v9/);
   });
 
-  it("image: building on the spot is impossible (empty cache, no npm or apt-get): exit 1, nothing changed, the ways out named", () => {
+  it("image: --airgap where building is impossible (empty cache, no npm or apt-get): exit 1, nothing changed, the ways out named", () => {
     const root = tmpRoot();
     const before = snapshotTree(root);
     const empty = tmpRoot();
-    const r = k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--interface", "eth0", "--no-preflight", "--arch", "arm64"], { K3VIP_CACHE: join(empty, "cache"), PATH: empty });
+    const r = k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--interface", "eth0", "--no-preflight", "--airgap", "--arch", "arm64"], { K3VIP_CACHE: join(empty, "cache"), PATH: empty });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^k3vip: could not find or build the arm64 image archive \(.+\); nothing was changed\. .*--image-archive <file>.*--image <ref>.*--no-image-archive$/m);
+    assert.match(r.stderr, /^k3vip: could not find or build the arm64 image archive for --airgap \(.+\); nothing was changed\. .*--image-archive <file>.*drop --airgap to let the node pull/m);
     assert.deepEqual(snapshotTree(root), before);
+    // The same box without --airgap needs neither: the node pulls.
+    const pull = k3vip(["install", "--root", root, "--vip", "192.168.0.10", "--interface", "eth0", "--no-preflight"], { K3VIP_CACHE: join(empty, "cache"), PATH: empty });
+    assert.equal(pull.code, 0, pull.stderr);
   });
 
   it("exit codes: 2 for bad usage (one line), 1 for a runtime failure with nothing changed", () => {
@@ -198,13 +225,13 @@ describe("k3vip install / uninstall through the built CLI", () => {
     const root = tmpRoot();
     // CI=… makes ora non-interactive (is-interactive), as it should on a CI log: a user's terminal has no CI.
     const inPty = (cmd: string) => execFileSync("script", ["-qec", `unset CI; ${cmd}`, "/dev/null"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30000 });
-    const sized = inPty(`stty cols 100 rows 40; K3VIP_CACHE=${cache} ${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.10 --no-preflight`);
+    const sized = inPty(`stty cols 100 rows 40; K3VIP_CACHE=${cache} ${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.10 --airgap --no-preflight`);
     const ESC = "\u001b";
     assert.ok(sized.includes(`${ESC}[?25l`), "hides the cursor while spinning");
     assert.ok(sized.includes(`\u2714${ESC}[39m find or build the ${ARCH} image archive`), "ora's succeed mark");
     assert.ok(sized.includes(`\u2714${ESC}[39m write 3 files for k3s`), "ora's succeed mark");
     // The archive is up to date: only the manifest and the drop-in change.
-    const unsized = inPty(`K3VIP_CACHE=${cache} ${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.11 --no-preflight`);
+    const unsized = inPty(`K3VIP_CACHE=${cache} ${process.execPath} ${CLI} install --root ${root} --vip 192.168.0.11 --airgap --no-preflight`);
     assert.match(unsized, /^\u2713 write 2 files for k3s\r$/m);
   });
 });

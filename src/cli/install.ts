@@ -18,6 +18,7 @@ interface InstallFlags {
   migrate?: boolean;
   dryRun?: boolean;
   preflight: boolean;
+  airgap?: boolean;
   /** A file, or false for --no-image-archive. */
   imageArchive?: string | false;
   arch?: string;
@@ -41,9 +42,10 @@ export function registerInstall(program: Command): void {
     .addOption(new Option("--tls-san <name>", "extra name or address for the API certificate (repeatable)").argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
     .option("--kubeconfig <file>", "kubeconfig for the cluster scan and --migrate's deletes (default: the distro's, on the host)")
     .option("--migrate", "remove an existing kube-vip manifest or static pod (backed up; uninstall restores it)")
-    .option("--image-archive <file>", "image archive (.tar, .tar.gz, .tar.zst) to place in the airgap images dir (default: the one shipped with k3vip, cached, or built now)")
-    .option("--no-image-archive", "place no image archive (the node pulls the image, or has it already)")
-    .option("--arch <arch>", "architecture of the image archive: amd64, arm64 or arm (default: this machine's)")
+    .option("--airgap", "place the image archive in the airgap images dir, for a server that cannot pull (default: none, the node pulls the image): --image-archive's file, else the one shipped with k3vip, cached, or built now (needs npm and apt-get)")
+    .option("--image-archive <file>", "image archive (.tar, .tar.gz, .tar.zst) to place in the airgap images dir (implies --airgap)")
+    .option("--no-image-archive", "place no image archive: the node pulls the image (the default)")
+    .option("--arch <arch>", "architecture of the --airgap archive: amd64, arm64 or arm (default: this machine's)")
     .option("--dry-run", "print a diff of what would change and write nothing")
     .option("--no-preflight", "skip the preflight checks")
     .option("--json", "print a machine-readable summary on stdout");
@@ -52,7 +54,9 @@ export function registerInstall(program: Command): void {
     const config = configFromCommand(cmd, "install");
     const explicit = configFlags(cmd).distro ?? process.env.K3VIP_DISTRO;
     const { parseImageArch } = await import("../installer/index.ts");
-    if (f.arch !== undefined && f.imageArchive === false) throw new UsageError(`--arch ${JSON.stringify(f.arch)} picks the image archive's architecture; it has no effect with --no-image-archive`);
+    if (f.airgap && f.imageArchive === false) throw new UsageError("--airgap places an image archive and --no-image-archive places none: give one of them");
+    const airgap = f.airgap === true || typeof f.imageArchive === "string";
+    if (f.arch !== undefined && !airgap) throw new UsageError(`--arch ${JSON.stringify(f.arch)} picks the image archive's architecture; it needs --airgap or --image-archive (without them the node pulls its own arch from the image's index)`);
     const imageArch = f.arch === undefined ? undefined : parseImageArch(f.arch);
     await runInstall(
       {
@@ -72,7 +76,7 @@ export function registerInstall(program: Command): void {
         dryRun: f.dryRun === true,
         preflight: f.preflight,
         ...(typeof f.imageArchive === "string" ? { imageArchive: f.imageArchive } : {}),
-        autoImageArchive: f.imageArchive !== false,
+        airgap,
         ...(imageArch ? { imageArch } : {}),
         ...(f.kubeconfig !== undefined ? { kubeconfig: f.kubeconfig } : {}),
       },
@@ -112,6 +116,6 @@ async function runInstall(o: InstallOptions, json: boolean): Promise<void> {
   } else if (r.status === "up-to-date") reporter.line(`k3vip is up to date (${r.distro}): nothing changed`);
   else for (const c of r.changes) reporter.line(`  ${c.kind} ${c.label}: ${c.path}`);
   const img = r.image;
-  reporter.line(img.archive ? `image: ${img.ref} from ${img.archive} (${img.arch ?? ""}, ${img.source})` : img.source === "registry" ? `image: ${img.ref}, pulled from its registry (no archive placed)` : `image: ${img.ref} (no archive placed: the node pulls it or has it already)`);
+  reporter.line(img.archive ? `image: ${img.ref} from ${img.archive} (${img.arch ?? ""}, ${img.source})` : `image: ${img.ref}, pulled by the node (no archive placed; --airgap places one for a server that cannot pull)`);
   for (const n of r.notes) reporter.line(`note: ${n}`);
 }

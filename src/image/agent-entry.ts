@@ -8,6 +8,15 @@
 export const NODE_PATH = "/usr/local/bin/node";
 export const AGENT_PATH = "/opt/k3vip/k3vip.mjs";
 
+/**
+ * `k3vip` on the image's PATH, a link to AGENT_PATH (which starts with
+ * `#!NODE_PATH`): for running the image by hand. `ctr run IMAGE ID ARG…`
+ * replaces ENTRYPOINT and CMD alike (`ctr run IMAGE ID --help` execs
+ * "--help"), so the command must come first: `ctr run --rm IMAGE ID k3vip
+ * agent --help`. The DaemonSet never uses it: it runs AGENT_COMMAND.
+ */
+export const CLI_LINK = "/usr/local/bin/k3vip";
+
 /** The bundle the image ships as AGENT_PATH (scripts/build.mjs), relative to the package root. */
 export const AGENT_BUNDLE = "dist/agent.mjs";
 

@@ -1,5 +1,6 @@
 // Which image an archive holds, as containerd will tag it on import: the
-// `io.containerd.image.name` of an OCI archive's index.json, or the RepoTags
+// `io.containerd.image.name` of an OCI archive's index.json (else its
+// `org.opencontainers.image.ref.name`, as skopeo writes it), or the RepoTags
 // of a docker-archive manifest.json. The installer checks it before placing
 // an archive, so a wrong file (or a symlink to one) is never copied into the
 // airgap images dir.
@@ -34,8 +35,13 @@ export async function archiveRefs(bytes: Buffer): Promise<string[] | undefined> 
   };
   const index = json("index.json") as { manifests?: { annotations?: Record<string, string> }[] } | undefined;
   for (const m of index?.manifests ?? []) {
-    const name = m.annotations?.["io.containerd.image.name"];
-    if (typeof name === "string") refs.push(name);
+    // containerd's import names an image by io.containerd.image.name, else by
+    // org.opencontainers.image.ref.name as it stands (k3s's airgap import
+    // passes no translator; `ctr images import` keeps a full reference): an
+    // archive skopeo wrote carries only the latter (client/import.go, imageName).
+    const a = m.annotations ?? {};
+    const name = a["io.containerd.image.name"] || a["org.opencontainers.image.ref.name"];
+    if (typeof name === "string" && name !== "") refs.push(name);
   }
   const manifest = json("manifest.json") as { RepoTags?: unknown }[] | undefined;
   if (Array.isArray(manifest)) for (const m of manifest) if (Array.isArray(m.RepoTags)) refs.push(...m.RepoTags.filter((t): t is string => typeof t === "string"));

@@ -5,10 +5,10 @@ import { join, posix } from "node:path";
 import type { ArchInfo } from "./arch.ts";
 import { EF_ARM_ABI_FLOAT_HARD, isElf, parseElf } from "./elf.ts";
 import type { TarEntry } from "./tar.ts";
-import { AGENT_COMMAND, AGENT_PATH, NODE_PATH } from "./agent-entry.ts";
+import { AGENT_COMMAND, AGENT_PATH, CLI_LINK, NODE_PATH } from "./agent-entry.ts";
 
 /** Paths and the command the DaemonSet template and the Dockerfile rely on (defined in agent-entry.ts). */
-export { AGENT_PATH, NODE_PATH };
+export { AGENT_PATH, CLI_LINK, NODE_PATH };
 export const ENTRYPOINT = [...AGENT_COMMAND];
 export const CMD = ["agent"];
 export const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -108,9 +108,23 @@ export function assembleLayers(inp: RootfsInputs): Layer[] {
   const agentLayer: Layer = {
     name: "agent",
     comment: "k3vip agent bundle",
-    entries: [{ type: "file", path: AGENT_PATH, mode: 0o644, data: readFileSync(inp.bundle) }],
+    entries: agentEntries(readFileSync(inp.bundle)),
   };
   return [nodeLayer, systemLayer, agentLayer];
+}
+
+/**
+ * The agent layer: the bundle, executable under its own name (its first line
+ * names the image's node: there is no /usr/bin/env), and `k3vip` on PATH
+ * pointing at it, so `ctr run --rm IMAGE ID k3vip agent --help` works
+ * (CLI_LINK in agent-entry.ts). Pure.
+ */
+export function agentEntries(bundle: Buffer): TarEntry[] {
+  const body = bundle.subarray(0, 2).toString("latin1") === "#!" ? bundle.subarray(bundle.indexOf(0x0a) + 1) : bundle;
+  return [
+    { type: "file", path: AGENT_PATH, mode: 0o755, data: Buffer.concat([Buffer.from(`#!${NODE_PATH}\n`), body]) },
+    { type: "symlink", path: CLI_LINK, target: relativeLink(CLI_LINK, AGENT_PATH) },
+  ];
 }
 
 /**

@@ -1,24 +1,29 @@
-// Image placement: the archive install puts in the distribution's airgap
-// images dir (agent/images/), so an offline server runs the agent without a
-// registry. Images themselves come in through the `images` port.
+// Image placement. By default the node pulls the image the manifest names;
+// with --airgap (or --image-archive) install puts an archive in the
+// distribution's airgap images dir (agent/images/), so an offline server runs
+// the agent without a registry. Archives come in through the `images` port.
 import { join } from "node:path";
-import { archAlias, archiveFileName, badValue, defaults, hostArch, type Arch, type Config } from "../config/index.ts";
+import { archAlias, archiveFileName, badValue, defaults, hostArch, UsageError, type Arch, type Config } from "../config/index.ts";
 import type { Fs } from "./fs.ts";
 import { InstallerError } from "./errors.ts";
 import type { Layout } from "./layout.ts";
 import type { DesiredFile } from "./plan.ts";
+import { toHost } from "./state.ts";
 
-/** Which image archive install places in the airgap images dir. */
+/**
+ * Where the node gets the agent image. By default it pulls the image the
+ * manifest names (the kubelet, through containerd and any registries.yaml
+ * mirror); with `airgap` install places an archive in the distribution's
+ * airgap images dir (agent/images/) instead, which it imports at start.
+ */
 export interface ImageOptions {
-  /** An image archive to place in the airgap images dir (named `archiveFileName(arch)`, its compression suffix kept). */
+  /** An image archive to place in the airgap images dir (named `archiveFileName(arch)`, its compression suffix kept); implies `airgap`. */
   imageArchive?: string;
   /**
-   * Without --image-archive: place the archive of `imageArch` from the
-   * `images` port (shipped → cache → build), unless the config names a
-   * registry image other than the default (the archive's tag). The CLI's
-   * default; off for callers that don't ask.
+   * Place an archive: `imageArchive`, else the archive of `imageArch` from
+   * the `images` port (shipped → cache → build). Off: the node pulls.
    */
-  autoImageArchive?: boolean;
+  airgap?: boolean;
   /** The archive's architecture (the node's, not necessarily this host's under --root). */
   imageArch?: Arch;
 }
@@ -26,7 +31,7 @@ export interface ImageOptions {
 export interface ImageDeps {
   fs: Fs;
   version: string;
-  /** The image archive for an arch (src/image's imageArchiveFor): needed for autoImageArchive. */
+  /** The image archive for an arch (src/image's imageArchiveFor): needed for `airgap` without `imageArchive`. */
   images?: (arch: Arch) => Promise<ImageArchive>;
   /** The image refs an archive's bytes name (src/image's archiveRefs), undefined when it is no image archive: needed to place one. */
   inspect?: (bytes: Buffer) => Promise<string[] | undefined>;
@@ -43,7 +48,7 @@ export interface ImageArchive {
 export interface ImageSummary {
   /** The reference the manifest names. */
   ref: string;
-  /** "file" (--image-archive), the images port's source (shipped, cache, built), "registry" or "none" (--no-image-archive). */
+  /** "file" (--image-archive), the images port's source (shipped, cache, built), or "registry" (no archive: the node pulls). */
   source: string;
   arch?: Arch;
   /** The archive's path in the airgap images dir. */
@@ -71,24 +76,35 @@ export function placedArchiveName(arch: Arch, version: string, suffix = ".tar"):
   return archiveFileName(arch, version).replace(/\.tar$/, suffix);
 }
 
-/** The archive to place (if any) and what the summary says about the image. Reads it before anything is written. */
-export async function imageFile(o: ImageOptions, d: ImageDeps, config: Config, layout: Layout): Promise<{ file?: DesiredFile; summary: ImageSummary }> {
+/** The distributions' own airgap image archives (k3s-airgap-images-<arch>.tar*, rke2-images*.linux-<arch>.tar*): their admin set the server up offline. */
+const DISTRO_AIRGAP_IMAGES = /^(k3s-airgap-images|rke2-images)[-.]/;
+
+/**
+ * The archive to place (if any), what the summary says about the image, and
+ * a note when the node is to pull but looks air-gapped. Reads the archive
+ * before anything is written.
+ */
+export async function imageFile(o: ImageOptions, d: ImageDeps, config: Config, layout: Layout): Promise<{ file?: DesiredFile; summary: ImageSummary; notes: string[] }> {
   let src: ImageArchive;
   const arch = (): Arch => o.imageArch ?? hostArch();
   if (o.imageArchive !== undefined) {
     src = { path: o.imageArchive, ref: config.image, source: "file" };
-  } else if (!o.autoImageArchive) {
-    return { summary: { ref: config.image, source: "none" } };
+  } else if (!o.airgap) {
+    // A hint only: what this server can pull is containerd's business (proxies, registries.yaml), not the installer's to guess.
+    const offline = ((await d.fs.list(layout.imagesDir)) ?? []).find((n) => DISTRO_AIRGAP_IMAGES.test(n));
+    const notes = offline ? [`${toHost(layout, layout.imagesDir)} holds ${offline}: this server may be air-gapped. If it cannot pull ${config.image}, run again with --airgap (or mirror the image into a registry it reaches: docs/install.md)`] : [];
+    return { summary: { ref: config.image, source: "registry" }, notes };
   } else if (config.image !== defaults(d.version).image) {
-    return { summary: { ref: config.image, source: "registry" } };
+    // The images port builds (or finds) the archive of the default image only.
+    throw new UsageError(`--airgap places the archive of ${defaults(d.version).image}, not of --image ${config.image}: give that image's archive with --image-archive <file> (skopeo copy docker://${config.image} oci-archive:<file>:${config.image}), or drop --airgap to let the node pull it`);
   } else {
-    if (!d.images) throw new Error("install: autoImageArchive needs the images port");
+    if (!d.images) throw new Error("install: airgap needs the images port");
     try {
       src = await d.images(arch());
     } catch (e) {
       const why = ((e as Error).message ?? String(e)).split("\n")[0] ?? "";
       throw new InstallerError(
-        `could not find or build the ${arch()} image archive (${why}); nothing was changed. Build it where npm and apt-get work (k3vip image build --arch ${arch()} --out k3vip-${arch()}.tar) and give it with --image-archive <file>, use a registry image with --image <ref>, or skip the archive with --no-image-archive`,
+        `could not find or build the ${arch()} image archive for --airgap (${why}); nothing was changed. Build it where npm and apt-get work (k3vip image build --arch ${arch()} --out k3vip-${arch()}.tar) or download k3vip-v${d.version}-${arch()}.tar from the release, and give it with --image-archive <file>; or drop --airgap to let the node pull ${config.image}`,
         { cause: e },
       );
     }
@@ -106,6 +122,11 @@ export async function imageFile(o: ImageOptions, d: ImageDeps, config: Config, l
     throw new InstallerError(`${flag}${src.path} could not be read as an image archive (${(e as Error).message}); nothing was changed`);
   });
   if (!refs) throw new InstallerError(`${flag}${src.path} is not an image archive (a tar with an OCI index.json or a docker manifest.json); nothing was changed. Give the file \`k3vip image build\` wrote`);
+  const tagOnly = refs.find((r) => !/[/:@]/.test(r));
+  if (!refs.includes(config.image) && tagOnly !== undefined) {
+    // skopeo's oci-archive:<file>:<tag> names the image by its tag alone; k3s would import it as just that.
+    throw new InstallerError(`${flag}${src.path} names its image only by the tag ${JSON.stringify(tagOnly)}, which k3s would import under that bare name, not as the DaemonSet's image ${config.image}; nothing was changed. Write it with the full reference: skopeo copy docker://<registry>/<repo>:<tag> oci-archive:<file>:${config.image}`);
+  }
   if (!refs.includes(config.image)) {
     throw new InstallerError(`${flag}${src.path} holds ${refs.length > 0 ? refs.join(", ") : "no tagged image"}, not the DaemonSet's image ${config.image}; nothing was changed. Give the archive of ${config.image}${refs[0] ? `, or --image ${refs[0]}` : ""}`);
   }
@@ -116,5 +137,6 @@ export async function imageFile(o: ImageOptions, d: ImageDeps, config: Config, l
   return {
     file: { path, content, mode, label: "image archive", binary: true },
     summary: { ref: config.image, source: src.source, arch: a, archive: path },
+    notes: [],
   };
 }

@@ -1,7 +1,7 @@
 // install/uninstall through the functions, on real temp trees with the real
 // renderer: the file is the interface, so trees are compared byte for byte.
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
@@ -253,7 +253,7 @@ describe("the heartbeat key (the same on every server, kept across runs)", () =>
   });
 });
 
-describe("image archive by default (the images port: shipped → cache → build)", () => {
+describe("image: pulled by default; --airgap places an archive (the images port: shipped → cache → build)", () => {
   const fakeArchive = (arch: string, ref: string) => {
     const p = join(tmpRoot(), `${arch}.tar`);
     writeFileSync(p, standInArchive(ref, `oci archive for ${arch}`));
@@ -272,7 +272,7 @@ describe("image archive by default (the images port: shipped → cache → build
     const root = tmpRoot();
     const before = snapshotTree(root);
     const asked: string[] = [];
-    const r1 = await install(opts(root, { autoImageArchive: true, imageArch: "amd64" }), withImages(asked));
+    const r1 = await install(opts(root, { airgap: true, imageArch: "amd64" }), withImages(asked));
     assert.equal(r1.status, "applied");
     assert.deepEqual(asked, ["amd64"]);
     assert.deepEqual(readFileSync(join(root, IMAGES, "k3vip-v0.1.0-amd64.tar")), standInArchive(cfg().image, "oci archive for amd64"));
@@ -284,32 +284,73 @@ describe("image archive by default (the images port: shipped → cache → build
     const state = JSON.parse(read(join(root, "var/lib/rancher/k3s/k3vip/state.json"))) as { files: { path: string; label: string }[] };
     assert.ok(state.files.some((f) => f.path === `/${IMAGES}/k3vip-v0.1.0-amd64.tar` && f.label === "image archive"));
 
-    assert.equal((await install(opts(root, { autoImageArchive: true, imageArch: "amd64" }), withImages(asked))).status, "up-to-date");
+    assert.equal((await install(opts(root, { airgap: true, imageArch: "amd64" }), withImages(asked))).status, "up-to-date");
 
-    const r3 = await install(opts(root, { autoImageArchive: true, imageArch: "arm" }), withImages(asked));
+    const r3 = await install(opts(root, { airgap: true, imageArch: "arm" }), withImages(asked));
     assert.deepEqual(r3.changes.map((c) => [c.kind, c.path.slice(root.length)]), [["create", `/${IMAGES}/k3vip-v0.1.0-arm.tar`], ["delete", `/${IMAGES}/k3vip-v0.1.0-amd64.tar`]]);
 
     // An upgrade: the new version's archive replaces the old one.
-    const up = await install({ ...opts(root, { autoImageArchive: true, imageArch: "arm" }), config: resolveConfig({ scope: "install", version: "0.2.0", flags: { vip: "192.168.0.10", interface: "eth0", "heartbeat-key": KEY } }) }, { ...withImages(asked, "ghcr.io/k3vip/k3vip:v0.2.0"), version: "0.2.0" });
+    const up = await install({ ...opts(root, { airgap: true, imageArch: "arm" }), config: resolveConfig({ scope: "install", version: "0.2.0", flags: { vip: "192.168.0.10", interface: "eth0", "heartbeat-key": KEY } }) }, { ...withImages(asked, "ghcr.io/k3vip/k3vip:v0.2.0"), version: "0.2.0" });
     assert.deepEqual(up.changes.filter((c) => c.label === "image archive").map((c) => [c.kind, c.path.slice(root.length)]), [["create", `/${IMAGES}/k3vip-v0.2.0-arm.tar`], ["delete", `/${IMAGES}/k3vip-v0.1.0-arm.tar`]]);
 
-    // --image <ref>: a registry image, the port is not asked, the archive goes.
+    // Without --airgap the node pulls (here a registry image): the port is not asked, the archive goes.
     const n = asked.length;
-    const reg = await install(opts(root, { autoImageArchive: true, config: cfg({ image: "registry.example.com/k3vip:v9" }) }), withImages(asked));
+    const reg = await install(opts(root, { config: cfg({ image: "registry.example.com/k3vip:v9" }) }), withImages(asked));
     assert.equal(asked.length, n);
     assert.deepEqual(reg.image, { ref: "registry.example.com/k3vip:v9", source: "registry" });
     assert.deepEqual(reg.changes.filter((c) => c.label === "image archive").map((c) => c.kind), ["delete"]);
     assert.deepEqual(readdirSync(join(root, IMAGES)), []);
 
-    await install(opts(root, { autoImageArchive: true, imageArch: "amd64" }), withImages(asked));
+    await install(opts(root, { airgap: true, imageArch: "amd64" }), withImages(asked));
     await un(root);
     assert.deepEqual(snapshotTree(root), before);
+  });
+
+  it("the default: no archive, the images port is never asked, the manifest names the published image", async () => {
+    const root = tmpRoot();
+    const asked: string[] = [];
+    const r = await install(opts(root, { imageArch: "arm64" }), withImages(asked));
+    assert.equal(r.status, "applied");
+    assert.deepEqual(asked, []);
+    assert.deepEqual(r.image, { ref: "ghcr.io/k3vip/k3vip:v0.1.0", source: "registry" });
+    assert.ok(!r.changes.some((c) => c.label === "image archive"));
+    assert.equal(existsSync(join(root, IMAGES)), false);
+    assert.match(read(join(root, "var/lib/rancher/k3s/server/manifests/k3vip.yaml")), /image: "ghcr\.io\/k3vip\/k3vip:v0\.1\.0"\n\s+imagePullPolicy: "IfNotPresent"/);
+  });
+
+  it("a server that looks air-gapped (k3s's or RKE2's airgap images in agent/images/): the node still pulls, with a note naming --airgap", async () => {
+    for (const [distro, file] of [["k3s", "k3s-airgap-images-arm64.tar.zst"], ["rke2", "rke2-images-core.linux-amd64.tar.gz"]] as const) {
+      const root = tmpRoot();
+      mkdirSync(join(root, "var/lib/rancher", distro, "agent/images"), { recursive: true });
+      writeFileSync(join(root, "var/lib/rancher", distro, "agent/images", file), "distro images");
+      mkdirSync(join(root, "etc/rancher", distro), { recursive: true });
+      const r = await install(opts(root, { distro }), withImages([]));
+      assert.deepEqual(r.image, { ref: "ghcr.io/k3vip/k3vip:v0.1.0", source: "registry" });
+      assert.ok(r.notes.includes(`/var/lib/rancher/${distro}/agent/images holds ${file}: this server may be air-gapped. If it cannot pull ghcr.io/k3vip/k3vip:v0.1.0, run again with --airgap (or mirror the image into a registry it reaches: docs/install.md)`), r.notes.join("\n"));
+      // With --airgap: no such note.
+      const a = await install(opts(root, { distro, airgap: true, imageArch: "arm64" }), withImages([]));
+      assert.ok(!a.notes.some((n) => n.includes("may be air-gapped")));
+    }
+    const plain = await install(opts(tmpRoot()), withImages([]));
+    assert.ok(!plain.notes.some((n) => n.includes("may be air-gapped")));
+  });
+
+  it("--airgap with another --image: usage error (the port has only the default image's archive), nothing changed", async () => {
+    const root = tmpRoot();
+    const asked: string[] = [];
+    await rejectsUnchanged(
+      root,
+      () => install(opts(root, { airgap: true, config: cfg({ image: "registry.example.com/k3vip:v9" }) }), withImages(asked)),
+      /^--airgap places the archive of ghcr\.io\/k3vip\/k3vip:v0\.1\.0, not of --image registry\.example\.com\/k3vip:v9: give that image's archive with --image-archive <file>/,
+      UsageError,
+    );
+    assert.deepEqual(asked, []);
   });
 
   it("--dry-run names the archive as a binary file and writes nothing", async () => {
     const root = tmpRoot();
     const before = snapshotTree(root);
-    const r = await install(opts(root, { autoImageArchive: true, imageArch: "arm64", dryRun: true }), withImages([]));
+    const r = await install(opts(root, { airgap: true, imageArch: "arm64", dryRun: true }), withImages([]));
     assert.equal(r.status, "dry-run");
     assert.match(r.diff ?? "", new RegExp(`^create ${root}/${IMAGES}/k3vip-v0\\.1\\.0-arm64\\.tar \\(mode 0644\\): binary, ${standInArchive(cfg().image, "oci archive for arm64").length} bytes$`, "m"));
     assert.doesNotMatch(r.diff ?? "", /oci archive for/);
@@ -321,11 +362,11 @@ describe("image archive by default (the images port: shipped → cache → build
     const failing = { ...deps(), images: () => Promise.reject(new Error("apt-get download libc6:arm64 failed (exit 100): Temporary failure resolving 'deb.debian.org'\nmore")) };
     await rejectsUnchanged(
       root,
-      () => install(opts(root, { autoImageArchive: true, imageArch: "arm64" }), failing),
-      /^could not find or build the arm64 image archive \(apt-get download libc6:arm64 failed .*'deb\.debian\.org'\); nothing was changed\. .*--image-archive <file>.*--image <ref>.*--no-image-archive$/,
+      () => install(opts(root, { airgap: true, imageArch: "arm64" }), failing),
+      /^could not find or build the arm64 image archive for --airgap \(apt-get download libc6:arm64 failed .*'deb\.debian\.org'\); nothing was changed\. .*k3vip-v0\.1\.0-arm64\.tar from the release.*--image-archive <file>.*drop --airgap to let the node pull ghcr\.io\/k3vip\/k3vip:v0\.1\.0$/,
     );
     // An archive tagged differently from the manifest would make containerd pull: refused.
-    await rejectsUnchanged(root, () => install(opts(root, { autoImageArchive: true, imageArch: "amd64" }), withImages([], "ghcr.io/k3vip/k3vip:v0.0.9")), /is tagged ghcr\.io\/k3vip\/k3vip:v0\.0\.9 but the manifest names ghcr\.io\/k3vip\/k3vip:v0\.1\.0; nothing was changed$/);
+    await rejectsUnchanged(root, () => install(opts(root, { airgap: true, imageArch: "amd64" }), withImages([], "ghcr.io/k3vip/k3vip:v0.0.9")), /is tagged ghcr\.io\/k3vip\/k3vip:v0\.0\.9 but the manifest names ghcr\.io\/k3vip\/k3vip:v0\.1\.0; nothing was changed$/);
     await rejectsUnchanged(root, () => install(opts(root, { imageArchive: join(root, "nope.tar") }), deps()), /^--image-archive .*nope\.tar does not exist; nothing was changed$/);
     await rejectsUnchanged(root, () => install(opts(root, { imageArchive: "/x/k3vip.img" }), deps()), /^--image-archive "\/x\/k3vip\.img" is not a \.tar, \.tar\.gz or \.tar\.zst file/, UsageError);
   });

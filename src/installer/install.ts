@@ -215,7 +215,7 @@ async function installIn(o: InstallOptions, d: InstallDeps, session: Session): P
   const secrets = [...(datastore ? datastoreSecrets(datastore) : []), ...dropinSecrets(dropin), ...config.bgp.peers.flatMap((p) => (p.password ? [p.password] : [])), config.heartbeatKey];
   const changes = plan.files.filter((f) => !f.internal && f.kind !== "unchanged").map((f) => ({ path: f.path, kind: f.kind, label: f.label }));
   const keyNotes = keySource === "random" ? [randomKeyNote(layout)] : [];
-  const base = { distro: layout.distro, changes, checks, notes: [...session.notes, ...plan.notes, ...sysctl.notes, ...keyNotes], image: image.summary, sysctls: sysctl.actions };
+  const base = { distro: layout.distro, changes, checks, notes: [...session.notes, ...plan.notes, ...sysctl.notes, ...keyNotes, ...image.notes], image: image.summary, sysctls: sysctl.actions };
 
   if (o.dryRun) return { ...base, status: "dry-run", diff: planDiff(plan, secrets) + sysctl.actions.map((a) => `${a.kind} sysctl ${a.key} = ${a.value} (now ${a.before ?? "?"})\n`).join("") };
   if (isNoop(plan) && sysctl.actions.length === 0) return { ...base, status: "up-to-date" };

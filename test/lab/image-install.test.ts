@@ -1,5 +1,5 @@
-// `k3vip install` with a REAL image archive, through the built CLI and its
-// default path (no image flag): imageArchiveFor finds the amd64 archive in
+// `k3vip install --airgap` with a REAL image archive, through the built CLI
+// (no --image-archive): imageArchiveFor finds the amd64 archive in
 // the shared image cache ($K3VIP_CACHE or ~/.cache/k3vip, the one
 // test/lab/image*.test.ts fill) or assembles it from the cached layers
 // (about a second warm; a cold cache costs the same downloads the image tests
@@ -55,12 +55,12 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe("k3vip install places a real image archive (k3s, --root)", () => {
+describe("k3vip install --airgap places a real image archive (k3s, --root)", () => {
   it("archive in agent/images/ tagged as the DaemonSet's image; second run up to date; uninstall restores the tree", async () => {
     const root = join(work, "root");
     mkdirSync(root);
     const before = snapshotTree(root);
-    const args = ["install", "--root", root, "--vip", "192.168.0.10", "--interface", "eth0", "--arch", "amd64", "--no-preflight"];
+    const args = ["install", "--root", root, "--vip", "192.168.0.10", "--interface", "eth0", "--airgap", "--arch", "amd64", "--no-preflight"];
 
     const r1 = k3vip(args);
     assert.equal(r1.code, 0, r1.stderr);

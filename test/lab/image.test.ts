@@ -5,7 +5,7 @@
 // inside a lab namespace with NET_ADMIN/NET_RAW only and a read-only rootfs.
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
-import { appendFileSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -182,7 +182,11 @@ describe("image contents", () => {
       for (const f of ["/usr/local/bin/node", "/opt/k3vip/k3vip.mjs", "/usr/bin/ip", "/usr/bin/arping", "/etc/ssl/certs/ca-certificates.crt", "/etc/passwd"]) {
         assert.ok(files.includes(f), `${arch}: ${f}`);
       }
-      assert.ok(readFileSync(join(root, "opt/k3vip/k3vip.mjs")).equals(readFileSync(BUNDLE)), `${arch}: the bundle is the one built from ${AGENT_BUNDLE}`);
+      // The bundle built from AGENT_BUNDLE, its first line naming the image's node; `k3vip` on PATH links to it.
+      const bundle = readFileSync(join(root, "opt/k3vip/k3vip.mjs"));
+      assert.equal(bundle.subarray(0, bundle.indexOf(0x0a) + 1).toString(), "#!/usr/local/bin/node\n", arch);
+      assert.ok(bundle.subarray(bundle.indexOf(0x0a)).equals(readFileSync(BUNDLE).subarray(readFileSync(BUNDLE).indexOf(0x0a))), `${arch}: the bundle is the one built from ${AGENT_BUNDLE}`);
+      assert.equal(readlinkSync(join(root, "usr/local/bin/k3vip")), "../../../opt/k3vip/k3vip.mjs", arch);
       for (const f of files) {
         assert.doesNotMatch(f, /\/(sh|bash|dash|busybox|apt|apt-get|dpkg|npm)$/, `${arch}: ${f}`);
         assert.doesNotMatch(f, /^\/usr\/share\/(doc|man)\//, `${arch}: ${f}`);
