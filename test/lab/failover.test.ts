@@ -4,41 +4,29 @@
 // orphaned VIP, exactly one holder under partition. Times are printed, never
 // asserted (bench:failover measures them).
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { LAB_VIP6, runTrial, singleHolder, type Pinger, type Scenario, type TrialResult } from "../../src/lab/index.ts";
-import { startLabCluster, type RunningLab } from "../../src/lab/cluster/run.ts";
+import { describe, it } from "node:test";
+import { LAB_VIP6, runTrial, singleHolder, type Scenario, type TrialResult } from "../../src/lab/index.ts";
+import { useLabCluster } from "./cluster-fixture.ts";
 
 describe("failover scenarios with real agents", () => {
-  let run: RunningLab;
-  let pinger: Pinger;
-  const agentLog: string[] = [];
-
-  before(async () => {
-    run = await startLabCluster({ fromSource: true, verbose: true, log: (l) => agentLog.push(l) });
-    await singleHolder(run.cluster, 60_000);
-    pinger = await run.cluster.startPinger(10);
-  });
-  after(async () => {
-    await pinger?.stop();
-    await run?.close();
-  });
+  const lab = useLabCluster({});
 
   async function trial(scenario: Scenario): Promise<TrialResult> {
     try {
-      const r = await runTrial(run.cluster, run.api, pinger, scenario, 1, run.timings);
+      const r = await runTrial(lab.run.cluster, lab.run.api, lab.pinger, scenario, 1, lab.run.timings);
       console.log(`# ${scenario}: ${r.from} → ${r.to ?? r.lastServer} outage ${r.outageMs} ms, failed ${r.failedRequests}/${r.requests}, transitions ${r.transitions}, duplicate ${r.duplicateMs} ms${r.orphanMs !== undefined ? `, orphan ${r.orphanMs} ms` : ""}`);
       return r;
     } catch (e) {
       // The agents' last lines say why.
-      console.log(agentLog.slice(-40).join("\n"));
+      console.log(lab.agentLog.slice(-40).join("\n"));
       throw e;
     }
   }
 
   it("elects exactly one holder, which the client reaches through the VIP", async () => {
-    const holder = await singleHolder(run.cluster, 10_000);
-    for (let i = 0; i < 200 && !pinger.records.some((r) => r.by === holder); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(pinger.records.some((r) => r.by === holder), `client answered by ${holder}`);
+    const holder = await singleHolder(lab.run.cluster, 10_000);
+    for (let i = 0; i < 200 && !lab.pinger.records.some((r) => r.by === holder); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(lab.pinger.records.some((r) => r.by === holder), `client answered by ${holder}`);
   });
 
   it("sigterm: the holder hands over; a retrying client sees no failed request and no duplicate", async () => {
@@ -79,7 +67,7 @@ describe("failover scenarios with real agents", () => {
     assert.equal(r.duplicateMs, 0);
     assert.equal(r.flaps, 0);
     assert.ok(r.settled, "the woken agent stayed a follower");
-    assert.ok(agentLog.some((l) => /stalled/.test(l)), "the woken agent saw that it had been stopped");
+    assert.ok(lab.agentLog.some((l) => /stalled/.test(l)), "the woken agent saw that it had been stopped");
   });
 
   it("linkdown: a holder cut off from the network is replaced, and drops the VIP once back", async () => {
@@ -116,27 +104,15 @@ describe("failover scenarios with real agents", () => {
 });
 
 describe("failover with an IPv6 VIP (the kernel's unsolicited NA moves the client)", () => {
-  let run: RunningLab;
-  let pinger: Pinger;
-  const agentLog: string[] = [];
-
-  before(async () => {
-    run = await startLabCluster({ fromSource: true, vip: LAB_VIP6, verbose: true, log: (l) => agentLog.push(l) });
-    await singleHolder(run.cluster, 60_000);
-    pinger = await run.cluster.startPinger(10);
-  });
-  after(async () => {
-    await pinger?.stop();
-    await run?.close();
-  });
+  const lab = useLabCluster({ vip: LAB_VIP6 });
 
   for (const scenario of ["sigterm", "apiserver-down"] as const) {
     it(`${scenario}: the VIP moves and the client follows without a flap`, async () => {
       let r: TrialResult;
       try {
-        r = await runTrial(run.cluster, run.api, pinger, scenario, 1, run.timings);
+        r = await runTrial(lab.run.cluster, lab.run.api, lab.pinger, scenario, 1, lab.run.timings);
       } catch (e) {
-        console.log(agentLog.slice(-40).join("\n"));
+        console.log(lab.agentLog.slice(-40).join("\n"));
         throw e;
       }
       console.log(`# IPv6 ${scenario}: ${r.from} → ${r.to} outage ${r.outageMs} ms, failed ${r.failedRequests}/${r.requests}`);

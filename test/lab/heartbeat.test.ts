@@ -4,49 +4,37 @@
 // holder, and nobody flaps. Times are printed (npm run bench:failover --
 // --heartbeats measures them), never asserted.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { runTrial, singleHolder, type Pinger, type Scenario, type TrialResult } from "../../src/lab/index.ts";
-import { startLabCluster, type RunningLab } from "../../src/lab/cluster/run.ts";
+import { describe, it } from "node:test";
+import { runTrial, singleHolder, type Scenario, type TrialResult } from "../../src/lab/index.ts";
+import { useLabCluster } from "./cluster-fixture.ts";
 
 describe("failover with peer heartbeats (early takeover)", () => {
-  let run: RunningLab;
-  let pinger: Pinger;
-  const agentLog: string[] = [];
-
-  before(async () => {
-    run = await startLabCluster({ fromSource: true, heartbeats: true, verbose: true, log: (l) => agentLog.push(l) });
-    await singleHolder(run.cluster, 60_000);
-    pinger = await run.cluster.startPinger(10);
-  });
-  after(async () => {
-    await pinger?.stop();
-    await run?.close();
-  });
+  const lab = useLabCluster({ heartbeats: true });
 
   async function trial(scenario: Scenario): Promise<TrialResult> {
     // A majority must be up: an agent the previous trial restarted (from the sources, a few seconds) has to be running and heard.
     await new Promise((r) => setTimeout(r, 8000));
-    const mark = agentLog.length;
+    const mark = lab.agentLog.length;
     try {
-      const r = await runTrial(run.cluster, run.api, pinger, scenario, 1, run.timings);
+      const r = await runTrial(lab.run.cluster, lab.run.api, lab.pinger, scenario, 1, lab.run.timings);
       console.log(`# heartbeats ${scenario}: ${r.from} → ${r.to ?? r.lastServer} outage ${r.outageMs} ms, failed ${r.failedRequests}/${r.requests}, duplicate ${r.duplicateMs} ms${r.orphanMs !== undefined ? `, orphan ${r.orphanMs} ms` : ""}`);
-      if (process.env["HB_DEBUG"]) console.log(agentLog.slice(mark).filter((l) => !/"level":"info","msg":"(VIP lifetime)/.test(l)).join("\n"));
-      return Object.assign(r, { lines: agentLog.slice(mark) });
+      if (process.env["HB_DEBUG"]) console.log(lab.agentLog.slice(mark).filter((l) => !/"level":"info","msg":"(VIP lifetime)/.test(l)).join("\n"));
+      return Object.assign(r, { lines: lab.agentLog.slice(mark) });
     } catch (e) {
-      console.log(agentLog.slice(-60).join("\n"));
+      console.log(lab.agentLog.slice(-60).join("\n"));
       throw e;
     }
   }
   const fast = (r: TrialResult) => (r as TrialResult & { lines: string[] }).lines.some((l) => /fast takeover/.test(l));
 
   it("steady state: the holder's peers acknowledge it (no takeover, no flap); its write rate is printed (bench:failover measures it)", async () => {
-    const holder = await singleHolder(run.cluster, 10_000);
-    const w0 = run.api.leaseWrites();
+    const holder = await singleHolder(lab.run.cluster, 10_000);
+    const w0 = lab.run.api.leaseWrites();
     await new Promise((r) => setTimeout(r, 10_000));
-    const perS = (run.api.leaseWrites() - w0) / 10;
+    const perS = (lab.run.api.leaseWrites() - w0) / 10;
     console.log(`# heartbeats steady state: ${perS.toFixed(2)} Lease writes/s`);
-    assert.equal(await singleHolder(run.cluster, 1000), holder);
-    assert.ok(!agentLog.some((l) => /fast takeover/.test(l)), "no takeover while the holder is heard");
+    assert.equal(await singleHolder(lab.run.cluster, 1000), holder);
+    assert.ok(!lab.agentLog.some((l) => /fast takeover/.test(l)), "no takeover while the holder is heard");
   });
 
   it("kill: a fast takeover by a majority, not the Lease's expiry", async () => {

@@ -6,35 +6,22 @@
 // from and must simply keep the VIP. Checked from the in-namespace samples
 // (every 10 ms) and the agents' logs; times are printed, never asserted.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { analyzeSamples, runTrial, singleHolder, type Pinger, type Scenario, type TrialResult } from "../../src/lab/index.ts";
-import { startLabCluster, type RunningLab } from "../../src/lab/cluster/run.ts";
+import { describe, it } from "node:test";
+import { analyzeSamples, runTrial, type Scenario, type TrialResult } from "../../src/lab/index.ts";
+import { useLabCluster } from "./cluster-fixture.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("two servers with heartbeats", () => {
-  let run: RunningLab;
-  let pinger: Pinger;
-  const agentLog: string[] = [];
-
-  before(async () => {
-    run = await startLabCluster({ servers: 2, fromSource: true, heartbeats: true, verbose: true, log: (l) => agentLog.push(l) });
-    await singleHolder(run.cluster, 60_000);
-    await run.cluster.startSamplers(10);
-    pinger = await run.cluster.startPinger(10);
-  });
-  after(async () => {
-    await pinger?.stop();
-    await run?.close();
-  });
+  const lab = useLabCluster({ servers: 2, heartbeats: true }, { samplers: true });
 
   async function trial(scenario: Scenario): Promise<TrialResult & { lines: string[] }> {
     // The agent the previous trial restarted must be up and heard.
     await sleep(6000);
-    const mark = agentLog.length;
+    const mark = lab.agentLog.length;
     try {
-      const r = await runTrial(run.cluster, run.api, pinger, scenario, 1, run.timings);
-      const lines = agentLog.slice(mark);
+      const r = await runTrial(lab.run.cluster, lab.run.api, lab.pinger, scenario, 1, lab.run.timings);
+      const lines = lab.agentLog.slice(mark);
       const how = lines.find((l) => l.includes(`[${r.to ?? "?"}]`) && /acquired the Lease/.test(l)) ?? "(no acquire line)";
       console.log(
         `# 2 servers ${scenario}: ${r.from} → ${r.to} outage ${r.outageMs} ms, no holder ${r.sampled?.zeroHolderMaxMs} ms, split ${r.sampled?.splitBrainMs} ms ` +
@@ -43,7 +30,7 @@ describe("two servers with heartbeats", () => {
       if (process.env["LAB_DEBUG"]) console.log(lines.filter((l) => !/VIP lifetime/.test(l)).join("\n"));
       return { ...r, lines };
     } catch (e) {
-      console.log(agentLog.slice(-60).join("\n"));
+      console.log(lab.agentLog.slice(-60).join("\n"));
       throw e;
     }
   }
@@ -70,26 +57,13 @@ describe("two servers with heartbeats", () => {
 });
 
 describe("one server with heartbeats", () => {
-  let run: RunningLab;
-  let pinger: Pinger;
-  const agentLog: string[] = [];
-
-  before(async () => {
-    run = await startLabCluster({ servers: 1, fromSource: true, heartbeats: true, verbose: true, log: (l) => agentLog.push(l) });
-    await singleHolder(run.cluster, 60_000);
-    await run.cluster.startSamplers(10);
-    pinger = await run.cluster.startPinger(10);
-  });
-  after(async () => {
-    await pinger?.stop();
-    await run?.close();
-  });
+  const lab = useLabCluster({ servers: 1, heartbeats: true }, { samplers: true });
 
   it("holds the VIP and keeps it, with no peer to hear, through a brown-out too", async () => {
     const t0 = Date.now();
     await sleep(10_000);
-    const steady = analyzeSamples(run.cluster.samples.streams, { from: t0, to: Date.now() });
-    const r = await runTrial(run.cluster, run.api, pinger, "brownout", 1, run.timings);
+    const steady = analyzeSamples(lab.run.cluster.samples.streams, { from: t0, to: Date.now() });
+    const r = await runTrial(lab.run.cluster, lab.run.api, lab.pinger, "brownout", 1, lab.run.timings);
     console.log(`# 1 server: steady ${steady.samples} samples, no holder ${steady.zeroHolderMs} ms; brown-out: no holder ${r.sampled?.zeroHolderMaxMs} ms, client gap ${r.outageMs} ms, failed ${r.failedRequests}`);
     try {
       assert.deepEqual(steady.heldBy, ["srv1"]);
@@ -102,7 +76,7 @@ describe("one server with heartbeats", () => {
       assert.equal(r.failedRequests, 0);
       assert.ok(r.settled);
     } catch (e) {
-      console.log(agentLog.filter((l) => !/VIP lifetime/.test(l)).slice(-40).join("\n"));
+      console.log(lab.agentLog.filter((l) => !/VIP lifetime/.test(l)).slice(-40).join("\n"));
       throw e;
     }
   });
